@@ -1,0 +1,18 @@
+//! Output documents: what an emitter produces, before any byte is decided.
+//! render/ turns each into bytes; write/ puts them on disk.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Document {
+    /// A Terraform file, built with hcl-rs's typed structures.
+    Hcl(hcl::Body),
+    /// A JSON document (CloudFormation templates, manifests).
+    Json(serde_json::Value),
+    /// Human-facing text rendered by a template (README.md).
+    Text(String),
+}
+
+/// Every file of one render, by path relative to the output folder
+/// (`/`-separated). A BTreeMap, so files come out in a stable order.
+pub type FileSet = BTreeMap<String, Document>;

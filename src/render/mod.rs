@@ -1,0 +1,19 @@
+//! Documents -> bytes. Every byte-level convention lives here: HCL layout
+//! as `terraform fmt` writes it, JSON indentation, the generated-file header.
+
+pub mod hcl;
+
+use crate::doc::Document;
+
+/// The bytes of one output file.
+pub fn render(doc: &Document) -> Vec<u8> {
+    match doc {
+        Document::Hcl(body) => hcl::to_terraform(body).into_bytes(),
+        Document::Json(v) => {
+            let mut s = serde_json::to_string_pretty(v).expect("JSON values always serialize");
+            s.push('\n');
+            s.into_bytes()
+        }
+        Document::Text(t) => t.clone().into_bytes(),
+    }
+}
