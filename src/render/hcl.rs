@@ -1251,16 +1251,52 @@ m = merge(
     }
 
     #[test]
-    fn unit_cases_are_terraform_fmt_stable() {
-        for body in [Body::builder()
-            .add_attribute(("a", 1))
+    fn edge_layouts_are_terraform_fmt_stable() {
+        let nested_empty = Block::builder("b")
             .add_block(
-                Block::builder("b")
-                    .add_block(Block::builder("c").build())
+                Block::builder("c")
+                    .add_block(Block::builder("d").build())
                     .build(),
             )
-            .build()]
-        {
+            .add_attribute(("after", 1))
+            .build();
+        let weird_labels = Block::builder("resource")
+            .add_label("a b")
+            .add_label("quote\" and \\")
+            .add_label("é")
+            .build();
+        let mixed_object = obj(vec![
+            ("a", s("1")),
+            ("bbb", obj(vec![("c", Expression::Array(vec![]))])),
+            ("dd", s("2")),
+            ("eeeee", Expression::Array(vec![obj(vec![("f", s("3"))])])),
+            ("g", call("f", vec![obj(vec![("h", s("4"))]), s("x")])),
+        ]);
+        let bodies = [
+            Body::builder()
+                .add_attribute(("a", 1))
+                .add_block(nested_empty)
+                .add_attribute(("long_name", 2))
+                .add_attribute(("x", 3))
+                .build(),
+            Body::builder().add_block(weird_labels).build(),
+            Body::builder()
+                .add_attribute(("o", mixed_object.clone()))
+                .add_attribute((
+                    "inline",
+                    call(
+                        "f",
+                        vec![Expression::from(Conditional::new(
+                            var("c"),
+                            mixed_object,
+                            Expression::Null,
+                        ))],
+                    ),
+                ))
+                .build(),
+            Body::builder().build(),
+        ];
+        for body in bodies {
             assert_fmt_stable(&to_terraform(&body));
         }
     }

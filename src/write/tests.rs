@@ -1,0 +1,339 @@
+use super::*;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, SystemTime};
+
+fn rendered(files: &[(&str, &str)]) -> Rendered {
+    files
+        .iter()
+        .map(|(p, b)| ((*p).to_owned(), b.as_bytes().to_vec()))
+        .collect()
+}
+
+fn read(dir: &Path, rel: &str) -> String {
+    fs::read_to_string(dir.join(rel)).unwrap()
+}
+
+/// Every file under `dir` with its bytes, `/`-separated relative paths.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out
+}
+
+/// Sets a file's mtime to the distant past, to notice a rewrite.
+fn age(path: &Path) -> SystemTime {
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    old
+}
+
+fn mtime(path: &Path) -> SystemTime {
+    fs::metadata(path).unwrap().modified().unwrap()
+}
+
+const MAIN: &str = "resource \"x\" \"y\" {}\n";
+
+#[test]
+fn first_write_creates_files_and_manifest_with_0644() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out"); // missing: created
+    let files = rendered(&[
+        ("main.tf", MAIN),
+        ("k8s/base/deploy.yaml", "kind: Deployment\n"),
+    ]);
+    let report = write(&out, &files, false).unwrap();
+    assert_eq!(report.written, vec!["k8s/base/deploy.yaml", "main.tf"]);
+    assert!(report.unchanged.is_empty() && report.removed.is_empty());
+    assert_eq!(read(&out, "main.tf"), MAIN);
+    for rel in ["main.tf", "k8s/base/deploy.yaml", MANIFEST] {
+        let mode = fs::metadata(out.join(rel)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{rel}");
+    }
+    let manifest = read(&out, MANIFEST);
+    let expected = format!(
+        "{{\n  \"generator\": \"blueprint\",\n  \"files\": {{\n    \"k8s/base/deploy.yaml\": \"{}\",\n    \"main.tf\": \"{}\"\n  }}\n}}\n",
+        sha256_hex(b"kind: Deployment\n"),
+        sha256_hex(MAIN.as_bytes())
+    );
+    assert_eq!(manifest, expected);
+    // No temporary files left behind.
+    assert_eq!(tree(&out).len(), 3);
+}
+
+#[test]
+fn rewriting_the_same_files_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    let files = rendered(&[("main.tf", MAIN), ("a/b.tf", "b\n")]);
+    write(out, &files, false).unwrap();
+    let t_main = age(&out.join("main.tf"));
+    let t_manifest = age(&out.join(MANIFEST));
+    let before = tree(out);
+    let report = write(out, &files, false).unwrap();
+    assert!(report.written.is_empty() && report.removed.is_empty());
+    assert_eq!(report.unchanged, vec!["a/b.tf", "main.tf"]);
+    assert_eq!(mtime(&out.join("main.tf")), t_main);
+    assert_eq!(mtime(&out.join(MANIFEST)), t_manifest);
+    assert_eq!(tree(out), before);
+    assert_eq!(changes(out, &files).unwrap(), vec![]);
+    assert_eq!(diff(out, &files).unwrap(), "");
+}
+
+#[test]
+fn a_file_no_longer_generated_is_removed_but_user_files_stay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    let files = rendered(&[
+        ("main.tf", MAIN),
+        ("svc/api.tf", "api\n"),
+        ("gone/deep/x.tf", "x\n"),
+    ]);
+    write(out, &files, false).unwrap();
+    fs::write(out.join("svc/NOTES.md"), "mine\n").unwrap();
+    fs::write(out.join("user.tf"), "mine\n").unwrap();
+
+    let next = rendered(&[("main.tf", MAIN)]);
+    let report = write(out, &next, false).unwrap();
+    assert_eq!(report.removed, vec!["gone/deep/x.tf", "svc/api.tf"]);
+    assert!(!out.join("svc/api.tf").exists());
+    assert!(!out.join("gone").exists(), "emptied folders are removed");
+    assert_eq!(read(out, "svc/NOTES.md"), "mine\n");
+    assert_eq!(read(out, "user.tf"), "mine\n");
+    let manifest = read(out, MANIFEST);
+    assert!(!manifest.contains("svc/api.tf") && manifest.contains("main.tf"));
+}
+
+#[test]
+fn hand_edited_file_is_refused_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    let files = rendered(&[("a.tf", "a\n"), ("b.tf", "b\n"), ("old.tf", "old\n")]);
+    write(out, &files, false).unwrap();
+    fs::write(out.join("b.tf"), "b edited\n").unwrap();
+    let before = tree(out);
+
+    let next = rendered(&[("a.tf", "a2\n"), ("b.tf", "b2\n"), ("new.tf", "new\n")]);
+    let err = write(out, &next, false).unwrap_err();
+    assert!(matches!(&err, WriteError::HandEdited { paths } if paths == &["b.tf"]));
+    let message = err.to_string();
+    assert!(
+        message.starts_with("these files were edited by hand since blueprint wrote them: b.tf;"),
+        "{message}"
+    );
+    assert!(message.contains(
+        "run `blueprint diff` to see what render would change, or pass --force to overwrite"
+    ));
+    assert_eq!(err.code(), 2);
+    assert_eq!(tree(out), before, "a refusal writes nothing");
+
+    let report = write(out, &next, true).unwrap();
+    assert_eq!(report.written, vec!["a.tf", "b.tf", "new.tf"]);
+    assert_eq!(report.removed, vec!["old.tf"]);
+    assert_eq!(read(out, "b.tf"), "b2\n");
+    assert_eq!(changes(out, &next).unwrap(), vec![]);
+}
+
+#[test]
+fn hand_edited_file_that_would_be_removed_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    write(
+        out,
+        &rendered(&[("a.tf", "a\n"), ("old.tf", "old\n")]),
+        false,
+    )
+    .unwrap();
+    fs::write(out.join("old.tf"), "kept by hand\n").unwrap();
+    let next = rendered(&[("a.tf", "a\n")]);
+    let err = write(out, &next, false).unwrap_err();
+    assert!(matches!(&err, WriteError::HandEdited { paths } if paths == &["old.tf"]));
+    assert!(out.join("old.tf").exists());
+    write(out, &next, true).unwrap();
+    assert!(!out.join("old.tf").exists());
+}
+
+#[test]
+fn unowned_file_at_a_generated_path_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    fs::write(out.join("main.tf"), "user's own\n").unwrap();
+    let files = rendered(&[("main.tf", MAIN), ("other.tf", "o\n")]);
+    let err = write(out, &files, false).unwrap_err();
+    assert!(matches!(&err, WriteError::NotOwned { paths } if paths == &["main.tf"]));
+    assert!(err.to_string().contains("main.tf"));
+    assert!(!out.join("other.tf").exists());
+    assert!(!out.join(MANIFEST).exists());
+    assert_eq!(read(out, "main.tf"), "user's own\n");
+
+    // Same bytes: adopted without a write.
+    fs::write(out.join("main.tf"), MAIN).unwrap();
+    let t = age(&out.join("main.tf"));
+    let report = write(out, &files, false).unwrap();
+    assert_eq!(report.unchanged, vec!["main.tf"]);
+    assert_eq!(mtime(&out.join("main.tf")), t);
+    assert!(read(out, MANIFEST).contains("main.tf"));
+}
+
+#[test]
+fn changes_reports_added_modified_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    let files = rendered(&[("keep.tf", "k\n"), ("mod.tf", "m\n"), ("old.tf", "o\n")]);
+    assert_eq!(
+        changes(out, &files).unwrap(),
+        vec![
+            Change {
+                path: "keep.tf".into(),
+                kind: ChangeKind::Added
+            },
+            Change {
+                path: "mod.tf".into(),
+                kind: ChangeKind::Added
+            },
+            Change {
+                path: "old.tf".into(),
+                kind: ChangeKind::Added
+            },
+        ]
+    );
+    write(out, &files, false).unwrap();
+    assert_eq!(changes(out, &files).unwrap(), vec![]);
+
+    let next = rendered(&[("keep.tf", "k\n"), ("mod.tf", "m2\n"), ("new/x.tf", "x\n")]);
+    assert_eq!(
+        changes(out, &next).unwrap(),
+        vec![
+            Change {
+                path: "mod.tf".into(),
+                kind: ChangeKind::Modified
+            },
+            Change {
+                path: "new/x.tf".into(),
+                kind: ChangeKind::Added
+            },
+            Change {
+                path: "old.tf".into(),
+                kind: ChangeKind::Removed
+            },
+        ]
+    );
+    // A hand edit is drift too.
+    fs::write(out.join("keep.tf"), "edited\n").unwrap();
+    assert_eq!(
+        changes(out, &files).unwrap(),
+        vec![Change {
+            path: "keep.tf".into(),
+            kind: ChangeKind::Modified
+        }]
+    );
+}
+
+#[test]
+fn diff_shows_unified_diffs_in_path_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    let old_text = "1\n2\n3\n4\n5\n6\n7\n8\n9\n";
+    write(
+        out,
+        &rendered(&[("b.tf", old_text), ("c.tf", "gone\n")]),
+        false,
+    )
+    .unwrap();
+    let new_text = "1\n2\n3\n4\nfive\n6\n7\n8\n9\n";
+    let next = rendered(&[("a.tf", "new\n"), ("b.tf", new_text)]);
+    let d = diff(out, &next).unwrap();
+    let expected = "\
+--- /dev/null
++++ b/a.tf
+@@ -0,0 +1 @@
++new
+--- a/b.tf
++++ b/b.tf
+@@ -2,7 +2,7 @@
+ 2
+ 3
+ 4
+-5
++five
+ 6
+ 7
+ 8
+--- a/c.tf
++++ /dev/null
+@@ -1 +0,0 @@
+-gone
+";
+    assert_eq!(d, expected);
+    write(out, &next, false).unwrap();
+    assert_eq!(diff(out, &next).unwrap(), "");
+}
+
+#[test]
+fn bad_paths_are_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    for bad in [
+        "",
+        "/etc/passwd",
+        "../escape.tf",
+        "a/../../b.tf",
+        "a//b.tf",
+        "a/",
+        "./a.tf",
+        "a\\b.tf",
+        MANIFEST,
+    ] {
+        let files = rendered(&[("fine.tf", "x\n"), (bad, "y\n")]);
+        let err = write(out, &files, false).unwrap_err();
+        assert!(matches!(err, WriteError::BadPath { .. }), "{bad:?}: {err}");
+        assert!(matches!(
+            changes(out, &files),
+            Err(WriteError::BadPath { .. })
+        ));
+        assert!(tree(out).is_empty(), "{bad:?} wrote something");
+    }
+    let clash = rendered(&[("a", "x\n"), ("a/b", "y\n")]);
+    assert!(matches!(
+        write(out, &clash, false),
+        Err(WriteError::BadPath { .. })
+    ));
+}
+
+#[test]
+fn a_tampered_manifest_cannot_reach_outside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(tmp.path().join("victim"), "v\n").unwrap();
+    let manifest = format!(
+        "{{\"generator\":\"blueprint\",\"files\":{{\"../victim\":\"{}\"}}}}\n",
+        sha256_hex(b"v\n")
+    );
+    fs::write(out.join(MANIFEST), manifest).unwrap();
+    let err = write(&out, &rendered(&[("a.tf", "a\n")]), true).unwrap_err();
+    assert!(matches!(err, WriteError::BadManifest { .. }), "{err}");
+    assert!(tmp.path().join("victim").exists());
+}
