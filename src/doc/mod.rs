@@ -1,12 +1,17 @@
 //! Output documents: what an emitter produces, before any byte is decided.
 //! render/ turns each into bytes; write/ puts them on disk.
 
+pub mod hcl;
+
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Document {
     /// A Terraform file, built with hcl-rs's typed structures.
-    Hcl(hcl::Body),
+    Hcl(::hcl::Body),
+    /// A fixed Terraform file shipped in the binary (the reusable platform
+    /// module): no user data, so it is kept verbatim, comments included.
+    HclSource(&'static str),
     /// A JSON document (CloudFormation templates, manifests).
     Json(serde_json::Value),
     /// Human-facing text rendered by a template (README.md).

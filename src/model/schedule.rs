@@ -6,7 +6,7 @@ use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Schedule {
-    Cron(Cron),
+    Cron(Box<Cron>),
     Rate { value: u32, unit: RateUnit },
 }
 
@@ -111,7 +111,7 @@ impl Schedule {
             sets[4].insert(0);
         }
         let fields = [0, 1, 2, 3, 4].map(|i| parts[i].to_string());
-        Ok(Schedule::Cron(Cron { fields, sets }))
+        Ok(Schedule::Cron(Box::new(Cron { fields, sets })))
     }
 
     /// EventBridge schedule expressions. Usually one; two when the cron

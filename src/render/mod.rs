@@ -9,6 +9,7 @@ use crate::doc::Document;
 pub fn render(doc: &Document) -> Vec<u8> {
     match doc {
         Document::Hcl(body) => hcl::to_terraform(body).into_bytes(),
+        Document::HclSource(src) => format!("{}\n{src}", hcl::HEADER).into_bytes(),
         Document::Json(v) => {
             let mut s = serde_json::to_string_pretty(v).expect("JSON values always serialize");
             s.push('\n');

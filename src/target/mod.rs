@@ -1,6 +1,7 @@
 //! One emitter per target: `lower(&Model) -> FileSet`.
 
 pub mod ecs;
+pub mod names;
 
 use crate::doc::FileSet;
 

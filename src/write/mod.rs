@@ -63,6 +63,18 @@ pub struct Change {
     pub kind: ChangeKind,
 }
 
+impl fmt::Display for Change {
+    /// `added    prod/main.tf`, as `check` lists it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            ChangeKind::Added => "added",
+            ChangeKind::Modified => "modified",
+            ChangeKind::Removed => "removed",
+        };
+        write!(f, "{kind:<9}{}", self.path)
+    }
+}
+
 #[derive(Debug)]
 pub enum WriteError {
     /// Owned files whose bytes differ from what blueprint wrote.

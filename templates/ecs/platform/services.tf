@@ -1,0 +1,93 @@
+# Private DNS for service-to-service calls: <discovery>.<name>.internal.
+resource "aws_service_discovery_private_dns_namespace" "this" {
+  count       = length(local.discoverable) > 0 ? 1 : 0
+  name        = "${var.name}.internal"
+  description = "Service discovery for ${var.name}"
+  vpc         = var.vpc_id
+  tags        = var.tags
+}
+
+resource "aws_service_discovery_service" "this" {
+  for_each = local.discoverable
+  name     = each.value.discovery
+
+  dns_config {
+    namespace_id   = aws_service_discovery_private_dns_namespace.this[0].id
+    routing_policy = "MULTIVALUE"
+
+    dns_records {
+      ttl  = 10
+      type = "A"
+    }
+  }
+
+  health_check_custom_config {
+    failure_threshold = 1
+  }
+
+  tags = var.tags
+}
+
+resource "aws_ecs_service" "this" {
+  for_each                           = var.services
+  name                               = each.value.name
+  cluster                            = aws_ecs_cluster.this.id
+  task_definition                    = aws_ecs_task_definition.workload[each.key].arn
+  desired_count                      = each.value.min_count
+  enable_execute_command             = true
+  propagate_tags                     = "SERVICE"
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+  health_check_grace_period_seconds  = each.value.public ? (each.value.health == null ? 0 : each.value.health.grace) : null
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  # On-demand first (base 1), then the blueprint's spot share by weight.
+  dynamic "capacity_provider_strategy" {
+    for_each = each.value.spot_percent == 0 ? {} : { FARGATE_SPOT = each.value.spot_percent }
+    content {
+      capacity_provider = capacity_provider_strategy.key
+      weight            = capacity_provider_strategy.value
+    }
+  }
+
+  capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    base              = 1
+    weight            = 100 - each.value.spot_percent
+  }
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.workload[each.key].id]
+    assign_public_ip = false
+  }
+
+  dynamic "load_balancer" {
+    for_each = each.value.public ? [each.key] : []
+    content {
+      target_group_arn = aws_lb_target_group.service[load_balancer.value].arn
+      container_name   = "app"
+      container_port   = each.value.port
+    }
+  }
+
+  dynamic "service_registries" {
+    for_each = each.value.port == null ? [] : [each.key]
+    content {
+      registry_arn = aws_service_discovery_service.this[service_registries.value].arn
+    }
+  }
+
+  # Autoscaling owns the task count once the service exists.
+  lifecycle {
+    ignore_changes = [desired_count]
+  }
+
+  depends_on = [aws_lb_listener_rule.route]
+
+  tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
+}

@@ -1,0 +1,5 @@
+//! One integration-test binary: the built `blueprint` run as users run it.
+
+mod cli;
+mod golden;
+mod support;
