@@ -282,3 +282,6 @@ impl Target {
         }
     }
 }
+
+#[cfg(test)]
+pub mod fixtures;

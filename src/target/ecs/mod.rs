@@ -6,6 +6,8 @@ mod images;
 mod module;
 mod platform;
 mod root;
+#[cfg(test)]
+mod tests;
 
 use super::Output;
 use crate::model::{fargate, Cpu, Memory, Model};
