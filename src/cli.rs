@@ -191,15 +191,19 @@ fn produce(io: &Io) -> Result<(PathBuf, write::Rendered, Vec<String>), Failure> 
     let target: Target = io.target.into();
     let model = load(&io.file)?;
     check_fit(&model, target, &io.file)?;
-    let output = match target {
-        Target::Ecs => target::ecs::lower(&model),
-        Target::Eks | Target::Lambda => {
-            return Err(refuse(format!(
-                "the {} target is not implemented yet; available: ecs",
-                target.as_str()
-            )))
-        }
-    };
+    if !target::is_implemented(target) {
+        let available: Vec<&str> = Target::ALL
+            .iter()
+            .filter(|t| target::is_implemented(**t))
+            .map(|t| t.as_str())
+            .collect();
+        return Err(refuse(format!(
+            "the {} target is not implemented yet; available: {}",
+            target.as_str(),
+            available.join(", ")
+        )));
+    }
+    let output = target::lower(&model, target);
     let files = output
         .files
         .iter()

@@ -12,8 +12,13 @@ pub enum Document {
     /// A fixed Terraform file shipped in the binary (the reusable platform
     /// module): no user data, so it is kept verbatim, comments included.
     HclSource(&'static str),
-    /// A JSON document (CloudFormation templates, manifests).
+    /// A JSON document (CloudFormation templates, manifests), written with
+    /// one-space indentation as `cdk synth` writes its templates.
     Json(serde_json::Value),
+    /// A YAML stream: one document per value (Kubernetes objects,
+    /// kustomizations). Every string that a YAML 1.1 reader could take for
+    /// something else is quoted.
+    Yaml(Vec<serde_json::Value>),
     /// Human-facing text rendered by a template (README.md).
     Text(String),
 }

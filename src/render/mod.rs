@@ -2,6 +2,8 @@
 //! as `terraform fmt` writes it, JSON indentation, the generated-file header.
 
 pub mod hcl;
+pub mod json;
+pub mod yaml;
 
 use crate::doc::Document;
 
@@ -10,11 +12,8 @@ pub fn render(doc: &Document) -> Vec<u8> {
     match doc {
         Document::Hcl(body) => hcl::to_terraform(body).into_bytes(),
         Document::HclSource(src) => format!("{}\n{src}", hcl::HEADER).into_bytes(),
-        Document::Json(v) => {
-            let mut s = serde_json::to_string_pretty(v).expect("JSON values always serialize");
-            s.push('\n');
-            s.into_bytes()
-        }
+        Document::Json(v) => json::to_cdk_json(v).into_bytes(),
+        Document::Yaml(docs) => yaml::to_yaml_stream(docs).into_bytes(),
         Document::Text(t) => t.clone().into_bytes(),
     }
 }

@@ -1,9 +1,12 @@
-//! One emitter per target: `lower(&Model) -> FileSet`.
+//! One emitter per target: `lower(&Model) -> Output`.
 
 pub mod ecs;
+pub mod eks;
+pub mod lambda;
 pub mod names;
 
 use crate::doc::FileSet;
+use crate::model::{Model, Target};
 
 /// What an emitter produces: the files, and notes for the user (e.g. the
 /// Fargate rounding) that `render` prints.
@@ -11,4 +14,22 @@ use crate::doc::FileSet;
 pub struct Output {
     pub files: FileSet,
     pub notes: Vec<String>,
+}
+
+/// Whether `target` has an emitter yet.
+pub fn is_implemented(target: Target) -> bool {
+    match target {
+        Target::Ecs => true,
+        Target::Eks => false,
+        Target::Lambda => false,
+    }
+}
+
+/// Lowers a model that fits `target` (see `normalize::fit`).
+pub fn lower(model: &Model, target: Target) -> Output {
+    match target {
+        Target::Ecs => ecs::lower(model),
+        Target::Eks => eks::lower(model),
+        Target::Lambda => lambda::lower(model),
+    }
 }
