@@ -45,7 +45,10 @@ pub fn sizes() -> impl Iterator<Item = FargateSize> {
         (lo..=hi)
             .step_by(step as usize)
             .filter(move |m| !(cpu == 256 && *m == 1536))
-            .map(move |memory_mib| FargateSize { cpu_units: cpu, memory_mib })
+            .map(move |memory_mib| FargateSize {
+                cpu_units: cpu,
+                memory_mib,
+            })
     })
 }
 

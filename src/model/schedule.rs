@@ -46,14 +46,31 @@ struct FieldSpec {
 }
 
 const FIELDS: [FieldSpec; 5] = [
-    FieldSpec { name: "minute", min: 0, max: 59, names: &[] },
-    FieldSpec { name: "hour", min: 0, max: 23, names: &[] },
-    FieldSpec { name: "day-of-month", min: 1, max: 31, names: &[] },
+    FieldSpec {
+        name: "minute",
+        min: 0,
+        max: 59,
+        names: &[],
+    },
+    FieldSpec {
+        name: "hour",
+        min: 0,
+        max: 23,
+        names: &[],
+    },
+    FieldSpec {
+        name: "day-of-month",
+        min: 1,
+        max: 31,
+        names: &[],
+    },
     FieldSpec {
         name: "month",
         min: 1,
         max: 12,
-        names: &["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+        names: &[
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ],
     },
     // 7 is Sunday too, as in Vixie cron.
     FieldSpec {
@@ -86,9 +103,8 @@ impl Schedule {
         }
         let mut sets: [BTreeSet<u32>; 5] = Default::default();
         for (i, part) in parts.iter().enumerate() {
-            sets[i] = parse_field(part, &FIELDS[i]).map_err(|e| {
-                format!("`{s}`: field {} ({}) `{part}` {e}", i + 1, FIELDS[i].name)
-            })?;
+            sets[i] = parse_field(part, &FIELDS[i])
+                .map_err(|e| format!("`{s}`: field {} ({}) `{part}` {e}", i + 1, FIELDS[i].name))?;
         }
         // Sunday may be written 0 or 7: keep one.
         if sets[4].remove(&7) {
@@ -200,7 +216,9 @@ fn parse_field(field: &str, spec: &FieldSpec) -> Result<BTreeSet<u32>, String> {
                     .parse()
                     .ok()
                     .filter(|s| *s >= 1 && st.bytes().all(|b| b.is_ascii_digit()))
-                    .ok_or_else(|| format!("has step `{st}`, which is not a whole number from 1"))?;
+                    .ok_or_else(|| {
+                        format!("has step `{st}`, which is not a whole number from 1")
+                    })?;
                 (r, step)
             }
             None => (item, 1),
@@ -254,7 +272,11 @@ fn eb_field(written: &str, set: &BTreeSet<u32>, start: u32) -> String {
     if let Some(step) = written.strip_prefix("*/") {
         return format!("{start}/{step}");
     }
-    if !written.contains('/') && written.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b'-') {
+    if !written.contains('/')
+        && written
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b',' || b == b'-')
+    {
         return written.to_string();
     }
     // Month names and steps: spell out the numbers.
@@ -273,7 +295,10 @@ fn eb_days(set: &BTreeSet<u32>) -> String {
             j += 1;
         }
         if j >= i + 2 {
-            out.push(format!("{}-{}", DAY_NAMES[days[i] as usize], DAY_NAMES[days[j] as usize]));
+            out.push(format!(
+                "{}-{}",
+                DAY_NAMES[days[i] as usize], DAY_NAMES[days[j] as usize]
+            ));
         } else {
             for d in &days[i..=j] {
                 out.push(DAY_NAMES[*d as usize].to_string());
@@ -373,7 +398,11 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let e = |s: &str| Schedule::parse(s).unwrap_err();
-        assert!(e("0 25 * * *").contains("field 2 (hour)"), "{}", e("0 25 * * *"));
+        assert!(
+            e("0 25 * * *").contains("field 2 (hour)"),
+            "{}",
+            e("0 25 * * *")
+        );
         assert!(e("60 * * * *").contains("field 1 (minute)"));
         assert!(e("0 0 0 * *").contains("field 3 (day-of-month)"));
         assert!(e("0 0 * 13 *").contains("field 4 (month)"));

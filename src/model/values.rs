@@ -136,7 +136,9 @@ impl Cpu {
         match millis {
             Some(0) => Err(format!("`{s}`: CPU must be more than 0")),
             Some(m) if m <= 192_000 => Ok(Cpu(m as u32)),
-            Some(_) => Err(format!("`{s}` is more CPU than any target offers (192 vCPU)")),
+            Some(_) => Err(format!(
+                "`{s}` is more CPU than any target offers (192 vCPU)"
+            )),
             None => Err(format!("`{s}` is not a CPU amount: {hint}")),
         }
     }
@@ -178,7 +180,11 @@ fn parse_decimal_thousandths(t: &str) -> Option<u64> {
         return None;
     }
     let i: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let mut f: u64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+    let mut f: u64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
     for _ in frac.len()..3 {
         f *= 10;
     }
@@ -282,7 +288,9 @@ impl Image {
                 let split = last_slash + i;
                 let (repo, tag) = (&t[..split], &t[split + 1..]);
                 if repo.is_empty() || tag.is_empty() {
-                    return Err(format!("`{t}` is not an image reference: empty name or tag"));
+                    return Err(format!(
+                        "`{t}` is not an image reference: empty name or tag"
+                    ));
                 }
                 Ok(Image {
                     repository: repo.to_string(),
@@ -337,7 +345,10 @@ mod tests {
         assert!(Name::parse("a_b", 32).is_err());
         assert!(Name::parse(&"a".repeat(32), 32).is_ok());
         assert!(Name::parse(&"a".repeat(33), 32).is_err());
-        assert_eq!(Name::parse("nightly-report", 32).unwrap().snake(), "nightly_report");
+        assert_eq!(
+            Name::parse("nightly-report", 32).unwrap().snake(),
+            "nightly_report"
+        );
     }
 
     #[test]
@@ -346,7 +357,16 @@ mod tests {
         assert_eq!(Duration::parse("10m").unwrap().secs(), 600);
         assert_eq!(Duration::parse("2h").unwrap().secs(), 7200);
         assert_eq!(Duration::parse("4d").unwrap().secs(), 345_600);
-        for bad in ["", "s", "10", "1.5h", "-1s", "10 m", "10M", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "s",
+            "10",
+            "1.5h",
+            "-1s",
+            "10 m",
+            "10M",
+            "99999999999999999999d",
+        ] {
             assert!(Duration::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Duration::from_secs(90).to_string(), "90s");
@@ -383,7 +403,10 @@ mod tests {
     #[test]
     fn images() {
         let i = Image::parse("123456789012.dkr.ecr.eu-central-1.amazonaws.com/api:1.4.2").unwrap();
-        assert_eq!(i.repository, "123456789012.dkr.ecr.eu-central-1.amazonaws.com/api");
+        assert_eq!(
+            i.repository,
+            "123456789012.dkr.ecr.eu-central-1.amazonaws.com/api"
+        );
         assert_eq!(i.reference, "1.4.2");
         let i = Image::parse("localhost:5000/api").unwrap();
         assert_eq!(i.repository, "localhost:5000/api");

@@ -29,8 +29,9 @@ pub fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate: a case-insensitive match, or the one at the
-/// smallest distance when that is at most `max(1, len/3)`. Ties go to the
-/// candidate listed first.
+/// smallest distance when that is at most `max(1, len/3)` (ties go to the
+/// candidate listed first), or else one the word is a prefix of (or that is
+/// a prefix of the word), for words of 3 or more characters.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(word)) {
         return Some(c);
@@ -50,6 +51,13 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
+    }
+    if best.is_none() && len >= 3 {
+        // A shortened or lengthened key: `vpc` for `vpc_id`.
+        return candidates
+            .iter()
+            .find(|c| c.starts_with(word) || word.starts_with(**c))
+            .copied();
     }
     best.map(|(_, c)| c)
 }
@@ -93,6 +101,10 @@ mod tests {
         assert_eq!(closest("IMAGE", &keys), Some("image"));
         assert_eq!(closest("prt", &keys), Some("port"));
         assert_eq!(closest("zzzzzz", &keys), None);
+        assert_eq!(
+            closest("vpc", &["vpc_id", "private_subnets"]),
+            Some("vpc_id")
+        );
         assert_eq!(help("imgae", &keys, "known keys"), "did you mean `image`?");
         assert_eq!(
             help("zzzzzz", &keys, "known keys"),
