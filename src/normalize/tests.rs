@@ -433,9 +433,7 @@ fn top_level_rules() {
         "unsupported blueprint version `2`",
     );
     assert_diag(
-        &one(&format!(
-            "version: 1\nname: Shop\nregion: eu-central-1\nservices: {{a: {{image: x}}}}\n"
-        )),
+        &one("version: 1\nname: Shop\nregion: eu-central-1\nservices: {a: {image: x}}\n"),
         "name",
         2,
         "invalid application name",
@@ -853,7 +851,7 @@ fn public_routes_must_not_overlap() {
     ] {
         let d = one(&two_public(a, b));
         assert!(d.message.contains("overlaps route"), "{a} {b}: {d:?}");
-        assert_eq!(d.yaml_path.starts_with("services.bb.routes"), true, "{d:?}");
+        assert!(d.yaml_path.starts_with("services.bb.routes"), "{d:?}");
     }
     // Default `/` overlaps everything.
     let src = format!(
