@@ -219,9 +219,11 @@ fn build(cx: &mut Cx, root: &Node) -> Option<Model> {
             services: s.into_iter().map(|i| i.svc).collect(),
             jobs: j.into_iter().map(|i| i.job).collect(),
         };
+        // What every tenant starts from: the base with this environment's overrides.
+        let base = workloads(None, resolve(cx, 0, &none));
         let mut platforms = Vec::new();
         if tenants.is_empty() {
-            let w = workloads(None, resolve(cx, 0, &none));
+            let w = base.clone();
             platforms.push(Platform {
                 kind: PlatformKind::Single,
                 tenants: vec![w],
@@ -249,6 +251,7 @@ fn build(cx: &mut Cx, root: &Node) -> Option<Model> {
         }
         environments.push(Environment {
             name: env.name.clone(),
+            base,
             platforms,
         });
     }
