@@ -65,7 +65,11 @@ pub fn lower(model: &Model) -> Output {
 /// `Commerce-Prod` for the shared tenants (or the single tenant),
 /// `Commerce-Prod-Acme` for a dedicated tenant.
 pub fn stack_name(model: &Model, env: &Environment, platform: &Platform) -> String {
-    let base = format!("{}-{}", pascal(model.app.name.as_str()), pascal(env.name.as_str()));
+    let base = format!(
+        "{}-{}",
+        pascal(model.app.name.as_str()),
+        pascal(env.name.as_str())
+    );
     match &platform.kind {
         PlatformKind::Single | PlatformKind::Shared => base,
         PlatformKind::Dedicated(t) => format!("{base}-{}", pascal(t.as_str())),

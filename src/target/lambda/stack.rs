@@ -47,13 +47,23 @@ const SKIP_SYNC_DLQ: (&str, &str) = (
     "invoked synchronously (API Gateway, callers, SQS event source mapping with the queue's own dead-letter queue); a function dead-letter queue only receives failed asynchronous invocations",
 );
 
+const SKIP_SQS_KMS: (&str, &str) = (
+    "CKV_AWS_27",
+    "encrypted at rest with SQS-managed keys (SqsManagedSseEnabled); the check only recognises a KMS key, which every producer, consumer and EventBridge would then need grants on",
+);
+
 pub struct StackOutput {
     pub name: String,
     pub template: Value,
 }
 
 /// Builds the stack of `platform` in `env`.
-pub fn build(model: &Model, env: &Environment, platform: &Platform, notes: &mut Notes) -> StackOutput {
+pub fn build(
+    model: &Model,
+    env: &Environment,
+    platform: &Platform,
+    notes: &mut Notes,
+) -> StackOutput {
     let name = stack_name(model, env, platform);
     let mut b = Builder {
         model,
@@ -62,6 +72,7 @@ pub fn build(model: &Model, env: &Environment, platform: &Platform, notes: &mut 
         t: Template::new(&name, description(model, env, platform)),
         notes,
         network: None,
+        retention: None,
     };
     b.build();
     StackOutput {
@@ -97,6 +108,8 @@ struct Builder<'a> {
     notes: &'a mut Notes,
     /// `(vpc_id, subnet_ids)` once the first function asked for them.
     network: Option<(Value, Value)>,
+    /// `Ref` of the `LogRetentionDays` parameter, once added.
+    retention: Option<Value>,
 }
 
 /// Where one tenant's resources live inside the stack.
@@ -266,6 +279,9 @@ impl<'a> Builder<'a> {
     }
 
     fn retention(&mut self) -> Value {
+        if let Some(r) = &self.retention {
+            return r.clone();
+        }
         let values: Vec<Value> = RETENTION_DAYS.iter().map(|d| json!(d)).collect();
         let id = self.t.parameter(
             "LogRetentionDays".into(),
@@ -277,7 +293,9 @@ impl<'a> Builder<'a> {
                 "Description": "Days CloudWatch Logs keeps function and API access logs"
             }),
         );
-        r#ref(&id)
+        let r = r#ref(&id);
+        self.retention = Some(r.clone());
+        r
     }
 
     fn network(&mut self) -> (Value, Value) {
@@ -356,10 +374,7 @@ impl<'a> Builder<'a> {
             );
         }
         props.insert("VisibilityTimeout".into(), json!(visibility));
-        props.insert(
-            "MessageRetentionPeriod".into(),
-            json!(q.retention.secs()),
-        );
+        props.insert("MessageRetentionPeriod".into(), json!(q.retention.secs()));
         props.insert("SqsManagedSseEnabled".into(), json!(true));
         let mut queues = Vec::new();
         if let Some(dl) = &q.dead_letter {
@@ -373,7 +388,9 @@ impl<'a> Builder<'a> {
             dprops.insert("Tags".into(), tag_list(&scope.tags));
             let dlq = self.t.add(
                 &scope.path(&[&cid, "DeadLetterQueue", "Resource"]),
-                Resource::new("AWS::SQS::Queue", json!(dprops)).policy("Delete"),
+                Resource::new("AWS::SQS::Queue", json!(dprops))
+                    .policy("Delete")
+                    .skip(SKIP_SQS_KMS.0, SKIP_SQS_KMS.1),
             );
             props.insert(
                 "RedrivePolicy".into(),
@@ -384,7 +401,9 @@ impl<'a> Builder<'a> {
         props.insert("Tags".into(), tag_list(&scope.tags));
         let id = self.t.add(
             &scope.path(&[&cid, "Resource"]),
-            Resource::new("AWS::SQS::Queue", json!(props)).policy("Delete"),
+            Resource::new("AWS::SQS::Queue", json!(props))
+                .policy("Delete")
+                .skip(SKIP_SQS_KMS.0, SKIP_SQS_KMS.1),
         );
         queues.insert(0, id.clone());
         self.tls_only(scope, &[&cid, "Policy", "Resource"], &queues, vec![]);
@@ -496,7 +515,8 @@ impl<'a> Builder<'a> {
                     "Tags": tag_list(&scope.tags)
                 }),
             )
-            .policy("Delete"),
+            .policy("Delete")
+            .skip(SKIP_SQS_KMS.0, SKIP_SQS_KMS.1),
         );
         let spec = FunctionSpec {
             name: &j.name,
@@ -647,7 +667,7 @@ impl<'a> Builder<'a> {
 
         // Environment: the blueprint's values as literal strings, then what
         // blueprint wires in, unless the blueprint sets the same name.
-        let mut variables: serde_json::Map<String, Value> = f
+        let mut variables: BTreeMap<String, Value> = f
             .env
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
@@ -807,7 +827,10 @@ impl<'a> Builder<'a> {
                 json!({"TargetArn": get_att(dlq, "Arn")}),
             );
         }
-        props.insert("LoggingConfig".into(), json!({"LogGroup": r#ref(&log_group)}));
+        props.insert(
+            "LoggingConfig".into(),
+            json!({"LogGroup": r#ref(&log_group)}),
+        );
         props.insert("TracingConfig".into(), json!({"Mode": "Active"}));
         props.insert(
             "VpcConfig".into(),
@@ -882,9 +905,9 @@ impl<'a> Builder<'a> {
                     }),
                 ),
             );
-            for (i, route_key) in route_keys(&s.routes).into_iter().enumerate() {
+            for (route_cid, route_key) in route_keys(&s.routes) {
                 self.t.add(
-                    &scope.path(&[&cid, &format!("Route{}", i + 1), "Resource"]),
+                    &scope.path(&[&cid, &route_cid, "Resource"]),
                     Resource::new(
                         "AWS::ApiGatewayV2::Route",
                         json!({
@@ -901,7 +924,7 @@ impl<'a> Builder<'a> {
                 );
             }
             self.t.add(
-                &scope.path(&[&cid, "ApiPermission", "Resource"]),
+                &scope.path(&[&cid, "HttpApiPermission", "Resource"]),
                 Resource::new(
                     "AWS::Lambda::Permission",
                     json!({
@@ -929,17 +952,19 @@ fn for_tenant(scope: &Scope) -> String {
     }
 }
 
-/// `/` -> `$default` (everything no other route takes); `/api` -> `ANY
-/// /api` and `ANY /api/{proxy+}`.
-pub fn route_keys(routes: &[String]) -> Vec<String> {
+/// Construct IDs and route keys: `/` -> `$default` (everything no other
+/// route takes); `/api` -> `ANY /api` and `ANY /api/{proxy+}`. Routes are
+/// numbered in the blueprint's order.
+pub fn route_keys(routes: &[String]) -> Vec<(String, String)> {
     let mut keys = Vec::new();
-    for r in routes {
+    for (i, r) in routes.iter().enumerate() {
+        let n = i + 1;
         let prefix = r.trim_end_matches('/');
         if prefix.is_empty() {
-            keys.push("$default".to_string());
+            keys.push((format!("Route{n}Default"), "$default".to_string()));
         } else {
-            keys.push(format!("ANY {prefix}"));
-            keys.push(format!("ANY {prefix}/{{proxy+}}"));
+            keys.push((format!("Route{n}Exact"), format!("ANY {prefix}")));
+            keys.push((format!("Route{n}Proxy"), format!("ANY {prefix}/{{proxy+}}")));
         }
     }
     keys
