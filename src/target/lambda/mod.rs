@@ -27,6 +27,8 @@ pub const SERVICE_TIMEOUT_SECS: u64 = 30;
 pub const VISIBILITY_FACTOR: u64 = 6;
 /// Messages per batch handed to a worker (SQS's default for Lambda).
 pub const BATCH_SIZE: u32 = 10;
+/// CloudFormation's limit of resources per stack.
+pub const MAX_RESOURCES: usize = 500;
 /// Lambda retries a failed asynchronous invocation at most twice.
 pub const ASYNC_RETRY_MAX: u32 = 2;
 
@@ -37,6 +39,16 @@ pub fn lower(model: &Model) -> Output {
     for env in &model.environments {
         for platform in &env.platforms {
             let s = stack::build(model, env, platform, &mut notes);
+            let count = s.template["Resources"].as_object().map_or(0, Map::len);
+            if count > MAX_RESOURCES {
+                notes.add(
+                    format!(
+                        "stack {}: {count} resources, more than CloudFormation's {MAX_RESOURCES}; make some tenants dedicated to split it",
+                        s.name
+                    ),
+                    env.name.as_str(),
+                );
+            }
             let file = format!("{}.template.json", s.name);
             artifacts.insert(
                 s.name.clone(),
