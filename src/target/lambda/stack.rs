@@ -674,7 +674,7 @@ impl<'a> Builder<'a> {
             .collect();
         let mut wired: Vec<(String, Value)> = Vec::new();
         for (var, secret) in f.secrets {
-            wired.push((var.clone(), json!(secret.as_str())));
+            wired.push((var.clone(), secret_env_arn(secret)));
         }
         let mut queues: Vec<&Name> = f.publishes.iter().chain(f.consumes).collect();
         queues.sort();
@@ -968,6 +968,16 @@ pub fn route_keys(routes: &[String]) -> Vec<(String, String)> {
         }
     }
     keys
+}
+
+/// What a function's environment gets for a secret: its ARN as given, or
+/// for a name the ARN without Secrets Manager's random suffix, which
+/// `GetSecretValue` accepts as a secret id.
+pub fn secret_env_arn(secret: &SecretRef) -> Value {
+    match secret {
+        SecretRef::Arn(a) => json!(a),
+        SecretRef::Name(n) => arn("secretsmanager", vec![json!("secret:"), json!(n)]),
+    }
 }
 
 /// The IAM resource of a secret: its ARN as given, or for a name the ARN

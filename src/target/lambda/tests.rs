@@ -497,7 +497,7 @@ fn callers_may_invoke_exactly_their_callees_and_know_their_names() {
 }
 
 #[test]
-fn secrets_are_readable_by_exact_arn_and_names_stay_literal() {
+fn secrets_are_readable_by_exact_arn_and_the_env_holds_the_arn() {
     let out = lower(&commerce());
     let t = template(&out, "Shop-Prod");
     let statements = role_statements(&t, "shop-prod-globex-api");
@@ -509,10 +509,12 @@ fn secrets_are_readable_by_exact_arn_and_names_stay_literal() {
     assert!(parts.contains(&Value::from("prod/db/password")));
     assert_eq!(parts.last().unwrap(), "-??????");
     let api = function(&t, "shop-prod-globex-api");
-    assert_eq!(
-        api["Properties"]["Environment"]["Variables"]["DB_PASSWORD"],
-        "prod/db/password"
-    );
+    // The variable holds the secret's ARN (without the random suffix); the
+    // name stays a literal item of the join.
+    let env = &api["Properties"]["Environment"]["Variables"]["DB_PASSWORD"]["Fn::Join"][1];
+    let env = env.as_array().unwrap();
+    assert_eq!(env[0], "arn:");
+    assert_eq!(env.last().unwrap(), "prod/db/password");
 
     let mut s = service("svc", "1.dkr.ecr.eu-west-1.amazonaws.com/s:1");
     let arn = "arn:aws:secretsmanager:eu-west-1:1:secret:x-AbCdEf";
