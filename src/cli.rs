@@ -278,26 +278,24 @@ fn summarize(
     files: &write::Rendered,
     changes: &[write::Change],
 ) -> Result<review::Review, Failure> {
-    let mut sides: Vec<(&str, Option<Vec<u8>>, Option<&[u8]>)> = Vec::new();
+    // The bytes on disk of every modified or removed file, by change.
+    let mut on_disk: Vec<Option<Vec<u8>>> = Vec::with_capacity(changes.len());
     for c in changes {
-        let old = match c.kind {
+        on_disk.push(match c.kind {
             write::ChangeKind::Added => None,
             _ => {
-                let on_disk = c.path.split('/').fold(out.to_path_buf(), |p, x| p.join(x));
-                Some(
-                    std::fs::read(&on_disk)
-                        .map_err(|e| refuse(format!("{}: {e}", on_disk.display())))?,
-                )
+                let path = c.path.split('/').fold(out.to_path_buf(), |p, x| p.join(x));
+                Some(std::fs::read(&path).map_err(|e| refuse(format!("{}: {e}", path.display())))?)
             }
-        };
-        sides.push((&c.path, old, files.get(&c.path).map(Vec::as_slice)));
+        });
     }
-    let input: Vec<review::FileChange> = sides
+    let input: Vec<review::FileChange> = changes
         .iter()
-        .map(|(path, old, new)| review::FileChange {
-            path,
+        .zip(&on_disk)
+        .map(|(c, old)| review::FileChange {
+            path: &c.path,
             old: old.as_deref(),
-            new: *new,
+            new: files.get(&c.path).map(Vec::as_slice),
         })
         .collect();
     Ok(review::review(&input))
