@@ -120,7 +120,7 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
         .iter()
         .map(|(k, w)| (k, w, true))
         .chain(jobs.iter().map(|(k, w)| (k, w, false)));
-    for (k, w, _is_service) in workloads {
+    for (k, w, is_service) in workloads {
         let k = k.as_str();
         let common = m.args(&["name", "tags", "log_retention_days"]);
         m.put(
@@ -135,6 +135,11 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
             pick(w, &["iam_name"]),
         );
         m.put("aws_iam_role.task", Some(k), pick(w, &["iam_name"]));
+        if is_service {
+            // ECS Exec: the same fixed grant for every service, not listed
+            // as a widening (the new service is in the resource list).
+            m.put("aws_iam_role_policy.task_exec", Some(k), json!({}));
+        }
         let secrets: Vec<String> = w
             .get("secrets")
             .and_then(Value::as_object)

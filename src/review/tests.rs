@@ -375,3 +375,44 @@ fn the_summary_prints_every_part_in_order() {
          network: ingress tcp/443 from 10.0.0.0/16\n"
     );
 }
+
+/// The expansion names only resources the platform module declares, and
+/// the bundled blueprints' roots reach every resource the module declares.
+#[test]
+fn ecs_expansion_matches_the_platform_module() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut declared = BTreeSet::new();
+    let module = root.join("templates/ecs/platform");
+    for e in std::fs::read_dir(&module).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "tf") {
+            let inv = hcl::inventory(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            declared.extend(
+                inv.resources
+                    .into_keys()
+                    .filter(|a| !a.starts_with("data.")),
+            );
+        }
+    }
+    let mut reached = BTreeSet::new();
+    for golden in ["commerce", "saas", "minimal"] {
+        for env in ["prod", "dev"] {
+            let p = root.join(format!("golden/{golden}/ecs/{env}/main.tf"));
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
+            for addr in hcl::inventory(&text).unwrap().resources.into_keys() {
+                // module.<name>.<type>.<name>[key]
+                let rest = addr.splitn(3, '.').nth(2).unwrap();
+                let plain = rest.split('[').next().unwrap().to_string();
+                assert!(declared.contains(&plain), "{addr}: not in the module");
+                reached.insert(plain);
+            }
+        }
+    }
+    let missed: Vec<_> = declared.difference(&reached).collect();
+    assert!(
+        missed.is_empty(),
+        "module resources never expanded: {missed:?}"
+    );
+}
