@@ -3,8 +3,9 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
-use crate::{normalize, render, target, write};
-use clap::{Parser, Subcommand, ValueEnum};
+use crate::{normalize, render, review, target, write};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -44,7 +45,8 @@ enum Command {
         #[command(flatten)]
         io: Io,
     },
-    /// Print unified diffs of what render would change; exit 1 if there are any.
+    /// Print what render would change: resources added, changed and removed,
+    /// every change that widens access, then unified diffs; exit 1 if there are any.
     #[command(after_help = EXIT_CODES)]
     Diff {
         #[command(flatten)]
@@ -59,6 +61,20 @@ enum Command {
         /// Number of tenants (every fifth is dedicated).
         #[arg(long, default_value_t = 10)]
         tenants: usize,
+    },
+    /// Print the JSON Schema (draft 2020-12) of the blueprint format, for editors.
+    Schema,
+    /// Write a commented starter blueprint (never overwrites a file).
+    #[command(after_help = EXIT_CODES)]
+    Init {
+        /// Where to write it.
+        #[arg(long, short, default_value = "blueprint.yaml")]
+        file: PathBuf,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Check the blueprint (and, with --target, that it fits the target) without writing.
     #[command(after_help = EXIT_CODES)]
@@ -128,10 +144,24 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Command::Schema => {
+            print!("{}", crate::schema::to_string());
+            Ok(())
+        }
+        Command::Init { file } => init(&file),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "blueprint",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Command::Validate { target, file } => {
-            let model = load(&file)?;
+            let (model, source) = load(&file)?;
             if let Some(t) = target {
-                check_fit(&model, t.into(), &file)?;
+                check_fit(&model, t.into(), &file, &source)?;
             }
             eprintln!("{}: valid", file.display());
             Ok(())
@@ -168,7 +198,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if diff.is_empty() {
                 return Ok(());
             }
-            print!("{diff}");
+            let changes = write::changes(&out, &files).map_err(refuse)?;
+            let summary = summarize(&out, &files, &changes)?;
+            print!("{summary}\n{diff}");
             Err(Failure::Drift)
         }
     }
@@ -179,35 +211,101 @@ fn refuse(e: impl std::fmt::Display) -> Failure {
     Failure::Refused
 }
 
-fn load(file: &Path) -> Result<Model, Failure> {
+/// The model and the blueprint's text (for error excerpts).
+fn load(file: &Path) -> Result<(Model, String), Failure> {
     let source = std::fs::read_to_string(file)
         .map_err(|e| refuse(format!("cannot read {}: {e}", file.display())))?;
-    normalize::load(&source).map_err(|diags| report(&diags, file))
+    match normalize::load(&source) {
+        Ok(model) => Ok((model, source)),
+        Err(diags) => Err(report(&diags, file, &source)),
+    }
 }
 
-fn report(diags: &[Diagnostic], file: &Path) -> Failure {
+fn report(diags: &[Diagnostic], file: &Path, source: &str) -> Failure {
     let name = file.display().to_string();
+    let color = crate::diag::use_color(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("CLICOLOR_FORCE").as_deref(),
+    );
     for d in diags {
-        eprintln!("{}", d.display(&name));
+        eprintln!("{}\n", d.snippet(&name, Some(source), color));
     }
     eprintln!("{name}: {} error(s); nothing was written", diags.len());
     Failure::Refused
 }
 
-fn check_fit(model: &Model, target: Target, file: &Path) -> Result<(), Failure> {
+fn check_fit(model: &Model, target: Target, file: &Path, source: &str) -> Result<(), Failure> {
     let diags = normalize::fit(model, target);
     if diags.is_empty() {
         Ok(())
     } else {
-        Err(report(&diags, file))
+        Err(report(&diags, file, source))
     }
+}
+
+/// Writes the starter blueprint to `file`, refusing to replace anything.
+fn init(file: &Path) -> Result<(), Failure> {
+    use std::io::Write;
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(file);
+    let mut f = match created {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(refuse(format!(
+                "{} already exists; blueprint init never overwrites a file (pass --file to write elsewhere)",
+                file.display()
+            )))
+        }
+        Err(e) => return Err(refuse(format!("cannot create {}: {e}", file.display()))),
+    };
+    f.write_all(crate::starter::STARTER.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| refuse(format!("cannot write {}: {e}", file.display())))?;
+    eprintln!(
+        "{}: written; `blueprint schema > blueprint.schema.json` gives your editor completion and checks",
+        file.display()
+    );
+    Ok(())
+}
+
+/// The review of what `diff` shows: both sides of every changed file.
+/// Reads the output folder (only ever reads it).
+fn summarize(
+    out: &Path,
+    files: &write::Rendered,
+    changes: &[write::Change],
+) -> Result<review::Review, Failure> {
+    // The bytes on disk of every modified or removed file, by change.
+    let mut on_disk: Vec<Option<Vec<u8>>> = Vec::with_capacity(changes.len());
+    for c in changes {
+        on_disk.push(match c.kind {
+            write::ChangeKind::Added => None,
+            _ => {
+                let path = c.path.split('/').fold(out.to_path_buf(), |p, x| p.join(x));
+                Some(std::fs::read(&path).map_err(|e| refuse(format!("{}: {e}", path.display())))?)
+            }
+        });
+    }
+    let input: Vec<review::FileChange> = changes
+        .iter()
+        .zip(&on_disk)
+        .map(|(c, old)| review::FileChange {
+            path: &c.path,
+            old: old.as_deref(),
+            new: files.get(&c.path).map(Vec::as_slice),
+        })
+        .collect();
+    Ok(review::review(&input))
 }
 
 /// Everything up to the bytes of every file: load, fit, lower, render.
 fn produce(io: &Io) -> Result<(PathBuf, write::Rendered, Vec<String>), Failure> {
     let target: Target = io.target.into();
-    let model = load(&io.file)?;
-    check_fit(&model, target, &io.file)?;
+    let (model, source) = load(&io.file)?;
+    check_fit(&model, target, &io.file, &source)?;
     if !target::is_implemented(target) {
         let available: Vec<&str> = Target::ALL
             .iter()

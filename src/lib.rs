@@ -9,6 +9,9 @@ pub mod model;
 pub mod normalize;
 pub mod parse;
 pub mod render;
+pub mod review;
+pub mod schema;
+pub mod starter;
 pub mod target;
 pub mod write;
 

@@ -1,6 +1,7 @@
 //! One integration-test binary: the built `blueprint` run as users run it.
 
 mod cli;
+mod editor;
 mod golden;
 mod props;
 mod support;
