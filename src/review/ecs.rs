@@ -315,26 +315,19 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                     pick(s, &["min_count", "max_count", "name"]),
                 );
                 let set = |key: &str| s.get(key).is_some_and(|v| !v.is_null());
-                if set("cpu_target") {
-                    m.put(
-                        "aws_appautoscaling_policy.cpu",
-                        Some(k),
-                        pick(s, &["cpu_target"]),
-                    );
-                }
-                if set("memory_target") {
-                    m.put(
-                        "aws_appautoscaling_policy.memory",
-                        Some(k),
-                        pick(s, &["memory_target"]),
-                    );
-                }
-                if set("requests_target") && public {
-                    m.put(
-                        "aws_appautoscaling_policy.requests",
-                        Some(k),
-                        pick(s, &["requests_target"]),
-                    );
+                // One target-tracking policy per (service, metric).
+                for (metric, arg) in [
+                    ("cpu", "cpu_target"),
+                    ("memory", "memory_target"),
+                    ("requests", "requests_target"),
+                ] {
+                    if set(arg) && (metric != "requests" || public) {
+                        m.put(
+                            "aws_appautoscaling_policy.target",
+                            Some(&format!("{k}:{metric}")),
+                            pick(s, &[arg]),
+                        );
+                    }
                 }
                 if set("queue_depth") {
                     m.put(
