@@ -1,0 +1,1 @@
+//! Plan tests: hand-computed figures, recommendation rules, JSON shape.
