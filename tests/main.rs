@@ -2,5 +2,6 @@
 
 mod cli;
 mod golden;
+mod plan;
 mod props;
 mod support;
