@@ -3,7 +3,7 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
-use crate::{normalize, render, review, target, write};
+use crate::{graph, normalize, plan, readme, render, review, target, write};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -76,6 +76,27 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Compare the targets: fit, resources, monthly cost per environment, recommendation.
+    #[command(after_help = EXIT_CODES)]
+    Plan {
+        /// The blueprint file.
+        #[arg(long, short, default_value = "blueprint.yaml")]
+        file: PathBuf,
+        /// Print the plan as JSON (the shape is documented in docs/plan.md).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        assumptions: AssumptionArgs,
+    },
+    /// Print the services, queues and jobs with their edges as a diagram.
+    #[command(after_help = EXIT_CODES)]
+    Graph {
+        /// The blueprint file.
+        #[arg(long, short, default_value = "blueprint.yaml")]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: GraphFormat,
+    },
     /// Check the blueprint (and, with --target, that it fits the target) without writing.
     #[command(after_help = EXIT_CODES)]
     Validate {
@@ -99,6 +120,66 @@ struct Io {
     /// Output folder [default: infra/<target>].
     #[arg(long, short)]
     out: Option<PathBuf>,
+}
+
+/// Traffic the blueprint does not state (per environment); see docs/plan.md.
+#[derive(clap::Args, Debug)]
+struct AssumptionArgs {
+    /// HTTP requests a month, split evenly over HTTP services and tenants.
+    #[arg(long, default_value_t = 1_000_000)]
+    requests_per_month: u64,
+    /// Average time to handle one request or message, in milliseconds.
+    #[arg(long, default_value_t = 200)]
+    avg_duration_ms: u64,
+    /// Queue messages a month, split evenly over queues and tenants.
+    #[arg(long, default_value_t = 1_000_000)]
+    messages_per_month: u64,
+    /// Share of its timeout a job run lasts (0 to 1).
+    #[arg(long, default_value_t = 0.5, value_parser = fraction)]
+    job_duration_fraction: f64,
+    /// Average load balancer capacity units per ALB.
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative)]
+    lcu: f64,
+    /// GB a month through NAT.
+    #[arg(long, default_value_t = 100.0, value_parser = non_negative)]
+    nat_gb_per_month: f64,
+    /// NAT gateways [default: one per private subnet of the blueprint, else 2].
+    #[arg(long)]
+    nat_gateways: Option<u32>,
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of at least 0")),
+    }
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    match non_negative(s) {
+        Ok(v) if v <= 1.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number from 0 to 1")),
+    }
+}
+
+impl From<AssumptionArgs> for plan::Assumptions {
+    fn from(a: AssumptionArgs) -> plan::Assumptions {
+        plan::Assumptions {
+            requests_per_month: a.requests_per_month,
+            avg_duration_ms: a.avg_duration_ms,
+            messages_per_month: a.messages_per_month,
+            job_duration_fraction: a.job_duration_fraction,
+            lcu: a.lcu,
+            nat_gb_per_month: a.nat_gb_per_month,
+            nat_gateways: a.nat_gateways,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -156,6 +237,32 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 "blueprint",
                 &mut std::io::stdout(),
             );
+            Ok(())
+        }
+        Command::Plan {
+            file,
+            json,
+            assumptions,
+        } => {
+            let (model, _) = load(&file)?;
+            let p = plan::build(&model, &assumptions.into());
+            if json {
+                let mut text =
+                    serde_json::to_string_pretty(&plan::json(&p)).expect("a JSON value serializes");
+                text.push('\n');
+                print!("{text}");
+            } else {
+                print!("{}", plan::text(&p));
+            }
+            Ok(())
+        }
+        Command::Graph { file, format } => {
+            let (model, _) = load(&file)?;
+            let format = match format {
+                GraphFormat::Mermaid => graph::Format::Mermaid,
+                GraphFormat::Dot => graph::Format::Dot,
+            };
+            print!("{}", graph::render(&model, format));
             Ok(())
         }
         Command::Validate { target, file } => {
@@ -318,7 +425,8 @@ fn produce(io: &Io) -> Result<(PathBuf, write::Rendered, Vec<String>), Failure> 
             available.join(", ")
         )));
     }
-    let output = target::lower(&model, target);
+    let mut output = target::lower(&model, target);
+    readme::add(&model, target, &mut output);
     let files = output
         .files
         .iter()

@@ -3,5 +3,6 @@
 mod cli;
 mod editor;
 mod golden;
+mod plan;
 mod props;
 mod support;

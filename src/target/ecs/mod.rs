@@ -4,6 +4,7 @@
 
 mod images;
 mod limits;
+pub use limits::fargate_size;
 mod module;
 mod platform;
 mod root;
