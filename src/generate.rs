@@ -158,3 +158,50 @@ pub fn blueprint(shape: &Shape) -> String {
     );
     serde_yaml::to_string(&Value::Object(doc)).expect("JSON values always serialize")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Target, Tier};
+    use crate::normalize;
+
+    #[test]
+    fn generated_blueprints_are_valid_for_every_target_at_every_size() {
+        for (services, tenants) in [(1, 0), (4, 1), (10, 10), (37, 6), (250, 10)] {
+            let source = blueprint(&Shape { services, tenants });
+            let model = normalize::load(&source).unwrap_or_else(|d| {
+                panic!("{services} x {tenants}: {d:?}");
+            });
+            for target in Target::ALL {
+                let problems = normalize::fit(&model, target);
+                assert!(
+                    problems.is_empty(),
+                    "{services} x {tenants} does not fit {}: {problems:?}",
+                    target.as_str()
+                );
+            }
+            assert_eq!(model.queues.len(), (services / 3).max(1));
+            assert_eq!(model.tenants.len(), tenants);
+            let dedicated = model
+                .tenants
+                .iter()
+                .filter(|t| t.tier == Tier::Dedicated)
+                .count();
+            assert_eq!(dedicated, tenants / 5);
+            assert_eq!(model.environments.len(), 3);
+            for env in &model.environments {
+                assert_eq!(env.base.services.len(), services);
+                assert_eq!(env.base.jobs.len(), services / 5);
+            }
+        }
+    }
+
+    #[test]
+    fn same_shape_same_text() {
+        let shape = Shape {
+            services: 50,
+            tenants: 7,
+        };
+        assert_eq!(blueprint(&shape), blueprint(&shape));
+    }
+}

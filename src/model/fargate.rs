@@ -54,10 +54,26 @@ pub fn sizes() -> impl Iterator<Item = FargateSize> {
 
 /// The cheapest valid size with at least the requested CPU and memory, or
 /// `None` when the request is larger than Fargate's largest task.
+///
+/// Called for every workload in every environment and tenant, so it looks
+/// at one candidate per CPU tier (the smallest memory of the tier that
+/// holds the request, the cheapest of its tier) rather than at every size.
 pub fn round_up(cpu: Cpu, memory: Memory) -> Option<FargateSize> {
     let want_units = (u64::from(cpu.millis()) * 1024).div_ceil(1000);
-    sizes()
-        .filter(|s| u64::from(s.cpu_units) >= want_units && s.memory_mib >= memory.mib())
+    let want_mib = memory.mib();
+    TABLE
+        .iter()
+        .filter(|(cpu, ..)| u64::from(*cpu) >= want_units)
+        .filter_map(|&(cpu, lo, hi, step)| {
+            let mut m = lo + want_mib.saturating_sub(lo).div_ceil(step) * step;
+            if cpu == 256 && m == 1536 {
+                m = 2048;
+            }
+            (m <= hi).then_some(FargateSize {
+                cpu_units: cpu,
+                memory_mib: m,
+            })
+        })
         .min_by(|a, b| price(*a).total_cmp(&price(*b)))
 }
 
@@ -112,6 +128,31 @@ mod tests {
     fn too_large_is_none() {
         assert!(round_up(Cpu::parse("17").unwrap(), Memory::parse("1Gi").unwrap()).is_none());
         assert!(round_up(Cpu::parse("1").unwrap(), Memory::parse("121Gi").unwrap()).is_none());
+    }
+
+    /// The cheapest of every valid size that holds the request.
+    fn round_up_by_search(cpu: Cpu, memory: Memory) -> Option<FargateSize> {
+        let want_units = (u64::from(cpu.millis()) * 1024).div_ceil(1000);
+        sizes()
+            .filter(|s| u64::from(s.cpu_units) >= want_units && s.memory_mib >= memory.mib())
+            .min_by(|a, b| price(*a).total_cmp(&price(*b)))
+    }
+
+    #[test]
+    fn round_up_agrees_with_a_search_of_every_size() {
+        for millis in (0..=17_000).step_by(125) {
+            for mib in (0..=126_000)
+                .step_by(256)
+                .chain([1, 511, 513, 1535, 1537, 2049])
+            {
+                let (c, m) = (Cpu::from_millis(millis), Memory::from_mib(mib));
+                assert_eq!(
+                    round_up(c, m),
+                    round_up_by_search(c, m),
+                    "{millis}m {mib}Mi"
+                );
+            }
+        }
     }
 
     #[test]

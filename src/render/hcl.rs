@@ -32,8 +32,8 @@
 //! other legacy type forms); spaces just inside `${ }` and `%{ }` go away.
 
 use hcl::expr::{
-    BinaryOp, Conditional, Expression, ForExpr, FuncCall, Heredoc, HeredocStripMode, ObjectKey,
-    Operation, TemplateExpr, Traversal, TraversalOperator, UnaryOp,
+    BinaryOp, Conditional, Expression, ForExpr, FuncCall, Heredoc, HeredocStripMode, Object,
+    ObjectKey, Operation, TemplateExpr, Traversal, TraversalOperator, UnaryOp,
 };
 use hcl::structure::{Block, BlockLabel, Body, Structure};
 
@@ -53,18 +53,49 @@ pub fn to_terraform(body: &::hcl::Body) -> String {
 }
 
 /// One `key = value` line (or several, when the value spans lines).
-struct Assign {
+struct Assign<'a> {
     key: String,
-    value: String,
-    /// Whether hclwrite sees this as a complete assignment on its line, and
-    /// so aligns it with its neighbours (one-line values and heredocs).
-    aligns: bool,
+    value: Value<'a>,
 }
 
-impl Assign {
-    fn new(key: String, value: String, heredoc: bool) -> Assign {
-        let aligns = heredoc || !value.contains('\n');
-        Assign { key, value, aligns }
+/// The value side of an `Assign`.
+enum Value<'a> {
+    /// Already rendered. `aligns`: whether hclwrite sees this as a complete
+    /// assignment on its line, and so aligns it with its neighbours
+    /// (one-line values and heredocs).
+    Text { text: String, aligns: bool },
+    /// A non-empty object: it always spans lines (so never aligns), and is
+    /// written straight into the output when its turn comes rather than
+    /// rendered into a string that its parent copies again (a module's
+    /// `services` map is most of a file).
+    Object(&'a Object<ObjectKey, Expression>),
+}
+
+impl<'a> Assign<'a> {
+    /// `expr` as the value of `key`, continuation lines indented for `depth`.
+    fn new(key: String, expr: &'a Expression, depth: usize) -> Assign<'a> {
+        match expr {
+            Expression::Object(object) if !object.is_empty() => Assign {
+                key,
+                value: Value::Object(object),
+            },
+            _ => {
+                let (text, heredoc) = value(expr, depth);
+                Assign::text(key, text, heredoc)
+            }
+        }
+    }
+
+    fn text(key: String, text: String, heredoc: bool) -> Assign<'a> {
+        let aligns = heredoc || !text.contains('\n');
+        Assign {
+            key,
+            value: Value::Text { text, aligns },
+        }
+    }
+
+    fn aligns(&self) -> bool {
+        matches!(self.value, Value::Text { aligns: true, .. })
     }
 }
 
@@ -78,18 +109,21 @@ fn indent(out: &mut String, depth: usize) {
 fn write_assigns(out: &mut String, assigns: &[Assign], depth: usize) {
     let mut i = 0;
     while i < assigns.len() {
-        if !assigns[i].aligns {
+        if !assigns[i].aligns() {
             indent(out, depth);
             out.push_str(&assigns[i].key);
             out.push_str(" = ");
-            out.push_str(&assigns[i].value);
+            match &assigns[i].value {
+                Value::Text { text, .. } => out.push_str(text),
+                Value::Object(object) => write_object(out, object, depth),
+            }
             out.push('\n');
             i += 1;
             continue;
         }
         let end = assigns[i..]
             .iter()
-            .position(|a| !a.aligns)
+            .position(|a| !a.aligns())
             .map_or(assigns.len(), |p| i + p);
         let width = assigns[i..end]
             .iter()
@@ -103,11 +137,25 @@ fn write_assigns(out: &mut String, assigns: &[Assign], depth: usize) {
                 out.push(' ');
             }
             out.push_str(" = ");
-            out.push_str(&a.value);
+            if let Value::Text { text, .. } = &a.value {
+                out.push_str(text);
+            }
             out.push('\n');
         }
         i = end;
     }
+}
+
+/// A non-empty object one item per line, its closing brace at `depth`.
+fn write_object(out: &mut String, object: &Object<ObjectKey, Expression>, depth: usize) {
+    let assigns: Vec<Assign> = object
+        .iter()
+        .map(|(k, v)| Assign::new(object_key(k), v, depth + 1))
+        .collect();
+    out.push_str("{\n");
+    write_assigns(out, &assigns, depth + 1);
+    indent(out, depth);
+    out.push('}');
 }
 
 fn write_body(out: &mut String, body: &Body, depth: usize, blocks: &[&str]) {
@@ -126,8 +174,15 @@ fn write_body(out: &mut String, body: &Body, depth: usize, blocks: &[&str]) {
             Structure::Attribute(_) => {
                 let mut assigns = Vec::new();
                 while let Some(Structure::Attribute(attr)) = items.get(i) {
-                    let (value, heredoc) = attribute_value(&attr.key, &attr.expr, depth, blocks);
-                    assigns.push(Assign::new(attr.key.to_string(), value, heredoc));
+                    let key = attr.key.to_string();
+                    // fmt's rewrites never apply to an object.
+                    assigns.push(if is_object(&attr.expr) {
+                        Assign::new(key, &attr.expr, depth)
+                    } else {
+                        let (value, heredoc) =
+                            attribute_value(&attr.key, &attr.expr, depth, blocks);
+                        Assign::text(key, value, heredoc)
+                    });
                     i += 1;
                 }
                 write_assigns(out, &assigns, depth);
@@ -209,17 +264,8 @@ fn legacy_type(expr: &Expression) -> Option<&'static str> {
 fn value(expr: &Expression, depth: usize) -> (String, bool) {
     match expr {
         Expression::Object(object) if !object.is_empty() => {
-            let assigns: Vec<Assign> = object
-                .iter()
-                .map(|(k, v)| {
-                    let (text, heredoc) = value(v, depth + 1);
-                    Assign::new(object_key(k), text, heredoc)
-                })
-                .collect();
-            let mut out = String::from("{\n");
-            write_assigns(&mut out, &assigns, depth + 1);
-            indent(&mut out, depth);
-            out.push('}');
+            let mut out = String::new();
+            write_object(&mut out, object, depth);
             (out, false)
         }
         Expression::Array(items) if !items.is_empty() => {

@@ -1,0 +1,93 @@
+//! In-process stages of `blueprint render`, on generated blueprints of
+//! 10, 100 and 1,000 services x 10 tenants x 3 environments (see
+//! docs/performance.md): load+normalize, lower, and render to bytes, for
+//! every target that `target::is_implemented`. Writing to disk is timed by
+//! `benches/e2e.sh`, with the whole release binary.
+//!
+//! `cargo bench` runs all of it; `cargo bench -- lower/ecs` one group.
+
+use blueprint::generate::{blueprint, Shape};
+use blueprint::model::Target;
+use blueprint::{normalize, render, target};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use std::time::Duration;
+
+const SERVICES: [usize; 3] = [10, 100, 1000];
+const TENANTS: usize = 10;
+
+fn source(services: usize) -> String {
+    blueprint(&Shape {
+        services,
+        tenants: TENANTS,
+    })
+}
+
+fn targets() -> impl Iterator<Item = Target> {
+    Target::ALL
+        .iter()
+        .copied()
+        .filter(|t| target::is_implemented(*t))
+}
+
+fn stages(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load");
+    for n in SERVICES {
+        let src = source(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &src, |b, src| {
+            b.iter(|| normalize::load(black_box(src)).expect("generated blueprints are valid"))
+        });
+    }
+    group.finish();
+
+    for t in targets() {
+        let mut lower = c.benchmark_group(format!("lower/{}", t.as_str()));
+        for n in SERVICES {
+            let model = normalize::load(&source(n)).expect("generated blueprints are valid");
+            assert!(
+                normalize::fit(&model, t).is_empty(),
+                "the generated blueprint must fit {}",
+                t.as_str()
+            );
+            lower.throughput(Throughput::Elements(n as u64));
+            lower.bench_with_input(BenchmarkId::from_parameter(n), &model, |b, m| {
+                b.iter(|| target::lower(black_box(m), t))
+            });
+        }
+        lower.finish();
+
+        let mut bytes = c.benchmark_group(format!("render/{}", t.as_str()));
+        for n in SERVICES {
+            let model = normalize::load(&source(n)).expect("generated blueprints are valid");
+            let output = target::lower(&model, t);
+            let size: usize = output.files.values().map(|d| render::render(d).len()).sum();
+            bytes.throughput(Throughput::Bytes(size as u64));
+            bytes.bench_with_input(BenchmarkId::from_parameter(n), &output, |b, out| {
+                b.iter(|| {
+                    out.files
+                        .values()
+                        .map(|d| render::render(black_box(d)).len())
+                        .sum::<usize>()
+                })
+            });
+        }
+        bytes.finish();
+    }
+}
+
+fn config() -> Criterion {
+    // The 1,000-service cases take a good fraction of a second per
+    // iteration: ten samples keep a full run to a few minutes on 2 cores.
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = stages
+}
+criterion_main!(benches);
