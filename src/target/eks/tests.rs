@@ -1,0 +1,1 @@
+//! Rules of the EKS target, on models built in code.
