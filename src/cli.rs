@@ -50,6 +50,16 @@ enum Command {
         #[command(flatten)]
         io: Io,
     },
+    /// Print a valid blueprint of the given size (for benchmarks).
+    #[command(hide = true)]
+    Generate {
+        /// Number of services (queues: a third; jobs: a fifth).
+        #[arg(long, default_value_t = 100)]
+        services: usize,
+        /// Number of tenants (every fifth is dedicated).
+        #[arg(long, default_value_t = 10)]
+        tenants: usize,
+    },
     /// Check the blueprint (and, with --target, that it fits the target) without writing.
     #[command(after_help = EXIT_CODES)]
     Validate {
@@ -111,6 +121,13 @@ pub fn run() -> ExitCode {
 
 fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
+        Command::Generate { services, tenants } => {
+            print!(
+                "{}",
+                crate::generate::blueprint(&crate::generate::Shape { services, tenants })
+            );
+            Ok(())
+        }
         Command::Validate { target, file } => {
             let model = load(&file)?;
             if let Some(t) = target {

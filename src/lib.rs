@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod diag;
 pub mod doc;
+pub mod generate;
 pub mod model;
 pub mod normalize;
 pub mod parse;

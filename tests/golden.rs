@@ -9,7 +9,6 @@ use blueprint::model::Target;
 use similar::{Algorithm, TextDiff};
 use std::path::Path;
 
-
 #[test]
 fn bundled_blueprints_match_their_golden_trees() {
     let update = std::env::var_os("BLUEPRINT_UPDATE_GOLDEN").is_some();
@@ -32,7 +31,10 @@ fn bundled_blueprints_match_their_golden_trees() {
     );
     for bp in &blueprints {
         let stem = bp.file_stem().unwrap().to_string_lossy().into_owned();
-        for target in Target::ALL.into_iter().filter(|t| blueprint::target::is_implemented(*t)) {
+        for target in Target::ALL
+            .into_iter()
+            .filter(|t| blueprint::target::is_implemented(*t))
+        {
             let target = target.as_str();
             let golden = repo().join("golden").join(&stem).join(target);
             let tmp = tempfile::tempdir().unwrap();
@@ -51,7 +53,11 @@ fn bundled_blueprints_match_their_golden_trees() {
             );
             if r.code == 2 && r.stderr.contains("targets that fit") {
                 // The blueprint does not fit this target: no golden tree.
-                assert!(!golden.exists(), "{} exists but render refuses: {r}", golden.display());
+                assert!(
+                    !golden.exists(),
+                    "{} exists but render refuses: {r}",
+                    golden.display()
+                );
                 continue;
             }
             assert_eq!(r.code, 0, "{r}");

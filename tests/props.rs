@@ -21,9 +21,18 @@ fn render_ecs(yaml: &str) -> BTreeMap<String, String> {
 /// A small valid blueprint whose maps are written in the order `order` picks.
 fn blueprint(env: &BTreeMap<String, String>, tag: &str, reverse: bool) -> String {
     let mut services = vec![
-        ("api", json!({"image": "repo/api:1", "port": 8080, "expose": "public", "env": env, "publishes": ["orders"], "calls": ["payments"]})),
-        ("payments", json!({"image": "repo/payments:2", "port": 9000})),
-        ("worker", json!({"image": "repo/worker:3", "consumes": ["orders"], "scale": {"min": 0, "max": 5, "queue_depth": 10}})),
+        (
+            "api",
+            json!({"image": "repo/api:1", "port": 8080, "expose": "public", "env": env, "publishes": ["orders"], "calls": ["payments"]}),
+        ),
+        (
+            "payments",
+            json!({"image": "repo/payments:2", "port": 9000}),
+        ),
+        (
+            "worker",
+            json!({"image": "repo/worker:3", "consumes": ["orders"], "scale": {"min": 0, "max": 5, "queue_depth": 10}}),
+        ),
     ];
     let mut top = vec![
         ("version", json!(1)),
@@ -31,9 +40,18 @@ fn blueprint(env: &BTreeMap<String, String>, tag: &str, reverse: bool) -> String
         ("region", json!("eu-west-1")),
         ("tags", json!({"team": tag, "owner": "platform"})),
         ("queues", json!({"orders": {}, "audit": {"fifo": true}})),
-        ("jobs", json!({"nightly": {"schedule": "0 2 * * *", "image": "repo/job:1", "env": env}})),
-        ("tenants", json!({"globex": {}, "acme": {"tier": "dedicated"}})),
-        ("environments", json!({"dev": {}, "prod": {"overrides": {"services": {"api": {"cpu": 1}}}}})),
+        (
+            "jobs",
+            json!({"nightly": {"schedule": "0 2 * * *", "image": "repo/job:1", "env": env}}),
+        ),
+        (
+            "tenants",
+            json!({"globex": {}, "acme": {"tier": "dedicated"}}),
+        ),
+        (
+            "environments",
+            json!({"dev": {}, "prod": {"overrides": {"services": {"api": {"cpu": 1}}}}}),
+        ),
     ];
     if reverse {
         services.reverse();

@@ -132,6 +132,7 @@ pub fn model(
             .iter()
             .map(|e| Environment {
                 name: name(e),
+                base: workloads(None),
                 platforms: platforms(),
             })
             .collect(),

@@ -67,6 +67,9 @@ pub struct Quota {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Environment {
     pub name: Name,
+    /// The workloads as this environment defines them, before any tenant's
+    /// overrides (`tenant: None`): what a tenant that pins nothing runs.
+    pub base: Workloads,
     /// The copies of the platform this environment runs: at most one shared
     /// platform (first), then one per dedicated tenant in name order.
     pub platforms: Vec<Platform>,

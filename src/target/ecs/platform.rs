@@ -6,12 +6,13 @@ use super::fargate_size;
 use super::images::ImageVariables;
 use crate::doc::hcl::{map, number, object, reference, string, string_map, strings};
 use crate::model::{
-    Expose, Job, Model, Platform, PlatformKind, Queue, Service, ServiceKind, Workloads,
+    Cpu, Expose, Image, Job, Memory, Model, Name, Platform, PlatformKind, Queue, SecretRef,
+    Service, ServiceKind, Workloads,
 };
 use crate::target::names::fit;
 use hcl::Expression;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// AWS limits, less the suffixes the module appends.
 const WORKLOAD_NAME_MAX: usize = 80; // Step Functions state machine names
@@ -139,22 +140,55 @@ fn queue(names: &PlatformNames, tenant: Option<&str>, q: &Queue) -> Expression {
     object(items)
 }
 
-/// Attributes that services and jobs share: identity, image, size, code.
-#[allow(clippy::too_many_arguments)]
+/// What services and jobs share: each runs as one Fargate task.
+struct Task<'a> {
+    name: &'a Name,
+    image: &'a Image,
+    cpu: Cpu,
+    memory: Memory,
+    command: &'a Option<Vec<String>>,
+    env: &'a BTreeMap<String, String>,
+    secrets: &'a BTreeMap<String, SecretRef>,
+}
+
+impl<'a> From<&'a Service> for Task<'a> {
+    fn from(s: &'a Service) -> Self {
+        Task {
+            name: &s.name,
+            image: &s.image,
+            cpu: s.cpu,
+            memory: s.memory,
+            command: &s.command,
+            env: &s.env,
+            secrets: &s.secrets,
+        }
+    }
+}
+
+impl<'a> From<&'a Job> for Task<'a> {
+    fn from(j: &'a Job) -> Self {
+        Task {
+            name: &j.name,
+            image: &j.image,
+            cpu: j.cpu,
+            memory: j.memory,
+            command: &j.command,
+            env: &j.env,
+            secrets: &j.secrets,
+        }
+    }
+}
+
+/// The task's attributes: identity, image, Fargate size, command, env, secrets.
 fn task_items<'a>(
     names: &PlatformNames,
     tenant: Option<&str>,
     key: &str,
-    workload: &str,
-    image: &crate::model::Image,
-    size: (crate::model::Cpu, crate::model::Memory),
-    command: &Option<Vec<String>>,
-    env: &std::collections::BTreeMap<String, String>,
-    secrets: &std::collections::BTreeMap<String, crate::model::SecretRef>,
+    task: Task<'_>,
     images: &ImageVariables,
 ) -> Vec<(&'a str, Expression)> {
     let full = names.full(key);
-    let fargate = fargate_size(size.0, size.1);
+    let fargate = fargate_size(task.cpu, task.memory);
     let mut items = vec![
         ("name", string(fit(&full, WORKLOAD_NAME_MAX))),
         ("iam_name", string(fit(&full, IAM_NAME_MAX))),
@@ -162,29 +196,32 @@ fn task_items<'a>(
     if let Some(t) = tenant {
         items.push(("tenant", string(t)));
     }
-    items.push(("image", string(image.repository.clone())));
+    items.push(("image", string(task.image.repository.clone())));
     items.push((
         "image_tag",
-        reference("var", &[images.variable(tenant, workload)]),
+        reference("var", &[images.variable(tenant, task.name.as_str())]),
     ));
     items.push(("cpu", number(u64::from(fargate.cpu_units))));
     items.push(("memory", number(u64::from(fargate.memory_mib))));
-    if let Some(cmd) = command {
+    if let Some(cmd) = task.command {
         items.push(("command", strings(cmd.iter().cloned())));
     }
-    if !env.is_empty() {
-        items.push(("environment", string_map(env.iter())));
+    if !task.env.is_empty() {
+        items.push(("environment", string_map(task.env.iter())));
     }
-    if !secrets.is_empty() {
+    if !task.secrets.is_empty() {
         items.push((
             "secrets",
-            map(secrets.iter().map(|(k, v)| (k.clone(), string(v.as_str())))),
+            map(task
+                .secrets
+                .iter()
+                .map(|(k, v)| (k.clone(), string(v.as_str())))),
         ));
     }
     items
 }
 
-fn scoped(names: &PlatformNames, tenant: Option<&str>, refs: &[crate::model::Name]) -> Expression {
+fn scoped(names: &PlatformNames, tenant: Option<&str>, refs: &[Name]) -> Expression {
     strings(refs.iter().map(|r| names.key(tenant, r.as_str())))
 }
 
@@ -197,18 +234,7 @@ fn service(
     priorities: &mut RulePriorities,
 ) -> Expression {
     let tenant = w.tenant.as_ref().map(|t| t.as_str());
-    let mut items = task_items(
-        names,
-        tenant,
-        key,
-        s.name.as_str(),
-        &s.image,
-        (s.cpu, s.memory),
-        &s.command,
-        &s.env,
-        &s.secrets,
-        images,
-    );
+    let mut items = task_items(names, tenant, key, Task::from(s), images);
     if let Some(port) = s.port {
         items.push(("port", number(u64::from(port))));
         items.push(("discovery", string(key)));
@@ -285,9 +311,9 @@ fn push_refs(
     items: &mut Vec<(&str, Expression)>,
     names: &PlatformNames,
     tenant: Option<&str>,
-    publishes: &[crate::model::Name],
-    consumes: &[crate::model::Name],
-    calls: &[crate::model::Name],
+    publishes: &[Name],
+    consumes: &[Name],
+    calls: &[Name],
 ) {
     if !publishes.is_empty() {
         items.push(("publishes", scoped(names, tenant, publishes)));
@@ -308,18 +334,7 @@ fn job(
     images: &ImageVariables,
 ) -> Expression {
     let tenant = w.tenant.as_ref().map(|t| t.as_str());
-    let mut items = task_items(
-        names,
-        tenant,
-        key,
-        j.name.as_str(),
-        &j.image,
-        (j.cpu, j.memory),
-        &j.command,
-        &j.env,
-        &j.secrets,
-        images,
-    );
+    let mut items = task_items(names, tenant, key, Task::from(j), images);
     let expressions = j.schedule.to_eventbridge();
     let full = names.full(key);
     let schedules = expressions

@@ -153,7 +153,7 @@ fn image_tags_are_variables_and_a_pinned_tenant_gets_its_own() {
         vec![],
         vec![],
     );
-    // Tenant c runs an older build.
+    // Tenant c pins an older build.
     m.environments[0].platforms[0].tenants[2].services[0].image =
         crate::model::Image::parse("repo/api:1.9").unwrap();
     let out = lower(&m);

@@ -1,5 +1,14 @@
 locals {
   scaled = { for k, s in var.services : k => s if s.max_count > s.min_count }
+
+  # (service, metric) pairs for the predefined target-tracking metrics.
+  targets = merge([for k, s in local.scaled : {
+    for metric, t in {
+      cpu      = { type = "ECSServiceAverageCPUUtilization", target = s.cpu_target }
+      memory   = { type = "ECSServiceAverageMemoryUtilization", target = s.memory_target }
+      requests = { type = "ALBRequestCountPerTarget", target = s.public ? s.requests_target : null }
+    } : "${k}:${metric}" => merge(t, { service = k, metric = metric }) if t.target != null
+  }]...)
 }
 
 resource "aws_appautoscaling_target" "service" {
@@ -12,60 +21,23 @@ resource "aws_appautoscaling_target" "service" {
   tags               = var.tags
 }
 
-resource "aws_appautoscaling_policy" "cpu" {
-  for_each           = { for k, s in local.scaled : k => s if s.cpu_target != null }
-  name               = "cpu"
+# One target-tracking policy per service and metric it names.
+resource "aws_appautoscaling_policy" "target" {
+  for_each           = local.targets
+  name               = each.value.metric
   policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.service[each.key].service_namespace
-  scalable_dimension = aws_appautoscaling_target.service[each.key].scalable_dimension
-  resource_id        = aws_appautoscaling_target.service[each.key].resource_id
+  service_namespace  = aws_appautoscaling_target.service[each.value.service].service_namespace
+  scalable_dimension = aws_appautoscaling_target.service[each.value.service].scalable_dimension
+  resource_id        = aws_appautoscaling_target.service[each.value.service].resource_id
 
   target_tracking_scaling_policy_configuration {
-    target_value       = each.value.cpu_target
+    target_value       = each.value.target
     scale_in_cooldown  = 300
     scale_out_cooldown = 60
 
     predefined_metric_specification {
-      predefined_metric_type = "ECSServiceAverageCPUUtilization"
-    }
-  }
-}
-
-resource "aws_appautoscaling_policy" "memory" {
-  for_each           = { for k, s in local.scaled : k => s if s.memory_target != null }
-  name               = "memory"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.service[each.key].service_namespace
-  scalable_dimension = aws_appautoscaling_target.service[each.key].scalable_dimension
-  resource_id        = aws_appautoscaling_target.service[each.key].resource_id
-
-  target_tracking_scaling_policy_configuration {
-    target_value       = each.value.memory_target
-    scale_in_cooldown  = 300
-    scale_out_cooldown = 60
-
-    predefined_metric_specification {
-      predefined_metric_type = "ECSServiceAverageMemoryUtilization"
-    }
-  }
-}
-
-resource "aws_appautoscaling_policy" "requests" {
-  for_each           = { for k, s in local.scaled : k => s if s.requests_target != null && s.public }
-  name               = "requests"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.service[each.key].service_namespace
-  scalable_dimension = aws_appautoscaling_target.service[each.key].scalable_dimension
-  resource_id        = aws_appautoscaling_target.service[each.key].resource_id
-
-  target_tracking_scaling_policy_configuration {
-    target_value       = each.value.requests_target
-    scale_in_cooldown  = 300
-    scale_out_cooldown = 60
-
-    predefined_metric_specification {
-      predefined_metric_type = "ALBRequestCountPerTarget"
-      resource_label         = "${aws_lb.public[0].arn_suffix}/${aws_lb_target_group.service[each.key].arn_suffix}"
+      predefined_metric_type = each.value.type
+      resource_label         = each.value.type == "ALBRequestCountPerTarget" ? "${aws_lb.public[0].arn_suffix}/${aws_lb_target_group.service[each.value.service].arn_suffix}" : null
     }
   }
 }

@@ -11,18 +11,10 @@ resource "aws_cloudwatch_log_group" "job_runs" {
 }
 
 resource "aws_iam_role" "job_runner" {
-  for_each = var.jobs
-  name     = "${each.value.iam_name}-run"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "states.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
-  tags = var.tags
+  for_each           = var.jobs
+  name               = "${each.value.iam_name}-run"
+  assume_role_policy = local.trust_policy["states"]
+  tags               = var.tags
 }
 
 resource "aws_iam_role_policy" "job_runner" {
@@ -135,18 +127,10 @@ resource "aws_sfn_state_machine" "job" {
 }
 
 resource "aws_iam_role" "scheduler" {
-  for_each = var.jobs
-  name     = "${each.value.iam_name}-sched"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "scheduler.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
-  tags = var.tags
+  for_each           = var.jobs
+  name               = "${each.value.iam_name}-sched"
+  assume_role_policy = local.trust_policy["scheduler"]
+  tags               = var.tags
 }
 
 resource "aws_iam_role_policy" "scheduler" {

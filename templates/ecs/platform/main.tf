@@ -77,6 +77,20 @@ locals {
     for c in w.calls : "${k}>${c}" => { from = k, to = c, port = var.services[c].port }
   }]...)
 
+  # Who may assume the roles this module creates, guarded against the
+  # confused deputy: only on behalf of this account.
+  trust_policy = {
+    for service in ["ecs-tasks", "states", "scheduler"] : service => jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Effect    = "Allow"
+        Principal = { Service = "${service}.amazonaws.com" }
+        Action    = "sts:AssumeRole"
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      }]
+    })
+  }
+
   schedules = merge([for k, j in var.jobs : {
     for i, s in j.schedules : "${k}#${i}" => { job = k, name = s.name, expression = s.expression }
   }]...)

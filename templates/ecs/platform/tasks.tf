@@ -10,18 +10,10 @@ resource "aws_cloudwatch_log_group" "workload" {
 # and read the secrets it injects: one per workload, so each can read only
 # its own secrets.
 resource "aws_iam_role" "execution" {
-  for_each = local.workloads
-  name     = "${each.value.iam_name}-exec"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "ecs-tasks.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { ArnLike = { "aws:SourceArn" = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:*" } }
-    }]
-  })
-  tags = var.tags
+  for_each           = local.workloads
+  name               = "${each.value.iam_name}-exec"
+  assume_role_policy = local.trust_policy["ecs-tasks"]
+  tags               = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "execution" {
@@ -48,18 +40,10 @@ resource "aws_iam_role_policy" "execution_secrets" {
 # The task role is what the application's own code gets: only the queues it
 # publishes to or consumes, and the channels ECS Exec needs.
 resource "aws_iam_role" "task" {
-  for_each = local.workloads
-  name     = "${each.value.iam_name}-task"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "ecs-tasks.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { ArnLike = { "aws:SourceArn" = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:*" } }
-    }]
-  })
-  tags = var.tags
+  for_each           = local.workloads
+  name               = "${each.value.iam_name}-task"
+  assume_role_policy = local.trust_policy["ecs-tasks"]
+  tags               = var.tags
 }
 
 resource "aws_iam_role_policy" "task_queues" {
