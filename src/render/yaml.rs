@@ -156,7 +156,10 @@ pub fn is_plain_safe(s: &str) -> bool {
     let bytes = s.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
         let ok = b.is_ascii_alphanumeric()
-            || matches!(b, b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b'-' | b'(' | b')')
+            || matches!(
+                b,
+                b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b'-' | b'(' | b')'
+            )
             || (b == b':' && bytes.get(i + 1).is_some_and(|n| *n != b' '))
             || (b == b' ' && bytes.get(i + 1).is_some_and(|n| *n != b' '));
         if !ok {
@@ -211,11 +214,57 @@ mod tests {
     #[test]
     fn yaml_1_1_lookalikes_are_quoted() {
         for s in [
-            "yes", "No", "ON", "off", "y", "n", "true", "False", "null", "~", "Null", "0123",
-            "1_000", "0x1F", "1e3", ".5", "12:30", "<<", "", " lead", "trail ", "a: b", "a #b",
-            "multi\nline", "-", "- x", "?", "*ref", "&a", "!tag", "%x", "@x", "`x", "[x]", "{x}",
-            "|", ">", "'q'", "\"q\"", "1.4.2", "=", ".inf", "-.inf", ".NaN", "2001-12-14",
-            "+1", "-1", "0b101", "0o17", "190:20:30", "key:",
+            "yes",
+            "No",
+            "ON",
+            "off",
+            "y",
+            "n",
+            "true",
+            "False",
+            "null",
+            "~",
+            "Null",
+            "0123",
+            "1_000",
+            "0x1F",
+            "1e3",
+            ".5",
+            "12:30",
+            "<<",
+            "",
+            " lead",
+            "trail ",
+            "a: b",
+            "a #b",
+            "multi\nline",
+            "-",
+            "- x",
+            "?",
+            "*ref",
+            "&a",
+            "!tag",
+            "%x",
+            "@x",
+            "`x",
+            "[x]",
+            "{x}",
+            "|",
+            ">",
+            "'q'",
+            "\"q\"",
+            "1.4.2",
+            "=",
+            ".inf",
+            "-.inf",
+            ".NaN",
+            "2001-12-14",
+            "+1",
+            "-1",
+            "0b101",
+            "0o17",
+            "190:20:30",
+            "key:",
         ] {
             let out = string(s);
             assert!(out.starts_with('"'), "{s:?} was written {out}");

@@ -423,7 +423,11 @@ pub struct JobSpec {
 pub struct HorizontalPodAutoscaler {
     pub spec: HpaSpec,
 }
-resource!(HorizontalPodAutoscaler, "autoscaling/v2", "HorizontalPodAutoscaler");
+resource!(
+    HorizontalPodAutoscaler,
+    "autoscaling/v2",
+    "HorizontalPodAutoscaler"
+);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -5,7 +5,7 @@
 use super::k8s::{
     AmiSelectorTerm, BlockDeviceMapping, Disruption, Ebs, Ec2NodeClass, Ec2NodeClassSpec,
     LabelSelectorRequirement, MetadataOptions, NodeClaimSpec, NodeClaimTemplate, NodeClassRef,
-    NodePool, NodePoolSpec, Object, ObjectMeta, PodMeta, Taint, TagSelectorTerm,
+    NodePool, NodePoolSpec, Object, ObjectMeta, PodMeta, TagSelectorTerm, Taint,
 };
 use super::kube::common_labels;
 use super::names::EnvNames;
@@ -153,7 +153,11 @@ fn pool(
                         },
                         requirements: vec![
                             requirement("karpenter.sh/capacity-type", "In", &["spot", "on-demand"]),
-                            requirement("karpenter.k8s.aws/instance-category", "In", &["c", "m", "r"]),
+                            requirement(
+                                "karpenter.k8s.aws/instance-category",
+                                "In",
+                                &["c", "m", "r"],
+                            ),
                             requirement("karpenter.k8s.aws/instance-generation", "Gt", &["4"]),
                             requirement("kubernetes.io/arch", "In", &["amd64", "arm64"]),
                             requirement("kubernetes.io/os", "In", &["linux"]),

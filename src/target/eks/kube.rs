@@ -12,8 +12,8 @@ use super::karpenter::{self, TENANT_LABEL};
 use super::names::{namespace, EnvNames, LABEL_MAX};
 use crate::doc::{Document, FileSet};
 use crate::model::{
-    Cpu, Environment, Expose, Health, Image, Job, Memory, Model, Name, PlatformKind, Queue, SecretRef,
-    Service, ServiceKind, Tier, Workloads,
+    Cpu, Environment, Expose, Health, Image, Job, Memory, Model, Name, PlatformKind, Queue,
+    SecretRef, Service, ServiceKind, Tier, Workloads,
 };
 use crate::target::names::fit;
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +27,9 @@ const DEFAULT_CPU_TARGET: u8 = 70;
 /// The EKS Pod Identity agent, on every node's link-local address.
 const POD_IDENTITY_AGENT: &str = "169.254.170.23/32";
 const TRIGGER_AUTH: &str = "aws-pod-identity";
+
+/// Notes for the user, each with the places (`env` or `env/tenant`) it applies to.
+pub type Notes = BTreeMap<String, BTreeSet<String>>;
 
 pub fn common_labels(app: &str, name: &str, instance: &str, component: &str) -> Labels {
     BTreeMap::from([
@@ -327,7 +330,7 @@ pub fn add_overlay(
     env: &Environment,
     names: &EnvNames,
     files: &mut FileSet,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
 ) {
     let dir = format!("kubernetes/overlays/{}", env.name);
     let mut resources = vec!["../../base".to_string(), "karpenter.yaml".to_string()];
@@ -405,7 +408,7 @@ struct Ctx<'a> {
     w: &'a Workloads,
     region: &'a str,
     queues: &'a [Queue],
-    notes: &'a mut Vec<String>,
+    notes: &'a mut Notes,
 }
 
 /// What a pod runs: the parts services and jobs share.
@@ -425,14 +428,18 @@ struct PodInput<'a> {
 }
 
 /// Checkov findings that blueprint's choices trip on purpose, with why.
-fn checkov_skips(port: bool, has_secrets: bool) -> BTreeMap<String, String> {
+fn checkov_skips(probes: bool, has_secrets: bool) -> BTreeMap<String, String> {
     let mut skips = vec![
         "CKV_K8S_11=CPU limits are left out on purpose: they throttle; requests reserve CPU and memory limits equal requests",
         "CKV_K8S_43=images are pinned by the tag the blueprint gives; a digest is used when the blueprint gives one",
     ];
-    if !port {
-        skips.push("CKV_K8S_8=no port: queue workers, background services and jobs have no HTTP endpoint to probe");
-        skips.push("CKV_K8S_9=no port: queue workers, background services and jobs have no HTTP endpoint to probe");
+    if !probes {
+        skips.push(
+            "CKV_K8S_8=no port: queue workers and background services have no endpoint to probe",
+        );
+        skips.push(
+            "CKV_K8S_9=no port: queue workers and background services have no endpoint to probe",
+        );
     }
     if has_secrets {
         skips.push("CKV_K8S_35=the blueprint contract passes secrets as environment variables from a Kubernetes Secret");
@@ -667,21 +674,25 @@ impl Ctx<'_> {
         docs
     }
 
-    fn hpa(&mut self, s: &Service) -> serde_json::Value {
-        let sc = &s.scale;
-        let where_ = match self.scope.tenant {
+    fn note(&mut self, message: String) {
+        let place = match self.scope.tenant {
             Some(t) => format!("{}/{t}", self.names.env),
             None => self.names.env.clone(),
         };
+        self.notes.entry(message).or_default().insert(place);
+    }
+
+    fn hpa(&mut self, s: &Service) -> serde_json::Value {
+        let sc = &s.scale;
         if sc.min == 0 {
-            self.notes.push(format!(
-                "{}: a HorizontalPodAutoscaler cannot scale to 0 replicas; minReplicas is 1 ({where_})",
+            self.note(format!(
+                "{}: a HorizontalPodAutoscaler cannot scale to 0 replicas; minReplicas is 1",
                 s.name
             ));
         }
         if sc.requests.is_some() {
-            self.notes.push(format!(
-                "{}: `scale.requests` needs a custom metrics adapter on EKS and is not used; the HPA scales on CPU ({where_})",
+            self.note(format!(
+                "{}: `scale.requests` needs a custom metrics adapter on EKS and is not used; the HPA scales on CPU",
                 s.name
             ));
         }
@@ -696,9 +707,7 @@ impl Ctx<'_> {
             },
         };
         let mut metrics = Vec::new();
-        let cpu = sc
-            .cpu
-            .or(sc.memory.is_none().then_some(DEFAULT_CPU_TARGET));
+        let cpu = sc.cpu.or(sc.memory.is_none().then_some(DEFAULT_CPU_TARGET));
         if let Some(c) = cpu {
             metrics.push(resource("cpu", c));
         }
@@ -731,10 +740,7 @@ impl Ctx<'_> {
             .iter()
             .map(|q| {
                 let mut metadata = BTreeMap::from([
-                    (
-                        "queueURL".to_string(),
-                        self.queue_name(tenant, q.as_str()),
-                    ),
+                    ("queueURL".to_string(), self.queue_name(tenant, q.as_str())),
                     ("awsRegion".to_string(), self.region.to_string()),
                 ]);
                 if let Some(d) = s.scale.queue_depth {
@@ -786,7 +792,10 @@ impl Ctx<'_> {
     /// The SQS name of a tenant's queue (KEDA accepts a name in `queueURL`).
     fn queue_name(&self, tenant: Option<&str>, queue: &str) -> String {
         let base = self.names.queue(tenant, queue);
-        let fifo = self.queues.iter().any(|q| q.name.as_str() == queue && q.fifo);
+        let fifo = self
+            .queues
+            .iter()
+            .any(|q| q.name.as_str() == queue && q.fifo);
         if fifo {
             format!("{base}.fifo")
         } else {
@@ -812,7 +821,10 @@ impl Ctx<'_> {
         if let Some(h) = &s.health {
             annotations.extend([
                 a("healthcheck-path", &h.path),
-                a("healthcheck-interval-seconds", &h.interval.secs().to_string()),
+                a(
+                    "healthcheck-interval-seconds",
+                    &h.interval.secs().to_string(),
+                ),
                 a("healthcheck-timeout-seconds", &h.timeout.secs().to_string()),
                 a("unhealthy-threshold-count", &h.retries.to_string()),
             ]);
@@ -956,16 +968,13 @@ impl Ctx<'_> {
         let schedule = match j.schedule.to_cron() {
             Ok(s) => s,
             Err(why) => {
-                self.notes.push(format!(
-                    "{}: not rendered as a CronJob: {why}",
-                    j.name
-                ));
+                self.note(format!("{}: not rendered as a CronJob: {why}", j.name));
                 return None;
             }
         };
         let name = j.name.as_str();
         let mut meta = self.scope.meta(name, "job");
-        meta.annotations = checkov_skips(false, !j.secrets.is_empty());
+        meta.annotations = checkov_skips(true, !j.secrets.is_empty());
         let pod = self.pod(&PodInput {
             name,
             component: "job",
@@ -1025,7 +1034,10 @@ fn scale_down_behavior() -> HpaBehavior {
 
 /// Startup (from `grace`), readiness and liveness probes: HTTP on the
 /// health path when the blueprint has one, TCP on the port otherwise.
-fn probes(port: Option<u16>, health: Option<&Health>) -> (Option<Probe>, Option<Probe>, Option<Probe>) {
+fn probes(
+    port: Option<u16>,
+    health: Option<&Health>,
+) -> (Option<Probe>, Option<Probe>, Option<Probe>) {
     let Some(_) = port else {
         return (None, None, None);
     };

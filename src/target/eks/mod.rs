@@ -26,14 +26,22 @@ pub const KUBERNETES_VERSION: &str = "1.33";
 
 pub fn lower(model: &Model) -> Output {
     let mut out = Output::default();
+    let mut notes = kube::Notes::new();
     module::add(&mut out.files);
     for env in &model.environments {
         let names = names::EnvNames::new(model, env);
         root::add(model, env, &names, &mut out.files);
-        kube::add_overlay(model, env, &names, &mut out.files, &mut out.notes);
+        kube::add_overlay(model, env, &names, &mut out.files, &mut notes);
     }
     kube::add_base(model, &mut out.files);
-    out.notes.sort();
-    out.notes.dedup();
+    out.notes = notes
+        .into_iter()
+        .map(|(message, places)| {
+            format!(
+                "{message} ({})",
+                places.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect();
     out
 }

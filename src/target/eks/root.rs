@@ -159,10 +159,7 @@ struct Identity<'a> {
 }
 
 fn workload(model: &Model, names: &EnvNames, w: &Identity) -> Expression {
-    let mut items = vec![(
-        "role_name",
-        string(names.workload_role(w.tenant, w.name)),
-    )];
+    let mut items = vec![("role_name", string(names.workload_role(w.tenant, w.name)))];
     if let Some(t) = w.tenant {
         items.push(("tenant", string(t)));
     }
@@ -234,10 +231,7 @@ fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public
                 secrets: &j.secrets,
             }));
         for id in identities {
-            workloads.push((
-                EnvNames::key(tenant, id.name),
-                workload(model, names, &id),
-            ));
+            workloads.push((EnvNames::key(tenant, id.name), workload(model, names, &id)));
         }
     }
     let (private, public) = match &model.app.network {
@@ -293,7 +287,10 @@ fn outputs() -> Body {
             "karpenter_node_role_name",
             "IAM role of the nodes Karpenter launches.",
         ))
-        .add_block(out("queue_urls", "URL of every queue, by <tenant>-<queue>."))
+        .add_block(out(
+            "queue_urls",
+            "URL of every queue, by <tenant>-<queue>.",
+        ))
         .add_block(out(
             "dead_letter_queue_urls",
             "URL of every dead-letter queue, by <tenant>-<queue>.",
