@@ -325,7 +325,7 @@ spec:
   b: true
   z: null
 ";
-        assert_eq!(body(&[doc.clone()]), want);
+        assert_eq!(body(std::slice::from_ref(&doc)), want);
         let back: serde_json::Value = serde_yaml::from_str(want).unwrap();
         assert_eq!(back, doc);
     }
@@ -356,7 +356,7 @@ spec:
         #[test]
         fn yaml_ish_strings_round_trip(s in "[-a-zA-Z0-9 .:_#~<>?*&!|'\"%@`,\\[\\]{}=+/\\\\\n]{0,12}") {
             let doc = json!({ s.clone(): [s.clone(), {s.clone(): s.clone()}] });
-            let text = to_yaml_stream(&[doc.clone()]);
+            let text = to_yaml_stream(std::slice::from_ref(&doc));
             let back: Value = serde_yaml::from_str(&text).unwrap();
             prop_assert_eq!(back, doc);
             // And to a YAML 1.1 eye: a plain scalar is never a bool/null/number word.

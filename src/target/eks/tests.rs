@@ -177,7 +177,11 @@ fn hpa_min_and_max_come_from_each_environment() {
     for (env, (min, max)) in m.environments.iter_mut().zip([(1, 2), (3, 20)]) {
         for p in &mut env.platforms {
             for w in &mut p.tenants {
-                let api = w.services.iter_mut().find(|s| s.name == name("api")).unwrap();
+                let api = w
+                    .services
+                    .iter_mut()
+                    .find(|s| s.name == name("api"))
+                    .unwrap();
                 api.scale.min = min;
                 api.scale.max = max;
             }
@@ -277,7 +281,10 @@ fn dedicated_tenants_get_a_tainted_node_pool_only_their_pods_tolerate() {
     );
 
     let pod = |tenant: &str| {
-        let docs = yaml_docs(&m, &format!("kubernetes/overlays/prod/shop-{tenant}/api.yaml"));
+        let docs = yaml_docs(
+            &m,
+            &format!("kubernetes/overlays/prod/shop-{tenant}/api.yaml"),
+        );
         one(&docs, "Deployment")["spec"]["template"]["spec"].clone()
     };
     let acme_pod = pod("acme");
@@ -285,13 +292,17 @@ fn dedicated_tenants_get_a_tainted_node_pool_only_their_pods_tolerate() {
     assert_eq!(acme_pod["tolerations"][0]["value"], "acme");
     let globex_pod = pod("globex");
     assert!(globex_pod.get("tolerations").is_none());
-    assert!(globex_pod["nodeSelector"].get("blueprint.dev/tenant").is_none());
+    assert!(globex_pod["nodeSelector"]
+        .get("blueprint.dev/tenant")
+        .is_none());
 }
 
 #[test]
 fn env_values_that_look_like_other_types_arrive_as_strings() {
     let mut m = shop();
-    let values = ["yes", "0123", "null", "on", "1e3", "12:30", "~", "", "${HOME}", "$(PATH)"];
+    let values = [
+        "yes", "0123", "null", "on", "1e3", "12:30", "~", "", "${HOME}", "$(PATH)",
+    ];
     for env in &mut m.environments {
         for p in &mut env.platforms {
             for w in &mut p.tenants {
@@ -315,15 +326,20 @@ fn env_values_that_look_like_other_types_arrive_as_strings() {
         .unwrap()
         .clone();
     for (i, v) in values.iter().enumerate() {
-        let e = env
-            .iter()
-            .find(|e| e["name"] == format!("V{i}"))
-            .unwrap();
+        let e = env.iter().find(|e| e["name"] == format!("V{i}")).unwrap();
         // `$` is doubled: Kubernetes reads `$$` as a literal `$`.
         assert_eq!(e["value"], Value::String(v.replace('$', "$$")), "{v:?}");
     }
     // The YAML 1.1 lookalikes are quoted in the bytes themselves.
-    for v in ["\"yes\"", "\"0123\"", "\"null\"", "\"on\"", "\"1e3\"", "\"12:30\"", "\"~\""] {
+    for v in [
+        "\"yes\"",
+        "\"0123\"",
+        "\"null\"",
+        "\"on\"",
+        "\"1e3\"",
+        "\"12:30\"",
+        "\"~\"",
+    ] {
         assert!(text.contains(&format!("value: {v}")), "{v} in\n{text}");
     }
 }
@@ -342,7 +358,13 @@ fn terraform_roots_hold_queues_and_identities_per_tenant() {
     assert!(text.contains("namespace       = \"shop-acme\""));
     assert!(text.contains("consumes        = [\"acme-orders\"]"));
     assert!(text.contains("source                     = \"../modules/eks\""));
-    for f in ["cluster.tf", "karpenter.tf", "addons.tf", "workloads.tf", "queues.tf"] {
+    for f in [
+        "cluster.tf",
+        "karpenter.tf",
+        "addons.tf",
+        "workloads.tf",
+        "queues.tf",
+    ] {
         assert!(out
             .files
             .contains_key(&format!("terraform/modules/eks/{f}")));
