@@ -355,18 +355,28 @@ pub fn add_overlay(
                 queues: &model.queues,
                 notes,
             };
+            // One kustomization per namespace, so a very large application
+            // can also be built or applied one tenant at a time.
+            let ns_dir = format!("{dir}/{}", scope.namespace);
+            let mut ns_files = Vec::new();
             for s in &w.services {
-                let docs = ctx.service(s);
-                let file = format!("{}/{}.yaml", scope.namespace, s.name);
-                files.insert(format!("{dir}/{file}"), Document::Yaml(docs));
-                resources.push(file);
+                let file = format!("{}.yaml", s.name);
+                files.insert(format!("{ns_dir}/{file}"), Document::Yaml(ctx.service(s)));
+                ns_files.push(file);
             }
             for j in &w.jobs {
                 if let Some(docs) = ctx.job(j) {
-                    let file = format!("{}/{}.yaml", scope.namespace, j.name);
-                    files.insert(format!("{dir}/{file}"), Document::Yaml(docs));
-                    resources.push(file);
+                    let file = format!("{}.yaml", j.name);
+                    files.insert(format!("{ns_dir}/{file}"), Document::Yaml(docs));
+                    ns_files.push(file);
                 }
+            }
+            if !ns_files.is_empty() {
+                files.insert(
+                    format!("{ns_dir}/kustomization.yaml"),
+                    Document::Yaml(vec![Kustomization::new(ns_files).to_value()]),
+                );
+                resources.push(scope.namespace.clone());
             }
         }
     }

@@ -379,23 +379,38 @@ fn overlays_list_every_generated_file_and_patch_nothing() {
         let docs = yaml_docs(&m, &format!("kubernetes/overlays/{env}/kustomization.yaml"));
         let k = &docs[0];
         assert!(k.get("patches").is_none());
-        let resources: Vec<&str> = k["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r.as_str().unwrap())
-            .collect();
-        assert_eq!(resources[0], "../../base");
-        let prefix = format!("kubernetes/overlays/{env}/");
-        let files: Vec<&str> = out
-            .files
-            .keys()
-            .filter_map(|k| k.strip_prefix(&prefix))
-            .filter(|k| *k != "kustomization.yaml")
-            .collect();
-        assert_eq!(resources[1..].len(), files.len());
-        for f in files {
-            assert!(resources.contains(&f), "{f}");
+        assert_eq!(
+            k["resources"],
+            serde_json::json!([
+                "../../base",
+                "karpenter.yaml",
+                "shop-globex",
+                "shop-umbrella",
+                "shop-acme"
+            ])
+        );
+        for ns in ["shop-acme", "shop-globex", "shop-umbrella"] {
+            let docs = yaml_docs(
+                &m,
+                &format!("kubernetes/overlays/{env}/{ns}/kustomization.yaml"),
+            );
+            assert!(docs[0].get("patches").is_none());
+            let prefix = format!("kubernetes/overlays/{env}/{ns}/");
+            let mut files: Vec<&str> = out
+                .files
+                .keys()
+                .filter_map(|k| k.strip_prefix(&prefix))
+                .filter(|k| *k != "kustomization.yaml")
+                .collect();
+            files.sort();
+            let mut listed: Vec<&str> = docs[0]["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
+            listed.sort();
+            assert_eq!(listed, files);
         }
     }
 }
