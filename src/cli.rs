@@ -3,8 +3,9 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
-use crate::{normalize, render, target, write};
-use clap::{Parser, Subcommand, ValueEnum};
+use crate::{graph, normalize, plan, readme, render, review, target, write};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -44,7 +45,8 @@ enum Command {
         #[command(flatten)]
         io: Io,
     },
-    /// Print unified diffs of what render would change; exit 1 if there are any.
+    /// Print what render would change: resources added, changed and removed,
+    /// every change that widens access, then unified diffs; exit 1 if there are any.
     #[command(after_help = EXIT_CODES)]
     Diff {
         #[command(flatten)]
@@ -59,6 +61,41 @@ enum Command {
         /// Number of tenants (every fifth is dedicated).
         #[arg(long, default_value_t = 10)]
         tenants: usize,
+    },
+    /// Print the JSON Schema (draft 2020-12) of the blueprint format, for editors.
+    Schema,
+    /// Write a commented starter blueprint (never overwrites a file).
+    #[command(after_help = EXIT_CODES)]
+    Init {
+        /// Where to write it.
+        #[arg(long, short, default_value = "blueprint.yaml")]
+        file: PathBuf,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Compare the targets: fit, resources, monthly cost per environment, recommendation.
+    #[command(after_help = EXIT_CODES)]
+    Plan {
+        /// The blueprint file.
+        #[arg(long, short, default_value = "blueprint.yaml")]
+        file: PathBuf,
+        /// Print the plan as JSON (the shape is documented in docs/plan.md).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        assumptions: AssumptionArgs,
+    },
+    /// Print the services, queues and jobs with their edges as a diagram.
+    #[command(after_help = EXIT_CODES)]
+    Graph {
+        /// The blueprint file.
+        #[arg(long, short, default_value = "blueprint.yaml")]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: GraphFormat,
     },
     /// Check the blueprint (and, with --target, that it fits the target) without writing.
     #[command(after_help = EXIT_CODES)]
@@ -83,6 +120,66 @@ struct Io {
     /// Output folder [default: infra/<target>].
     #[arg(long, short)]
     out: Option<PathBuf>,
+}
+
+/// Traffic the blueprint does not state (per environment); see docs/plan.md.
+#[derive(clap::Args, Debug)]
+struct AssumptionArgs {
+    /// HTTP requests a month, split evenly over HTTP services and tenants.
+    #[arg(long, default_value_t = 1_000_000)]
+    requests_per_month: u64,
+    /// Average time to handle one request or message, in milliseconds.
+    #[arg(long, default_value_t = 200)]
+    avg_duration_ms: u64,
+    /// Queue messages a month, split evenly over queues and tenants.
+    #[arg(long, default_value_t = 1_000_000)]
+    messages_per_month: u64,
+    /// Share of its timeout a job run lasts (0 to 1).
+    #[arg(long, default_value_t = 0.5, value_parser = fraction)]
+    job_duration_fraction: f64,
+    /// Average load balancer capacity units per ALB.
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative)]
+    lcu: f64,
+    /// GB a month through NAT.
+    #[arg(long, default_value_t = 100.0, value_parser = non_negative)]
+    nat_gb_per_month: f64,
+    /// NAT gateways [default: one per private subnet of the blueprint, else 2].
+    #[arg(long)]
+    nat_gateways: Option<u32>,
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of at least 0")),
+    }
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    match non_negative(s) {
+        Ok(v) if v <= 1.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number from 0 to 1")),
+    }
+}
+
+impl From<AssumptionArgs> for plan::Assumptions {
+    fn from(a: AssumptionArgs) -> plan::Assumptions {
+        plan::Assumptions {
+            requests_per_month: a.requests_per_month,
+            avg_duration_ms: a.avg_duration_ms,
+            messages_per_month: a.messages_per_month,
+            job_duration_fraction: a.job_duration_fraction,
+            lcu: a.lcu,
+            nat_gb_per_month: a.nat_gb_per_month,
+            nat_gateways: a.nat_gateways,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -128,10 +225,50 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Command::Schema => {
+            print!("{}", crate::schema::to_string());
+            Ok(())
+        }
+        Command::Init { file } => init(&file),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "blueprint",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Command::Plan {
+            file,
+            json,
+            assumptions,
+        } => {
+            let (model, _) = load(&file)?;
+            let p = plan::build(&model, &assumptions.into());
+            if json {
+                let mut text =
+                    serde_json::to_string_pretty(&plan::json(&p)).expect("a JSON value serializes");
+                text.push('\n');
+                print!("{text}");
+            } else {
+                print!("{}", plan::text(&p));
+            }
+            Ok(())
+        }
+        Command::Graph { file, format } => {
+            let (model, _) = load(&file)?;
+            let format = match format {
+                GraphFormat::Mermaid => graph::Format::Mermaid,
+                GraphFormat::Dot => graph::Format::Dot,
+            };
+            print!("{}", graph::render(&model, format));
+            Ok(())
+        }
         Command::Validate { target, file } => {
-            let model = load(&file)?;
+            let (model, source) = load(&file)?;
             if let Some(t) = target {
-                check_fit(&model, t.into(), &file)?;
+                check_fit(&model, t.into(), &file, &source)?;
             }
             eprintln!("{}: valid", file.display());
             Ok(())
@@ -168,7 +305,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if diff.is_empty() {
                 return Ok(());
             }
-            print!("{diff}");
+            let changes = write::changes(&out, &files).map_err(refuse)?;
+            let summary = summarize(&out, &files, &changes)?;
+            print!("{summary}\n{diff}");
             Err(Failure::Drift)
         }
     }
@@ -179,35 +318,101 @@ fn refuse(e: impl std::fmt::Display) -> Failure {
     Failure::Refused
 }
 
-fn load(file: &Path) -> Result<Model, Failure> {
+/// The model and the blueprint's text (for error excerpts).
+fn load(file: &Path) -> Result<(Model, String), Failure> {
     let source = std::fs::read_to_string(file)
         .map_err(|e| refuse(format!("cannot read {}: {e}", file.display())))?;
-    normalize::load(&source).map_err(|diags| report(&diags, file))
+    match normalize::load(&source) {
+        Ok(model) => Ok((model, source)),
+        Err(diags) => Err(report(&diags, file, &source)),
+    }
 }
 
-fn report(diags: &[Diagnostic], file: &Path) -> Failure {
+fn report(diags: &[Diagnostic], file: &Path, source: &str) -> Failure {
     let name = file.display().to_string();
+    let color = crate::diag::use_color(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("CLICOLOR_FORCE").as_deref(),
+    );
     for d in diags {
-        eprintln!("{}", d.display(&name));
+        eprintln!("{}\n", d.snippet(&name, Some(source), color));
     }
     eprintln!("{name}: {} error(s); nothing was written", diags.len());
     Failure::Refused
 }
 
-fn check_fit(model: &Model, target: Target, file: &Path) -> Result<(), Failure> {
+fn check_fit(model: &Model, target: Target, file: &Path, source: &str) -> Result<(), Failure> {
     let diags = normalize::fit(model, target);
     if diags.is_empty() {
         Ok(())
     } else {
-        Err(report(&diags, file))
+        Err(report(&diags, file, source))
     }
+}
+
+/// Writes the starter blueprint to `file`, refusing to replace anything.
+fn init(file: &Path) -> Result<(), Failure> {
+    use std::io::Write;
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(file);
+    let mut f = match created {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(refuse(format!(
+                "{} already exists; blueprint init never overwrites a file (pass --file to write elsewhere)",
+                file.display()
+            )))
+        }
+        Err(e) => return Err(refuse(format!("cannot create {}: {e}", file.display()))),
+    };
+    f.write_all(crate::starter::STARTER.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| refuse(format!("cannot write {}: {e}", file.display())))?;
+    eprintln!(
+        "{}: written; `blueprint schema > blueprint.schema.json` gives your editor completion and checks",
+        file.display()
+    );
+    Ok(())
+}
+
+/// The review of what `diff` shows: both sides of every changed file.
+/// Reads the output folder (only ever reads it).
+fn summarize(
+    out: &Path,
+    files: &write::Rendered,
+    changes: &[write::Change],
+) -> Result<review::Review, Failure> {
+    // The bytes on disk of every modified or removed file, by change.
+    let mut on_disk: Vec<Option<Vec<u8>>> = Vec::with_capacity(changes.len());
+    for c in changes {
+        on_disk.push(match c.kind {
+            write::ChangeKind::Added => None,
+            _ => {
+                let path = c.path.split('/').fold(out.to_path_buf(), |p, x| p.join(x));
+                Some(std::fs::read(&path).map_err(|e| refuse(format!("{}: {e}", path.display())))?)
+            }
+        });
+    }
+    let input: Vec<review::FileChange> = changes
+        .iter()
+        .zip(&on_disk)
+        .map(|(c, old)| review::FileChange {
+            path: &c.path,
+            old: old.as_deref(),
+            new: files.get(&c.path).map(Vec::as_slice),
+        })
+        .collect();
+    Ok(review::review(&input))
 }
 
 /// Everything up to the bytes of every file: load, fit, lower, render.
 fn produce(io: &Io) -> Result<(PathBuf, write::Rendered, Vec<String>), Failure> {
     let target: Target = io.target.into();
-    let model = load(&io.file)?;
-    check_fit(&model, target, &io.file)?;
+    let (model, source) = load(&io.file)?;
+    check_fit(&model, target, &io.file, &source)?;
     if !target::is_implemented(target) {
         let available: Vec<&str> = Target::ALL
             .iter()
@@ -220,7 +425,8 @@ fn produce(io: &Io) -> Result<(PathBuf, write::Rendered, Vec<String>), Failure> 
             available.join(", ")
         )));
     }
-    let output = target::lower(&model, target);
+    let mut output = target::lower(&model, target);
+    readme::add(&model, target, &mut output);
     let files = output
         .files
         .iter()

@@ -5,10 +5,16 @@ pub mod cli;
 pub mod diag;
 pub mod doc;
 pub mod generate;
+pub mod graph;
 pub mod model;
 pub mod normalize;
 pub mod parse;
+pub mod plan;
+pub mod readme;
 pub mod render;
+pub mod review;
+pub mod schema;
+pub mod starter;
 pub mod target;
 pub mod write;
 

@@ -1,6 +1,8 @@
 //! One integration-test binary: the built `blueprint` run as users run it.
 
 mod cli;
+mod editor;
 mod golden;
+mod plan;
 mod props;
 mod support;

@@ -66,7 +66,10 @@ fn blueprint(env: &BTreeMap<String, String>, tag: &str, reverse: bool) -> String
         doc.insert(k.into(), v);
     }
     doc.insert("services".into(), Value::Object(svc));
-    serde_yaml::to_string(&Value::Object(doc)).unwrap()
+    // JSON is YAML 1.2, which is what blueprint reads. (serde_yaml writes
+    // YAML 1.1, where U+2028 is a line break it folds with indentation, so
+    // its output does not always read back the same in 1.2.)
+    serde_json::to_string_pretty(&Value::Object(doc)).unwrap()
 }
 
 fn env_map() -> impl Strategy<Value = BTreeMap<String, String>> {

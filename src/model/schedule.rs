@@ -151,6 +151,50 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// How many times the schedule fires in one 365-day year (cost plans
+    /// divide by 12 for an average month of 730 hours). Cron is counted day
+    /// by day over a year that starts on a Monday, with cron's rule that a
+    /// day matches when either restricted day field matches.
+    pub fn runs_per_year(&self) -> f64 {
+        match self {
+            Schedule::Rate { value, unit } => {
+                let minutes = f64::from(*value)
+                    * match unit {
+                        RateUnit::Minutes => 1.0,
+                        RateUnit::Hours => 60.0,
+                        RateUnit::Days => 1440.0,
+                    };
+                365.0 * 1440.0 / minutes
+            }
+            Schedule::Cron(c) => {
+                const DAYS_IN_MONTH: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+                let per_day = (c.sets[0].len() * c.sets[1].len()) as f64;
+                let (dom_star, dow_star) = (c.is_star(2), c.is_star(4));
+                let mut days = 0u32;
+                let mut weekday = 1; // Monday
+                for (m, len) in DAYS_IN_MONTH.iter().enumerate() {
+                    for d in 1..=*len {
+                        let dom = c.sets[2].contains(&d);
+                        let dow = c.sets[4].contains(&weekday);
+                        let day = match (dom_star, dow_star) {
+                            (true, true) => true,
+                            (false, true) => dom,
+                            (true, false) => dow,
+                            (false, false) => dom || dow,
+                        };
+                        if day && c.sets[3].contains(&(m as u32 + 1)) {
+                            days += 1;
+                        }
+                        weekday = (weekday + 1) % 7;
+                    }
+                }
+                per_day * f64::from(days)
+            }
+        }
+    }
+}
+
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -335,6 +379,21 @@ mod tests {
 
     fn eb(s: &str) -> Vec<String> {
         Schedule::parse(s).unwrap().to_eventbridge()
+    }
+
+    #[test]
+    fn runs_per_year() {
+        let r = |s: &str| Schedule::parse(s).unwrap().runs_per_year();
+        assert_eq!(r("0 2 * * *"), 365.0);
+        assert_eq!(r("rate(15 minutes)"), 35_040.0);
+        assert_eq!(r("rate(1 day)"), 365.0);
+        assert_eq!(r("*/30 * * * *"), 365.0 * 48.0);
+        // 52 weeks and one Monday: the year starts on a Monday.
+        assert_eq!(r("0 9 * * 1-5"), 261.0);
+        assert_eq!(r("0 3 1 * *"), 12.0);
+        // Either day field: any weekday, or the 1st (4 of which fall on a weekend).
+        assert_eq!(r("0 3 1 * 1-5"), 261.0 + 4.0);
+        assert_eq!(r("0 0 * 2 *"), 28.0);
     }
 
     #[test]

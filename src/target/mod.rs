@@ -21,7 +21,7 @@ pub fn is_implemented(target: Target) -> bool {
     match target {
         Target::Ecs => true,
         Target::Eks => true,
-        Target::Lambda => false,
+        Target::Lambda => true,
     }
 }
 

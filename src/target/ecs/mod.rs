@@ -3,6 +3,8 @@
 //! shared tenants and once per dedicated tenant.
 
 mod images;
+mod limits;
+pub use limits::fargate_size;
 mod module;
 mod platform;
 mod root;
@@ -10,7 +12,7 @@ mod root;
 mod tests;
 
 use super::Output;
-use crate::model::{fargate, Cpu, Memory, Model};
+use crate::model::{Model, Name};
 use std::collections::BTreeMap;
 
 /// The required AWS provider: any 5.x from 5.100, the version validated in CI.
@@ -23,55 +25,44 @@ pub fn lower(model: &Model) -> Output {
     for env in &model.environments {
         root::add(model, env, &mut out.files);
     }
-    out.notes = rounding_notes(model);
+    out.notes = notes(model);
     out
 }
 
-/// The Fargate size a request runs at. Target fit has already refused any
-/// request larger than Fargate's largest task, so this always finds one.
-pub fn fargate_size(cpu: Cpu, memory: Memory) -> fargate::FargateSize {
-    fargate::round_up(cpu, memory).unwrap_or(fargate::FargateSize {
-        cpu_units: 16384,
-        memory_mib: 122880,
-    })
-}
-
-/// One line per workload whose request is not a Fargate size, naming the
-/// environments and tenants where it applies.
-fn rounding_notes(model: &Model) -> Vec<String> {
-    // (workload, cpu, memory) -> where
-    let mut seen: BTreeMap<(String, Cpu, Memory), Vec<String>> = BTreeMap::new();
+/// One line per workload whose blueprint values ECS cannot run as written
+/// (Fargate sizes, health-check ranges), naming where it applies.
+fn notes(model: &Model) -> Vec<String> {
+    // (workload, what changed) -> environments/tenants
+    let mut seen: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for env in &model.environments {
         for (_, w) in env.all_workloads() {
             let place = match &w.tenant {
                 Some(t) => format!("{}/{}", env.name, t),
                 None => env.name.to_string(),
             };
-            let sizes = w
-                .services
-                .iter()
-                .map(|s| (&s.name, s.cpu, s.memory))
-                .chain(w.jobs.iter().map(|j| (&j.name, j.cpu, j.memory)));
-            for (name, cpu, memory) in sizes {
-                let size = fargate_size(cpu, memory);
-                if size.cpu() != cpu || size.memory() != memory {
-                    seen.entry((name.to_string(), cpu, memory))
-                        .or_default()
-                        .push(place.clone());
+            let mut add = |name: &Name, what: String| {
+                seen.entry((name.to_string(), what))
+                    .or_default()
+                    .push(place.clone());
+            };
+            for s in &w.services {
+                if let Some(n) = limits::size_note(s.cpu, s.memory) {
+                    add(&s.name, n);
+                }
+                if let (Some(h), Some(_)) = (&s.health, s.port) {
+                    for n in limits::health(h).1 {
+                        add(&s.name, n);
+                    }
+                }
+            }
+            for j in &w.jobs {
+                if let Some(n) = limits::size_note(j.cpu, j.memory) {
+                    add(&j.name, n);
                 }
             }
         }
     }
     seen.into_iter()
-        .map(|((name, cpu, memory), places)| {
-            let size = fargate_size(cpu, memory);
-            format!(
-                "{name}: {} vCPU / {memory} rounds up to the Fargate size {} vCPU / {} ({})",
-                cpu.vcpu(),
-                size.cpu().vcpu(),
-                size.memory(),
-                places.join(", ")
-            )
-        })
+        .map(|((name, what), places)| format!("{name}: {what} ({})", places.join(", ")))
         .collect()
 }

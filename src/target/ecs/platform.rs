@@ -2,8 +2,8 @@
 //! name resolved and fitted to AWS limits, every reference scoped to its
 //! tenant, every size rounded to Fargate's.
 
-use super::fargate_size;
 use super::images::ImageVariables;
+use super::limits::{self, fargate_size};
 use crate::doc::hcl::{map, number, object, reference, string, string_map, strings};
 use crate::model::{
     Cpu, Expose, Image, Job, Memory, Model, Name, Platform, PlatformKind, Queue, SecretRef,
@@ -255,6 +255,7 @@ fn service(
         ));
     }
     if let (Some(h), Some(_)) = (&s.health, s.port) {
+        let (h, _) = limits::health(h);
         items.push((
             "health",
             object([

@@ -1,0 +1,414 @@
+//! Monthly cost per environment and target, split into compute, control
+//! plane, load balancing, NAT and requests. The formulas are documented in
+//! docs/plan.md; every price is in `prices.rs`.
+
+use super::prices::*;
+use super::Assumptions;
+use crate::model::{
+    fargate, Environment, Expose, Job, Model, Service, ServiceKind, Target, Workloads,
+};
+use crate::target::ecs::fargate_size;
+use std::collections::BTreeMap;
+
+/// One environment's monthly cost on one target, in USD (unrounded).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Cost {
+    pub compute: f64,
+    pub control_plane: f64,
+    pub load_balancing: f64,
+    pub nat: f64,
+    pub requests: f64,
+}
+
+impl Cost {
+    pub fn total(&self) -> f64 {
+        self.compute + self.control_plane + self.load_balancing + self.nat + self.requests
+    }
+
+    pub fn add(&mut self, o: &Cost) {
+        self.compute += o.compute;
+        self.control_plane += o.control_plane;
+        self.load_balancing += o.load_balancing;
+        self.nat += o.nat;
+        self.requests += o.requests;
+    }
+}
+
+/// Nodes an EKS NodePool launches for one platform copy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeGroup {
+    pub environment: String,
+    pub platform: String,
+    pub instance: &'static str,
+    pub count: u32,
+    pub spot: bool,
+}
+
+/// The cost of one workload copy (one tenant, one environment), compute and
+/// its own per-request charges, on each target. Used for placement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadCost {
+    pub name: String,
+    pub is_job: bool,
+    pub ecs: f64,
+    pub eks: f64,
+    pub lambda: f64,
+}
+
+/// Traffic of one environment, split as the assumptions say.
+struct Traffic {
+    /// HTTP requests a month per HTTP service copy.
+    per_http: f64,
+    /// Messages a month per queue copy.
+    per_queue: f64,
+}
+
+fn traffic(model: &Model, env: &Environment, a: &Assumptions) -> Traffic {
+    let copies = env.all_workloads().count();
+    let http = env
+        .all_workloads()
+        .flat_map(|(_, w)| w.services.iter())
+        .filter(|s| s.kind() == ServiceKind::Http)
+        .count();
+    let queues = model.queues.len() * copies;
+    Traffic {
+        per_http: if http == 0 {
+            0.0
+        } else {
+            a.requests_per_month as f64 / http as f64
+        },
+        per_queue: if queues == 0 {
+            0.0
+        } else {
+            a.messages_per_month as f64 / queues as f64
+        },
+    }
+}
+
+/// Messages a month that service `s` of `w` handles: each consumed queue's
+/// messages, shared evenly among that queue's consumers in the same tenant.
+fn messages_for(w: &Workloads, s: &Service, t: &Traffic) -> f64 {
+    s.consumes
+        .iter()
+        .map(|q| {
+            let consumers = w.services.iter().filter(|o| o.consumes.contains(q)).count()
+                + w.jobs.iter().filter(|j| j.consumes.contains(q)).count();
+            t.per_queue / consumers.max(1) as f64
+        })
+        .sum()
+}
+
+fn runs_per_month(j: &Job) -> f64 {
+    j.schedule.runs_per_year() / 12.0
+}
+
+/// Seconds one job run lasts, by the duration assumption.
+fn job_seconds(j: &Job, a: &Assumptions) -> f64 {
+    j.timeout.secs() as f64 * a.job_duration_fraction
+}
+
+fn spot_factor(spot_percent: u8) -> f64 {
+    1.0 - f64::from(spot_percent) / 100.0 * SPOT_DISCOUNT
+}
+
+/// ECS: a service at `scale.min` tasks, 730 hours. The capacity provider
+/// strategy puts the first task on on-demand Fargate (base 1) and splits
+/// the rest by the spot weight. A worker at `min: 0` runs only while busy.
+fn ecs_service(s: &Service, messages: f64, a: &Assumptions) -> f64 {
+    let hourly = fargate::price(fargate_size(s.cpu, s.memory));
+    if s.scale.min == 0 {
+        if s.kind() == ServiceKind::Worker {
+            return busy_hours(messages, a) * hourly;
+        }
+        return 0.0;
+    }
+    let rest = f64::from(s.scale.min - 1);
+    let spot = rest * f64::from(s.spot) / 100.0;
+    let on_demand = 1.0 + rest - spot;
+    HOURS_PER_MONTH * hourly * (on_demand + spot * (1.0 - SPOT_DISCOUNT))
+}
+
+/// Hours a worker is busy: every message takes the average duration.
+fn busy_hours(messages: f64, a: &Assumptions) -> f64 {
+    messages * a.avg_duration_ms as f64 / 1000.0 / 3600.0
+}
+
+/// ECS: each run is one task, which base 1 puts on on-demand Fargate,
+/// billed from image pull (start-up time) with a one-minute minimum.
+fn ecs_job(j: &Job, a: &Assumptions) -> f64 {
+    let hourly = fargate::price(fargate_size(j.cpu, j.memory));
+    let billed = (job_seconds(j, a) + FARGATE_STARTUP_SECONDS).max(FARGATE_MIN_SECONDS);
+    runs_per_month(j) * billed / 3600.0 * hourly
+}
+
+/// EKS capacity borrowed by a pod for some hours, at m5's rate per vCPU.
+fn eks_pod_hours(cpu: f64, memory_gib: f64, hours: f64, spot: u8) -> f64 {
+    hours * cpu.max(memory_gib / EKS_JOB_GIB_PER_VCPU) * EKS_JOB_VCPU_HOUR * spot_factor(spot)
+}
+
+fn eks_service_marginal(s: &Service, messages: f64, a: &Assumptions) -> f64 {
+    let (cpu, mem) = (s.cpu.vcpu(), s.memory.gib());
+    if s.scale.min == 0 {
+        if s.kind() == ServiceKind::Worker {
+            return eks_pod_hours(cpu, mem, busy_hours(messages, a), s.spot);
+        }
+        return 0.0;
+    }
+    eks_pod_hours(cpu, mem, HOURS_PER_MONTH * f64::from(s.scale.min), s.spot)
+}
+
+fn eks_job(j: &Job, a: &Assumptions) -> f64 {
+    let hours = runs_per_month(j) * job_seconds(j, a) / 3600.0;
+    eks_pod_hours(j.cpu.vcpu(), j.memory.gib(), hours, j.spot)
+}
+
+/// Lambda: (compute, request charges) of one service copy.
+fn lambda_service(s: &Service, w: &Workloads, t: &Traffic, a: &Assumptions) -> (f64, f64) {
+    let seconds = a.avg_duration_ms as f64 / 1000.0;
+    let gb = s.memory.gib();
+    match s.kind() {
+        ServiceKind::Http => (
+            t.per_http * seconds * gb * LAMBDA_GB_SECOND,
+            t.per_http * (LAMBDA_PER_REQUEST + HTTP_API_PER_REQUEST),
+        ),
+        ServiceKind::Worker => {
+            let m = messages_for(w, s, t);
+            (
+                m * seconds * gb * LAMBDA_GB_SECOND,
+                m / LAMBDA_SQS_BATCH * LAMBDA_PER_REQUEST,
+            )
+        }
+        // No trigger on Lambda: it runs only when something invokes it.
+        ServiceKind::Background => (0.0, 0.0),
+    }
+}
+
+fn lambda_job(j: &Job, a: &Assumptions) -> (f64, f64) {
+    let runs = runs_per_month(j);
+    (
+        runs * job_seconds(j, a) * j.memory.gib() * LAMBDA_GB_SECOND,
+        runs * LAMBDA_PER_REQUEST,
+    )
+}
+
+fn alb(a: &Assumptions) -> f64 {
+    HOURS_PER_MONTH * (ALB_HOUR + a.lcu * ALB_LCU_HOUR)
+}
+
+fn nat(model: &Model, a: &Assumptions) -> f64 {
+    let gateways = a.nat_gateways(model);
+    f64::from(gateways) * NAT_HOUR * HOURS_PER_MONTH + a.nat_gb_per_month * NAT_GB
+}
+
+fn sqs(model: &Model, env: &Environment, t: &Traffic) -> f64 {
+    let copies = env.all_workloads().count() as f64;
+    model
+        .queues
+        .iter()
+        .map(|q| {
+            let price = if q.fifo {
+                SQS_FIFO_PER_REQUEST
+            } else {
+                SQS_PER_REQUEST
+            };
+            copies * t.per_queue * SQS_REQUESTS_PER_MESSAGE * price
+        })
+        .sum()
+}
+
+/// The cost of `env` on `target`, and (EKS) the nodes it launches.
+pub fn environment(
+    model: &Model,
+    env: &Environment,
+    target: Target,
+    a: &Assumptions,
+) -> (Cost, Vec<NodeGroup>) {
+    let t = traffic(model, env, a);
+    let mut c = Cost {
+        nat: nat(model, a),
+        requests: sqs(model, env, &t),
+        ..Cost::default()
+    };
+    let mut nodes = Vec::new();
+    let public_platforms = env
+        .platforms
+        .iter()
+        .filter(|p| {
+            p.tenants
+                .iter()
+                .any(|w| w.services.iter().any(|s| s.expose == Expose::Public))
+        })
+        .count() as f64;
+    match target {
+        Target::Ecs => {
+            for (_, w) in env.all_workloads() {
+                for s in &w.services {
+                    c.compute += ecs_service(s, messages_for(w, s, &t), a);
+                }
+                for j in &w.jobs {
+                    c.compute += ecs_job(j, a);
+                }
+            }
+            c.load_balancing = public_platforms * alb(a);
+        }
+        Target::Eks => {
+            c.control_plane = EKS_CONTROL_PLANE_HOUR * HOURS_PER_MONTH;
+            c.compute = SYSTEM_NODES * SYSTEM_NODE_HOURLY * HOURS_PER_MONTH;
+            for p in &env.platforms {
+                let mut pods: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
+                for w in &p.tenants {
+                    for s in &w.services {
+                        if s.scale.min == 0 {
+                            c.compute += eks_service_marginal(s, messages_for(w, s, &t), a);
+                            continue;
+                        }
+                        let spot = s.scale.min * u32::from(s.spot) / 100;
+                        let pod = (s.cpu.vcpu(), s.memory.gib());
+                        for i in 0..s.scale.min {
+                            pods[usize::from(i < spot)].push(pod);
+                        }
+                    }
+                    for j in &w.jobs {
+                        c.compute += eks_job(j, a);
+                    }
+                }
+                for (spot, pods) in pods.iter().enumerate() {
+                    let spot = spot == 1;
+                    if let Some((instance, count)) = pack(pods) {
+                        let factor = if spot { 1.0 - SPOT_DISCOUNT } else { 1.0 };
+                        c.compute += f64::from(count) * instance.hourly * HOURS_PER_MONTH * factor;
+                        nodes.push(NodeGroup {
+                            environment: env.name.to_string(),
+                            platform: p.id().to_string(),
+                            instance: instance.name,
+                            count,
+                            spot,
+                        });
+                    }
+                }
+            }
+            c.load_balancing = public_platforms * alb(a);
+        }
+        Target::Lambda => {
+            for (_, w) in env.all_workloads() {
+                for s in &w.services {
+                    let (compute, requests) = lambda_service(s, w, &t, a);
+                    c.compute += compute;
+                    c.requests += requests;
+                }
+                for j in &w.jobs {
+                    let (compute, requests) = lambda_job(j, a);
+                    c.compute += compute;
+                    c.requests += requests;
+                }
+            }
+        }
+    }
+    (c, nodes)
+}
+
+/// Every workload copy's own cost on each target, summed by workload name
+/// over environments and tenants (name order).
+pub fn workloads(model: &Model, a: &Assumptions) -> Vec<WorkloadCost> {
+    let mut by_name: BTreeMap<(bool, String), WorkloadCost> = BTreeMap::new();
+    for env in &model.environments {
+        let t = traffic(model, env, a);
+        for (_, w) in env.all_workloads() {
+            for s in &w.services {
+                let m = messages_for(w, s, &t);
+                let (lc, lr) = lambda_service(s, w, &t, a);
+                let e = by_name
+                    .entry((false, s.name.to_string()))
+                    .or_insert_with(|| WorkloadCost {
+                        name: s.name.to_string(),
+                        is_job: false,
+                        ecs: 0.0,
+                        eks: 0.0,
+                        lambda: 0.0,
+                    });
+                e.ecs += ecs_service(s, m, a);
+                e.eks += eks_service_marginal(s, m, a);
+                e.lambda += lc + lr;
+            }
+            for j in &w.jobs {
+                let (lc, lr) = lambda_job(j, a);
+                let e = by_name
+                    .entry((true, j.name.to_string()))
+                    .or_insert_with(|| WorkloadCost {
+                        name: j.name.to_string(),
+                        is_job: true,
+                        ecs: 0.0,
+                        eks: 0.0,
+                        lambda: 0.0,
+                    });
+                e.ecs += ecs_job(j, a);
+                e.eks += eks_job(j, a);
+                e.lambda += lc + lr;
+            }
+        }
+    }
+    by_name.into_values().collect()
+}
+
+/// First-fit decreasing onto one instance type, for each type in the
+/// NodePool's list; the cheapest packing wins (ties: fewer nodes, then list
+/// order). `None` when there are no pods. A pod larger than every type
+/// gets a node of the largest type of its own.
+pub fn pack(pods: &[(f64, f64)]) -> Option<(&'static Instance, u32)> {
+    if pods.is_empty() {
+        return None;
+    }
+    let mut sorted = pods.to_vec();
+    sorted.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    let mut best: Option<(&'static Instance, u32)> = None;
+    for inst in INSTANCES.iter() {
+        let Some(count) = ffd(&sorted, inst) else {
+            continue;
+        };
+        let better = match best {
+            None => true,
+            Some((b, n)) => {
+                let (cost, best_cost) = (f64::from(count) * inst.hourly, f64::from(n) * b.hourly);
+                cost < best_cost - 1e-9 || ((cost - best_cost).abs() <= 1e-9 && count < n)
+            }
+        };
+        if better {
+            best = Some((inst, count));
+        }
+    }
+    best.or_else(|| {
+        let largest = INSTANCES
+            .iter()
+            .max_by(|a, b| a.memory_gib.total_cmp(&b.memory_gib))
+            .expect("the instance list is not empty");
+        Some((largest, pods.len() as u32))
+    })
+}
+
+/// Nodes of `inst` that hold `pods` (sorted largest first), or `None` when
+/// a pod does not fit on an empty node.
+fn ffd(pods: &[(f64, f64)], inst: &Instance) -> Option<u32> {
+    let cap = (
+        inst.vcpu - NODE_RESERVED_VCPU,
+        inst.memory_gib - NODE_RESERVED_GIB,
+    );
+    // (cpu left, memory left, pods left)
+    let mut nodes: Vec<(f64, f64, u32)> = Vec::new();
+    for &(cpu, mem) in pods {
+        if cpu > cap.0 + 1e-9 || mem > cap.1 + 1e-9 {
+            return None;
+        }
+        match nodes
+            .iter_mut()
+            .find(|n| n.0 + 1e-9 >= cpu && n.1 + 1e-9 >= mem && n.2 > 0)
+        {
+            Some(n) => {
+                n.0 -= cpu;
+                n.1 -= mem;
+                n.2 -= 1;
+            }
+            None => nodes.push((cap.0 - cpu, cap.1 - mem, inst.max_pods - DAEMONSET_PODS - 1)),
+        }
+    }
+    Some(nodes.len() as u32)
+}

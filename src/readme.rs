@@ -1,0 +1,344 @@
+//! The `README.md` written at the root of every output folder: what is
+//! inside, how to apply it, what it costs, and the diagram. Rendered by
+//! tera from `templates/README.md.tera`, embedded in the binary, with
+//! autoescape off (Markdown) and no clock, environment or randomness.
+
+use crate::doc::{Document, FileSet};
+use crate::model::{Model, Target};
+use crate::plan::{self, prices, Assumptions};
+use crate::{graph, target};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+const TEMPLATE: &str = include_str!("../templates/README.md.tera");
+/// Where the README goes in the output folder.
+pub const PATH: &str = "README.md";
+/// Layout entries shown before the listing is cut short.
+const MAX_LAYOUT: usize = 40;
+
+#[derive(Serialize)]
+struct Entry {
+    path: String,
+    pad: String,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct Stack {
+    path: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct AssumptionRow {
+    meaning: String,
+    value: String,
+    flag: String,
+}
+
+fn title(t: Target) -> &'static str {
+    match t {
+        Target::Ecs => "ECS Fargate (Terraform)",
+        Target::Eks => "EKS with Karpenter (Terraform and Kustomize)",
+        Target::Lambda => "Lambda, API Gateway and EventBridge (CloudFormation)",
+    }
+}
+
+/// Directories (with their file counts) and top-level files of `files`.
+fn layout(model: &Model, files: &FileSet) -> Vec<Entry> {
+    let envs: BTreeSet<&str> = model.environments.iter().map(|e| e.name.as_str()).collect();
+    let mut dirs: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    let mut top_files = Vec::new();
+    for path in files.keys() {
+        let parts: Vec<&str> = path.split('/').collect();
+        if parts.len() == 1 {
+            top_files.push(path.clone());
+            continue;
+        }
+        for depth in 1..parts.len().min(4) {
+            let dir = parts[..depth].join("/");
+            let e = dirs.entry(dir).or_default();
+            e.0 += 1;
+            if depth == parts.len() - 1 && path.ends_with(".tf") {
+                e.1 = true;
+            }
+        }
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (dir, (count, has_tf)) in &dirs {
+        let depth = dir.matches('/').count();
+        let last = dir.rsplit('/').next().unwrap_or(dir);
+        let files = if *count == 1 {
+            "1 file".to_string()
+        } else {
+            format!("{count} files")
+        };
+        let what = if dir == "modules" {
+            "Terraform modules".to_string()
+        } else if dir.ends_with("modules/platform") {
+            "the platform module: the same for every blueprint".to_string()
+        } else if envs.contains(last) && dir.contains("overlays") {
+            format!("Kustomize overlay of environment `{last}`")
+        } else if envs.contains(last) && *has_tf {
+            format!("Terraform root of environment `{last}`")
+        } else if envs.contains(last) {
+            format!("environment `{last}`")
+        } else if last == "base" {
+            "Kustomize base: every environment's common objects".to_string()
+        } else {
+            String::new()
+        };
+        let description = if what.is_empty() {
+            files
+        } else {
+            format!("{what} ({files})")
+        };
+        out.push((format!("{}{last}/", "  ".repeat(depth)), description));
+    }
+    // The README is listed whether or not it is already in `files`, in the
+    // same place, so rendering twice gives the same text.
+    let top_files: BTreeSet<String> = top_files
+        .into_iter()
+        .chain(std::iter::once(PATH.to_string()))
+        .collect();
+    for f in top_files {
+        let what = if f == PATH {
+            "this file"
+        } else if f.ends_with(".template.json") {
+            "CloudFormation template"
+        } else if f == "manifest.json" {
+            "cloud assembly manifest: the stacks and their templates"
+        } else if f == "cdk.out" {
+            "cloud assembly version marker"
+        } else {
+            ""
+        };
+        out.push((f, what.to_string()));
+    }
+    if out.len() > MAX_LAYOUT {
+        let more = out.len() - MAX_LAYOUT;
+        out.truncate(MAX_LAYOUT);
+        out.push(("...".to_string(), format!("and {more} more")));
+    }
+    let width = out
+        .iter()
+        .map(|(p, _)| p.chars().count())
+        .max()
+        .unwrap_or(0);
+    out.into_iter()
+        .map(|(path, description)| Entry {
+            pad: " ".repeat(width - path.chars().count()),
+            path,
+            description,
+        })
+        .collect()
+}
+
+/// Folders holding `.tf` files outside `modules/`: the roots to apply.
+fn tf_roots(files: &FileSet) -> Vec<String> {
+    let roots: BTreeSet<String> = files
+        .keys()
+        .filter(|p| p.ends_with(".tf") && !p.starts_with("modules/") && !p.contains("/modules/"))
+        .map(|p| {
+            p.rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_else(|| ".".into())
+        })
+        .collect();
+    roots.into_iter().collect()
+}
+
+fn overlays(files: &FileSet) -> Vec<String> {
+    let dirs: BTreeSet<String> = files
+        .keys()
+        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+        .filter(|d| d.contains("overlays/") && !d.ends_with("/patches"))
+        .filter(|d| files.contains_key(&format!("{d}/kustomization.yaml")))
+        .map(String::from)
+        .collect();
+    dirs.into_iter().collect()
+}
+
+fn stacks(files: &FileSet) -> Vec<Stack> {
+    files
+        .iter()
+        .filter(|(p, d)| {
+            p.ends_with(".json") && matches!(d, Document::Json(v) if v.get("Resources").is_some())
+        })
+        .map(|(p, _)| {
+            let file = p.rsplit('/').next().unwrap_or(p);
+            let stem = file.trim_end_matches(".json").trim_end_matches(".template");
+            let name: String = stem
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            Stack {
+                path: p.clone(),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// The README for `target`'s output `files`, with the emitter's `notes`.
+pub fn render(model: &Model, target: Target, files: &FileSet, notes: &[String]) -> String {
+    let a = Assumptions::default();
+    let (envs, total, nodes) = plan::target_cost(model, target, &a);
+    let money = |x: f64| format!("{:.2}", plan::cents(x));
+    let mut costs: Vec<Vec<String>> = envs
+        .iter()
+        .map(|(e, c)| {
+            let mut r = vec![format!("`{e}`")];
+            r.extend(
+                [
+                    c.compute,
+                    c.control_plane,
+                    c.load_balancing,
+                    c.nat,
+                    c.requests,
+                    c.total(),
+                ]
+                .map(money),
+            );
+            r
+        })
+        .collect();
+    if envs.len() > 1 {
+        let mut r = vec!["**total**".to_string()];
+        r.extend(
+            [
+                total.compute,
+                total.control_plane,
+                total.load_balancing,
+                total.nat,
+                total.requests,
+                total.total(),
+            ]
+            .map(|x| format!("**{}**", money(x))),
+        );
+        costs.push(r);
+    }
+    let assumptions: Vec<AssumptionRow> = a
+        .list(model)
+        .into_iter()
+        .map(|(_, v, flag, meaning)| AssumptionRow {
+            meaning: meaning.to_string(),
+            value: if v.fract() == 0.0 {
+                format!("{}", v as i64)
+            } else {
+                format!("{v}")
+            },
+            flag: flag.to_string(),
+        })
+        .collect();
+    let mut node_lines: Vec<String> = nodes
+        .iter()
+        .map(|n| {
+            format!(
+                "`{}`/`{}`: {} × {} {}",
+                n.environment,
+                n.platform,
+                n.count,
+                n.instance,
+                if n.spot { "spot" } else { "on-demand" }
+            )
+        })
+        .collect();
+    if target == Target::Eks {
+        node_lines.push(format!(
+            "per cluster: {} × {} on-demand system nodes (Karpenter, CoreDNS)",
+            prices::SYSTEM_NODES,
+            prices::SYSTEM_NODE_TYPE
+        ));
+    }
+    let mut cx = tera::Context::new();
+    cx.insert("app", model.app.name.as_str());
+    cx.insert("region", &model.app.region);
+    cx.insert("target", target.as_str());
+    cx.insert("target_title", title(target));
+    cx.insert("layout", &layout(model, files));
+    cx.insert("tf_roots", &tf_roots(files));
+    cx.insert("overlays", &overlays(files));
+    cx.insert("stacks", &stacks(files));
+    cx.insert("price_region", prices::PRICE_REGION);
+    cx.insert("costs", &costs);
+    cx.insert("assumptions", &assumptions);
+    cx.insert("nodes", &node_lines);
+    cx.insert("notes", notes);
+    cx.insert("mermaid", &graph::mermaid(model));
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![]);
+    tera.add_raw_templates(vec![("README.md", TEMPLATE)])
+        .expect("the embedded README template parses");
+    tera.render("README.md", &cx)
+        .expect("the README template renders with its context")
+}
+
+/// Adds `README.md` to a lowered output (cli.rs calls this after
+/// `target::lower`).
+pub fn add(model: &Model, target: Target, output: &mut target::Output) {
+    let text = render(model, target, &output.files, &output.notes);
+    output.files.insert(PATH.to_string(), Document::Text(text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize;
+
+    #[test]
+    fn readme_for_every_target() {
+        for src in [
+            include_str!("../blueprints/commerce.yaml"),
+            include_str!("../blueprints/minimal.yaml"),
+            include_str!("../blueprints/saas.yaml"),
+        ] {
+            let m = normalize::load(src).unwrap();
+            for t in Target::ALL {
+                let mut out = if target::is_implemented(t) && normalize::fit(&m, t).is_empty() {
+                    target::lower(&m, t)
+                } else {
+                    target::Output::default()
+                };
+                add(&m, t, &mut out);
+                let Document::Text(text) = &out.files[PATH] else {
+                    panic!("README is text");
+                };
+                assert!(text.contains("## How to apply it"), "{text}");
+                assert!(text.contains("```mermaid\nflowchart LR\n"), "{text}");
+                assert!(text.contains("| environment | compute |"), "{text}");
+                let again = render(&m, t, &out.files, &out.notes);
+                // Rendering again sees README.md in the files: same text.
+                assert_eq!(&again, text);
+            }
+        }
+    }
+
+    #[test]
+    fn ecs_readme_lists_roots_and_layout() {
+        let m = normalize::load(include_str!("../blueprints/commerce.yaml")).unwrap();
+        let mut out = target::lower(&m, Target::Ecs);
+        add(&m, Target::Ecs, &mut out);
+        let Document::Text(text) = &out.files[PATH] else {
+            panic!()
+        };
+        assert!(
+            text.contains("cd dev && terraform init && terraform plan && terraform apply"),
+            "{text}"
+        );
+        assert!(text.contains("cd prod && terraform init"), "{text}");
+        assert!(text.contains("dev/ "), "{text}");
+        assert!(
+            text.contains("Terraform root of environment `prod`"),
+            "{text}"
+        );
+        assert!(text.contains("| `prod` |"), "{text}");
+        assert!(text.contains("| **total** |"), "{text}");
+    }
+}

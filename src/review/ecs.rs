@@ -1,0 +1,454 @@
+//! blueprint's ECS platform module (`templates/ecs/platform/`), seen from
+//! its caller: which module resources each argument entry creates, which
+//! arguments drive each of them, and the access they grant. The root's
+//! `module` blocks carry everything that varies, so comparing the module
+//! arguments entry by entry tells which module resources change.
+//!
+//! Keep in step with the module's `for_each`/`count` rules: a resource is
+//! listed here under the same condition the module creates it.
+
+use super::{one_or_many, show, Access, Inventory};
+use serde_json::{json, Map, Value};
+
+/// A `module` block whose `source` is blueprint's platform module.
+pub fn is_platform(args: &Value) -> bool {
+    args.get("source")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.trim_end_matches('/').ends_with("modules/platform"))
+}
+
+struct Module<'a> {
+    prefix: String,
+    args: &'a Value,
+    inv: &'a mut Inventory,
+}
+
+impl Module<'_> {
+    /// `module.shared.aws_ecs_service.this["globex-api"]`, or `[0]`.
+    fn addr(&self, resource: &str, key: Option<&str>) -> String {
+        match key {
+            Some(k) => format!(
+                "{}{resource}[{}]",
+                self.prefix,
+                Value::String(k.to_string())
+            ),
+            None => format!("{}{resource}[0]", self.prefix),
+        }
+    }
+
+    /// The module-level arguments a resource depends on.
+    fn args(&self, names: &[&str]) -> Value {
+        let mut m = Map::new();
+        for n in names {
+            if let Some(v) = self.args.get(*n) {
+                m.insert((*n).to_string(), v.clone());
+            }
+        }
+        Value::Object(m)
+    }
+
+    fn put(&mut self, resource: &str, key: Option<&str>, value: Value) -> String {
+        let a = self.addr(resource, key);
+        self.inv.resources.insert(a.clone(), value);
+        a
+    }
+
+    /// A resource that exists once per module instance.
+    fn single(&mut self, resource: &str, args: &[&str]) -> String {
+        let a = format!("{}{resource}", self.prefix);
+        let v = self.args(args);
+        self.inv.resources.insert(a.clone(), v);
+        a
+    }
+}
+
+fn entries<'a>(args: &'a Value, key: &str) -> Vec<(&'a String, &'a Value)> {
+    args.get(key)
+        .and_then(Value::as_object)
+        .map(|o| o.iter().collect())
+        .unwrap_or_default()
+}
+
+/// Picks `keys` of an entry (absent keys left out).
+fn pick(entry: &Value, keys: &[&str]) -> Value {
+    let mut m = Map::new();
+    for k in keys {
+        if let Some(v) = entry.get(*k) {
+            m.insert((*k).to_string(), v.clone());
+        }
+    }
+    Value::Object(m)
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    one_or_many(v).into_iter().map(show).collect()
+}
+
+fn number(v: Option<&Value>) -> Option<f64> {
+    v.and_then(Value::as_f64)
+}
+
+/// Adds the resources and grants of `module "<name>"` with `args`.
+pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
+    let mut m = Module {
+        prefix: format!("module.{name}."),
+        args,
+        inv,
+    };
+    let services = entries(args, "services");
+    let jobs = entries(args, "jobs");
+    let queues = entries(args, "queues");
+
+    m.single("aws_kms_key.platform", &["name", "tags"]);
+    m.single("aws_kms_alias.platform", &["name"]);
+    m.single(
+        "aws_cloudwatch_log_group.exec",
+        &["name", "log_retention_days", "tags"],
+    );
+    m.single("aws_ecs_cluster.this", &["name", "tags"]);
+    m.single("aws_ecs_cluster_capacity_providers.this", &["name"]);
+
+    // Every workload: logs, roles, task definition, security group, calls.
+    let port_of = |svc: &str| {
+        services
+            .iter()
+            .find(|(k, _)| k.as_str() == svc)
+            .and_then(|(_, s)| s.get("port").cloned())
+            .unwrap_or(Value::Null)
+    };
+    let workloads = services
+        .iter()
+        .map(|(k, w)| (k, w, true))
+        .chain(jobs.iter().map(|(k, w)| (k, w, false)));
+    for (k, w, is_service) in workloads {
+        let k = k.as_str();
+        let common = m.args(&["name", "tags", "log_retention_days"]);
+        m.put(
+            "aws_cloudwatch_log_group.workload",
+            Some(k),
+            json!([common, pick(w, &["tenant"])]),
+        );
+        m.put("aws_iam_role.execution", Some(k), pick(w, &["iam_name"]));
+        m.put(
+            "aws_iam_role_policy_attachment.execution",
+            Some(k),
+            pick(w, &["iam_name"]),
+        );
+        m.put("aws_iam_role.task", Some(k), pick(w, &["iam_name"]));
+        if is_service {
+            // ECS Exec: the same fixed grant for every service, not listed
+            // as a widening (the new service is in the resource list).
+            m.put("aws_iam_role_policy.task_exec", Some(k), json!({}));
+        }
+        let secrets: Vec<String> = w
+            .get("secrets")
+            .and_then(Value::as_object)
+            .map(|o| o.values().map(show).collect())
+            .unwrap_or_default();
+        if !secrets.is_empty() {
+            let a = m.put(
+                "aws_iam_role_policy.execution_secrets",
+                Some(k),
+                pick(w, &["secrets"]),
+            );
+            for s in &secrets {
+                m.inv.grant(
+                    &a,
+                    Access::Iam,
+                    format!("allow secretsmanager:GetSecretValue on secret {s} (for {k})"),
+                );
+            }
+        }
+        let publishes = strings(w.get("publishes"));
+        let consumes = strings(w.get("consumes"));
+        if !publishes.is_empty() || !consumes.is_empty() {
+            let a = m.put(
+                "aws_iam_role_policy.task_queues",
+                Some(k),
+                pick(w, &["publishes", "consumes"]),
+            );
+            for q in &publishes {
+                m.inv.grant(
+                    &a,
+                    Access::Iam,
+                    format!("allow sqs:SendMessage, sqs:GetQueueAttributes, sqs:GetQueueUrl on queue {q} (for {k})"),
+                );
+            }
+            for q in &consumes {
+                m.inv.grant(
+                    &a,
+                    Access::Iam,
+                    format!("allow sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility, sqs:GetQueueAttributes, sqs:GetQueueUrl on queue {q} (for {k})"),
+                );
+            }
+        }
+        let mut task = pick(
+            w,
+            &[
+                "name",
+                "image",
+                "image_tag",
+                "cpu",
+                "memory",
+                "command",
+                "environment",
+                "secrets",
+                "port",
+                "health",
+                "tenant",
+                "iam_name",
+            ],
+        );
+        task["module"] = m.args(&["tags"]);
+        m.put("aws_ecs_task_definition.workload", Some(k), task);
+        let mut sg = pick(w, &["name", "tenant"]);
+        sg["module"] = m.args(&["vpc_id", "tags"]);
+        m.put("aws_security_group.workload", Some(k), sg);
+        m.put(
+            "aws_vpc_security_group_egress_rule.https",
+            Some(k),
+            json!({}),
+        );
+        for c in strings(w.get("calls")) {
+            let edge = format!("{k}>{c}");
+            let port = port_of(&c);
+            let v = json!({ "from": k, "to": c, "port": port });
+            let a = m.put(
+                "aws_vpc_security_group_ingress_rule.calls",
+                Some(&edge),
+                v.clone(),
+            );
+            m.put("aws_vpc_security_group_egress_rule.calls", Some(&edge), v);
+            m.inv.grant(
+                &a,
+                Access::Network,
+                format!("ingress tcp/{} into {c} from {k}", show(&port)),
+            );
+        }
+    }
+
+    // Services.
+    let mut any_public = false;
+    let mut any_port = false;
+    for (k, s) in &services {
+        let k = k.as_str();
+        let public = s.get("public") == Some(&Value::Bool(true));
+        let has_port = s.get("port").is_some_and(|p| !p.is_null());
+        any_public |= public;
+        any_port |= has_port;
+        let mut svc = pick(
+            s,
+            &[
+                "name",
+                "tenant",
+                "min_count",
+                "spot_percent",
+                "public",
+                "port",
+                "health",
+            ],
+        );
+        svc["module"] = m.args(&["private_subnet_ids", "tags"]);
+        m.put("aws_ecs_service.this", Some(k), svc);
+        if has_port {
+            m.put(
+                "aws_service_discovery_service.this",
+                Some(k),
+                pick(s, &["discovery"]),
+            );
+        }
+        if public {
+            let port = s.get("port").map(show).unwrap_or_default();
+            let mut tg = pick(s, &["target_group", "port", "health"]);
+            tg["module"] = m.args(&["vpc_id", "tags"]);
+            let tg_addr = m.put("aws_lb_target_group.service", Some(k), tg);
+            m.inv.grant(
+                &tg_addr,
+                Access::Public,
+                format!("service {k} is reachable from the internet through the load balancer"),
+            );
+            let a = m.put(
+                "aws_vpc_security_group_ingress_rule.from_load_balancer",
+                Some(k),
+                pick(s, &["port"]),
+            );
+            m.inv.grant(
+                &a,
+                Access::Network,
+                format!("ingress tcp/{port} into {k} from the load balancer"),
+            );
+            m.put(
+                "aws_vpc_security_group_egress_rule.load_balancer_to_service",
+                Some(k),
+                pick(s, &["port"]),
+            );
+            let host = match (s.get("host_prefix").map(show), args.get("domain_name")) {
+                (Some(h), Some(_)) => format!("{h}.<domain_name>"),
+                _ => "any host".to_string(),
+            };
+            let priority = number(s.get("rule_priority")).unwrap_or(0.0) as i64;
+            for (i, r) in strings(s.get("routes")).iter().enumerate() {
+                let key = format!("{k}#{i}");
+                let paths = if r == "/" {
+                    "/*".to_string()
+                } else {
+                    format!("{r} and {r}/*")
+                };
+                let mut rule = json!({ "path": r, "priority": priority + i as i64 });
+                rule["host"] = s.get("host_prefix").cloned().unwrap_or(Value::Null);
+                rule["module"] = m.args(&["domain_name", "tags"]);
+                let a = m.put("aws_lb_listener_rule.route", Some(&key), rule);
+                m.inv.grant_on(
+                    &tg_addr,
+                    &a,
+                    Access::Public,
+                    format!("{host} {paths} forwards to {k}"),
+                );
+            }
+        }
+        let (min, max) = (number(s.get("min_count")), number(s.get("max_count")));
+        if let (Some(min), Some(max)) = (min, max) {
+            if max > min {
+                m.put(
+                    "aws_appautoscaling_target.service",
+                    Some(k),
+                    pick(s, &["min_count", "max_count", "name"]),
+                );
+                let set = |key: &str| s.get(key).is_some_and(|v| !v.is_null());
+                // One target-tracking policy per (service, metric).
+                for (metric, arg) in [
+                    ("cpu", "cpu_target"),
+                    ("memory", "memory_target"),
+                    ("requests", "requests_target"),
+                ] {
+                    if set(arg) && (metric != "requests" || public) {
+                        m.put(
+                            "aws_appautoscaling_policy.target",
+                            Some(&format!("{k}:{metric}")),
+                            pick(s, &[arg]),
+                        );
+                    }
+                }
+                if set("queue_depth") {
+                    m.put(
+                        "aws_appautoscaling_policy.backlog",
+                        Some(k),
+                        pick(s, &["queue_depth", "queue_depth_from"]),
+                    );
+                }
+                if set("queue_depth_from") && min == 0.0 {
+                    let v = pick(s, &["queue_depth_from"]);
+                    m.put("aws_appautoscaling_policy.wake", Some(k), v.clone());
+                    m.put("aws_cloudwatch_metric_alarm.wake", Some(k), v);
+                }
+            }
+        }
+    }
+    if any_port {
+        m.put(
+            "aws_service_discovery_private_dns_namespace.this",
+            None,
+            m.args(&["name", "vpc_id", "tags"]),
+        );
+    }
+    if any_public {
+        m.put(
+            "aws_security_group.load_balancer",
+            None,
+            m.args(&["name", "vpc_id", "tags"]),
+        );
+        for (rule, port, what) in [
+            ("load_balancer_https", 443, "HTTPS"),
+            ("load_balancer_http", 80, "HTTP, redirected to HTTPS"),
+        ] {
+            let a = m.put(
+                &format!("aws_vpc_security_group_ingress_rule.{rule}"),
+                None,
+                json!({}),
+            );
+            m.inv.grant(
+                &a,
+                Access::Network,
+                format!("ingress tcp/{port} into the load balancer from 0.0.0.0/0 ({what})"),
+            );
+        }
+        let lb = m.put(
+            "aws_lb.public",
+            None,
+            m.args(&[
+                "load_balancer_name",
+                "public_subnet_ids",
+                "deletion_protection",
+                "tags",
+            ]),
+        );
+        m.inv
+            .grant(&lb, Access::Public, "internet-facing load balancer");
+        m.put("aws_lb_listener.https", None, m.args(&["certificate_arn"]));
+        m.put("aws_lb_listener.http", None, json!({}));
+    }
+
+    // Jobs.
+    for (k, j) in &jobs {
+        let k = k.as_str();
+        m.put(
+            "aws_cloudwatch_log_group.job_runs",
+            Some(k),
+            json!([pick(j, &["name"]), m.args(&["log_retention_days", "tags"])]),
+        );
+        m.put("aws_iam_role.job_runner", Some(k), pick(j, &["iam_name"]));
+        m.put(
+            "aws_iam_role_policy.job_runner",
+            Some(k),
+            pick(j, &["iam_name"]),
+        );
+        m.put(
+            "aws_sfn_state_machine.job",
+            Some(k),
+            pick(j, &["name", "timeout_seconds", "retries"]),
+        );
+        m.put("aws_iam_role.scheduler", Some(k), pick(j, &["iam_name"]));
+        m.put(
+            "aws_iam_role_policy.scheduler",
+            Some(k),
+            pick(j, &["iam_name"]),
+        );
+        for (i, s) in one_or_many(j.get("schedules")).into_iter().enumerate() {
+            m.put(
+                "aws_scheduler_schedule.job",
+                Some(&format!("{k}#{i}")),
+                s.clone(),
+            );
+        }
+    }
+
+    // Queues.
+    for (k, q) in &queues {
+        let k = k.as_str();
+        let mut v = pick(
+            q,
+            &[
+                "name",
+                "fifo",
+                "visibility_timeout_seconds",
+                "message_retention_seconds",
+                "dead_letter",
+            ],
+        );
+        v["module"] = m.args(&["tags"]);
+        m.put("aws_sqs_queue.this", Some(k), v);
+        m.put("aws_sqs_queue_policy.tls_only", Some(k), json!({}));
+        if q.get("dead_letter").is_some_and(|d| !d.is_null()) {
+            m.put(
+                "aws_sqs_queue.dead_letter",
+                Some(k),
+                pick(q, &["dead_letter"]),
+            );
+            m.put(
+                "aws_sqs_queue_redrive_allow_policy.dead_letter",
+                Some(k),
+                json!({}),
+            );
+        }
+    }
+}

@@ -1,0 +1,662 @@
+//! Rules of the Lambda emitter, on models built in code.
+
+use super::ids::make_unique_id;
+use super::lower;
+use crate::model::fixtures::*;
+use crate::model::{Duration, Expose, Model, SecretRef};
+use crate::render::render;
+use crate::target::Output;
+use serde_json::Value;
+
+fn template(out: &Output, stack: &str) -> Value {
+    let path = format!("{stack}.template.json");
+    let doc = out.files.get(&path).unwrap_or_else(|| {
+        panic!(
+            "{path} missing; files: {:?}",
+            out.files.keys().collect::<Vec<_>>()
+        )
+    });
+    serde_json::from_slice(&render(doc)).unwrap()
+}
+
+/// `(logical id, resource)` of every resource of type `ty`.
+fn of_type<'a>(t: &'a Value, ty: &str) -> Vec<(&'a str, &'a Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == ty)
+        .map(|(id, r)| (id.as_str(), r))
+        .collect()
+}
+
+fn function<'a>(t: &'a Value, name: &str) -> &'a Value {
+    of_type(t, "AWS::Lambda::Function")
+        .into_iter()
+        .find(|(_, r)| r["Properties"]["FunctionName"] == name)
+        .unwrap_or_else(|| panic!("no function {name}"))
+        .1
+}
+
+fn id_of(t: &Value, ty: &str, physical_key: &str, physical: &str) -> String {
+    of_type(t, ty)
+        .into_iter()
+        .find(|(_, r)| r["Properties"][physical_key] == physical)
+        .unwrap_or_else(|| panic!("no {ty} {physical}"))
+        .0
+        .to_string()
+}
+
+fn role_statements<'a>(t: &'a Value, role_name: &str) -> &'a Vec<Value> {
+    let role = of_type(t, "AWS::IAM::Role")
+        .into_iter()
+        .find(|(_, r)| r["Properties"]["RoleName"] == role_name)
+        .unwrap()
+        .1;
+    role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+}
+
+fn all_text(out: &Output) -> String {
+    out.files
+        .values()
+        .map(|d| String::from_utf8(render(d)).unwrap())
+        .collect()
+}
+
+fn commerce() -> Model {
+    let mut api = http("api", "1.dkr.ecr.eu-west-1.amazonaws.com/api:1.0", 8080);
+    api.expose = Expose::Public;
+    api.routes = vec!["/api".into()];
+    api.publishes = vec![name("orders")];
+    api.calls = vec![name("payments")];
+    api.env.insert("LOG_LEVEL".into(), "info".into());
+    api.secrets.insert(
+        "DB_PASSWORD".into(),
+        SecretRef::Name("prod/db/password".into()),
+    );
+    let payments = http("payments", "1.dkr.ecr.eu-west-1.amazonaws.com/pay:2", 9000);
+    let mut worker = service("worker", "1.dkr.ecr.eu-west-1.amazonaws.com/worker:1");
+    worker.consumes = vec![name("orders")];
+    worker.scale.max = 20;
+    let mut report = job(
+        "nightly-report",
+        "1.dkr.ecr.eu-west-1.amazonaws.com/report:1",
+        "0 2 * * *",
+    );
+    report.timeout = Duration::from_secs(600);
+    report.retries = 1;
+    report.publishes = vec![name("orders")];
+    let mut orders = queue("orders");
+    orders.visibility_timeout = Duration::from_secs(60);
+    model(
+        &["dev", "prod"],
+        &["globex"],
+        &["acme"],
+        vec![api, payments, worker],
+        vec![report],
+        vec![orders],
+    )
+}
+
+#[test]
+fn one_stack_per_environment_and_per_dedicated_tenant() {
+    let out = lower(&commerce());
+    let stacks: Vec<&String> = out
+        .files
+        .keys()
+        .filter(|f| f.ends_with(".template.json"))
+        .collect();
+    assert_eq!(
+        stacks,
+        [
+            "Shop-Dev-Acme.template.json",
+            "Shop-Dev.template.json",
+            "Shop-Prod-Acme.template.json",
+            "Shop-Prod.template.json"
+        ]
+    );
+    let manifest: Value =
+        serde_json::from_slice(&render(out.files.get("manifest.json").unwrap())).unwrap();
+    let acme = &manifest["artifacts"]["Shop-Prod-Acme"];
+    assert_eq!(acme["type"], "aws:cloudformation:stack");
+    assert_eq!(acme["environment"], "aws://unknown-account/eu-west-1");
+    assert_eq!(
+        acme["properties"]["templateFile"],
+        "Shop-Prod-Acme.template.json"
+    );
+    assert_eq!(acme["displayName"], "Shop-Prod-Acme");
+    // The dedicated tenant's resources are in its own stack only.
+    let shared = template(&out, "Shop-Prod");
+    let dedicated = template(&out, "Shop-Prod-Acme");
+    function(&shared, "shop-prod-globex-api");
+    function(&dedicated, "shop-prod-acme-api");
+    assert!(!all_text(&out).contains("shop-prod-globex-acme"));
+    assert!(of_type(&shared, "AWS::Lambda::Function")
+        .iter()
+        .all(|(_, f)| f["Properties"]["FunctionName"]
+            .as_str()
+            .unwrap()
+            .starts_with("shop-prod-globex-")));
+}
+
+#[test]
+fn single_tenant_gets_one_stack_without_tenant_scope() {
+    let m = model(
+        &["prod"],
+        &[],
+        &[],
+        vec![http("web", "1.dkr.ecr.us-east-1.amazonaws.com/web:1", 80)],
+        vec![],
+        vec![],
+    );
+    let out = lower(&m);
+    let t = template(&out, "Shop-Prod");
+    let (id, f) = of_type(&t, "AWS::Lambda::Function")[0];
+    assert_eq!(f["Metadata"]["aws:cdk:path"], "Shop-Prod/Web/Resource");
+    assert_eq!(id, make_unique_id(&["Web", "Resource"]));
+    assert_eq!(f["Properties"]["Timeout"], 30);
+    assert_eq!(f["Properties"]["MemorySize"], 512);
+    assert_eq!(f["Properties"]["PackageType"], "Image");
+    assert_eq!(f["Properties"]["TracingConfig"]["Mode"], "Active");
+    // Internal: no API at all.
+    assert!(of_type(&t, "AWS::ApiGatewayV2::Api").is_empty());
+    // The image is a parameter CI can bump, defaulting to the blueprint's.
+    assert_eq!(f["Properties"]["Code"]["ImageUri"]["Ref"], "WebImageUri");
+    assert_eq!(
+        t["Parameters"]["WebImageUri"]["Default"],
+        "1.dkr.ecr.us-east-1.amazonaws.com/web:1"
+    );
+    for (_, p) in t["Parameters"].as_object().unwrap() {
+        assert!(p["Description"].is_string(), "{p}");
+    }
+}
+
+#[test]
+fn one_function_per_service_and_job_per_tenant() {
+    let out = lower(&commerce());
+    for stack in ["Shop-Dev", "Shop-Prod-Acme"] {
+        let t = template(&out, stack);
+        assert_eq!(of_type(&t, "AWS::Lambda::Function").len(), 4, "{stack}");
+        assert_eq!(of_type(&t, "AWS::IAM::Role").len(), 4, "{stack}");
+        assert_eq!(of_type(&t, "AWS::Logs::LogGroup").len(), 5, "{stack}");
+    }
+    let t = template(&out, "Shop-Prod");
+    let report = function(&t, "shop-prod-globex-nightly-report");
+    assert_eq!(report["Properties"]["Timeout"], 600);
+}
+
+#[test]
+fn workers_get_an_event_source_mapping_per_consumed_queue() {
+    let out = lower(&commerce());
+    let t = template(&out, "Shop-Prod");
+    let esms = of_type(&t, "AWS::Lambda::EventSourceMapping");
+    assert_eq!(esms.len(), 1);
+    let p = &esms[0].1["Properties"];
+    let worker = id_of(
+        &t,
+        "AWS::Lambda::Function",
+        "FunctionName",
+        "shop-prod-globex-worker",
+    );
+    let orders = id_of(
+        &t,
+        "AWS::SQS::Queue",
+        "QueueName",
+        "shop-prod-globex-orders",
+    );
+    assert_eq!(p["FunctionName"]["Ref"], worker.as_str());
+    assert_eq!(p["EventSourceArn"]["Fn::GetAtt"][0], orders.as_str());
+    assert_eq!(p["BatchSize"], 10);
+    assert_eq!(p["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    assert_eq!(p["ScalingConfig"]["MaximumConcurrency"], 20);
+    let actions = &role_statements(&t, "shop-prod-globex-worker")[0];
+    assert_eq!(
+        actions["Action"],
+        serde_json::json!([
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage"
+        ])
+    );
+    assert_eq!(actions["Resource"]["Fn::GetAtt"][0], orders.as_str());
+}
+
+#[test]
+fn maximum_concurrency_is_clamped_to_lambdas_minimum_with_a_note() {
+    let mut w = service("worker", "1.dkr.ecr.eu-west-1.amazonaws.com/w:1");
+    w.consumes = vec![name("orders")];
+    w.scale.max = 1;
+    let out = lower(&model(
+        &["prod"],
+        &[],
+        &[],
+        vec![w],
+        vec![],
+        vec![queue("orders")],
+    ));
+    let t = template(&out, "Shop-Prod");
+    let esm = of_type(&t, "AWS::Lambda::EventSourceMapping")[0].1;
+    assert_eq!(esm["Properties"]["ScalingConfig"]["MaximumConcurrency"], 2);
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("scale.max 1") && n.contains("concurrency 2")),
+        "{:?}",
+        out.notes
+    );
+}
+
+#[test]
+fn visibility_timeout_is_raised_to_six_times_the_consumer_timeout_with_a_note() {
+    let out = lower(&commerce());
+    let t = template(&out, "Shop-Prod");
+    let (_, q) = of_type(&t, "AWS::SQS::Queue")
+        .into_iter()
+        .find(|(_, q)| q["Properties"]["QueueName"] == "shop-prod-globex-orders")
+        .unwrap();
+    assert_eq!(q["Properties"]["VisibilityTimeout"], 180);
+    let note = out
+        .notes
+        .iter()
+        .find(|n| n.starts_with("queue orders: visibility timeout raised from 1m to 3m"))
+        .unwrap_or_else(|| panic!("{:?}", out.notes));
+    assert!(
+        note.ends_with("(dev/globex, dev/acme, prod/globex, prod/acme)"),
+        "{note}"
+    );
+
+    // Enough already, or nobody consumes it: kept as declared, no note.
+    let mut long = queue("orders");
+    long.visibility_timeout = Duration::from_secs(300);
+    let mut w = service("worker", "1.dkr.ecr.eu-west-1.amazonaws.com/w:1");
+    w.consumes = vec![name("orders")];
+    let mut idle = queue("idle");
+    idle.visibility_timeout = Duration::from_secs(20);
+    let out = lower(&model(
+        &["prod"],
+        &[],
+        &[],
+        vec![w],
+        vec![],
+        vec![long, idle],
+    ));
+    let t = template(&out, "Shop-Prod");
+    let vis = |name: &str| {
+        of_type(&t, "AWS::SQS::Queue")
+            .into_iter()
+            .find(|(_, q)| q["Properties"]["QueueName"] == name)
+            .unwrap()
+            .1["Properties"]["VisibilityTimeout"]
+            .clone()
+    };
+    assert_eq!(vis("shop-prod-orders"), 300);
+    assert_eq!(vis("shop-prod-idle"), 20);
+    assert!(
+        out.notes.iter().all(|n| !n.contains("visibility")),
+        "{:?}",
+        out.notes
+    );
+}
+
+#[test]
+fn queues_have_encryption_a_dead_letter_queue_and_fifo_names() {
+    let mut q = queue("settlements");
+    q.fifo = true;
+    q.dead_letter = Some(crate::model::DeadLetter { max_receives: 3 });
+    let mut plain = queue("audit");
+    plain.dead_letter = None;
+    let out = lower(&model(&["prod"], &[], &[], vec![], vec![], vec![q, plain]));
+    let t = template(&out, "Shop-Prod");
+    let queues = of_type(&t, "AWS::SQS::Queue");
+    assert_eq!(queues.len(), 3);
+    let find = |n: &str| {
+        queues
+            .iter()
+            .find(|(_, q)| q["Properties"]["QueueName"] == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    let (dlq_id, dlq) = find("shop-prod-settlements-dlq.fifo");
+    let (_, main) = find("shop-prod-settlements.fifo");
+    assert_eq!(dlq["Properties"]["FifoQueue"], true);
+    assert_eq!(main["Properties"]["FifoQueue"], true);
+    assert_eq!(main["Properties"]["ContentBasedDeduplication"], true);
+    assert_eq!(main["Properties"]["SqsManagedSseEnabled"], true);
+    assert_eq!(main["Properties"]["MessageRetentionPeriod"], 345_600);
+    let redrive = &main["Properties"]["RedrivePolicy"];
+    assert_eq!(redrive["maxReceiveCount"], 3);
+    assert_eq!(redrive["deadLetterTargetArn"]["Fn::GetAtt"][0], *dlq_id);
+    let (_, audit) = find("shop-prod-audit");
+    assert!(audit["Properties"].get("RedrivePolicy").is_none());
+    assert!(audit["Properties"].get("FifoQueue").is_none());
+}
+
+#[test]
+fn jobs_get_a_rule_per_eventbridge_expression_with_permission_and_retries() {
+    let weekdays = job(
+        "weekdays",
+        "1.dkr.ecr.eu-west-1.amazonaws.com/j:1",
+        "30 6 * * 1-5",
+    );
+    let every = job(
+        "every",
+        "1.dkr.ecr.eu-west-1.amazonaws.com/j:1",
+        "rate(15 minutes)",
+    );
+    let mut both = job("both", "1.dkr.ecr.eu-west-1.amazonaws.com/j:1", "0 9 1 * 1");
+    both.retries = 5;
+    let out = lower(&model(
+        &["prod"],
+        &[],
+        &[],
+        vec![],
+        vec![both, every, weekdays],
+        vec![],
+    ));
+    let t = template(&out, "Shop-Prod");
+    let rules = of_type(&t, "AWS::Events::Rule");
+    let expr = |name: &str| -> Vec<String> {
+        rules
+            .iter()
+            .filter(|(_, r)| {
+                r["Properties"]["Name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("shop-prod-{name}"))
+            })
+            .map(|(_, r)| {
+                r["Properties"]["ScheduleExpression"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(expr("weekdays"), ["cron(30 6 ? * MON-FRI *)"]);
+    assert_eq!(expr("every"), ["rate(15 minutes)"]);
+    assert_eq!(expr("both"), ["cron(0 9 1 * ? *)", "cron(0 9 ? * MON *)"]);
+    assert_eq!(rules.len(), 4);
+    // One permission per rule, scoped to that rule.
+    let perms = of_type(&t, "AWS::Lambda::Permission");
+    assert_eq!(perms.len(), 4);
+    for (rule_id, rule) in &rules {
+        let target = &rule["Properties"]["Targets"][0];
+        let fn_id = target["Arn"]["Fn::GetAtt"][0].as_str().unwrap();
+        assert!(perms.iter().any(|(_, p)| {
+            p["Properties"]["Principal"] == "events.amazonaws.com"
+                && p["Properties"]["SourceArn"]["Fn::GetAtt"][0] == *rule_id
+                && p["Properties"]["FunctionName"]["Fn::GetAtt"][0] == fn_id
+        }));
+        assert!(target["DeadLetterConfig"]["Arn"].is_object());
+    }
+    let both_rule = rules
+        .iter()
+        .find(|(_, r)| r["Properties"]["Name"] == "shop-prod-both-1")
+        .unwrap()
+        .1;
+    assert_eq!(
+        both_rule["Properties"]["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"],
+        5
+    );
+    let invoke = of_type(&t, "AWS::Lambda::EventInvokeConfig");
+    assert!(invoke
+        .iter()
+        .any(|(_, c)| c["Properties"]["MaximumRetryAttempts"] == 2));
+    assert!(out
+        .notes
+        .iter()
+        .any(|n| n.starts_with("job both: Lambda retries")));
+}
+
+#[test]
+fn public_services_get_an_http_api_with_their_routes() {
+    let mut api = http("api", "1.dkr.ecr.eu-west-1.amazonaws.com/api:1", 8080);
+    api.expose = Expose::Public;
+    api.routes = vec!["/api".into(), "/v2/".into()];
+    let mut web = http("web", "1.dkr.ecr.eu-west-1.amazonaws.com/web:1", 80);
+    web.expose = Expose::Public;
+    let internal = http("internal", "1.dkr.ecr.eu-west-1.amazonaws.com/i:1", 80);
+    let out = lower(&model(
+        &["prod"],
+        &[],
+        &[],
+        vec![api, internal, web],
+        vec![],
+        vec![],
+    ));
+    let t = template(&out, "Shop-Prod");
+    assert_eq!(of_type(&t, "AWS::ApiGatewayV2::Api").len(), 1);
+    let (_, api_res) = of_type(&t, "AWS::ApiGatewayV2::Api")[0];
+    assert_eq!(api_res["Properties"]["ProtocolType"], "HTTP");
+    let stage = of_type(&t, "AWS::ApiGatewayV2::Stage")[0].1;
+    assert_eq!(stage["Properties"]["StageName"], "$default");
+    assert_eq!(stage["Properties"]["AutoDeploy"], true);
+    assert!(stage["Properties"]["AccessLogSettings"]["DestinationArn"].is_object());
+    let mut keys: Vec<&str> = of_type(&t, "AWS::ApiGatewayV2::Route")
+        .iter()
+        .map(|(_, r)| r["Properties"]["RouteKey"].as_str().unwrap())
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "$default",
+            "ANY /api",
+            "ANY /api/{proxy+}",
+            "ANY /v2",
+            "ANY /v2/{proxy+}"
+        ]
+    );
+    let integrations = of_type(&t, "AWS::ApiGatewayV2::Integration");
+    assert_eq!(integrations.len(), 2, "internal services get none");
+    for (_, i) in &integrations {
+        assert_eq!(i["Properties"]["IntegrationType"], "AWS_PROXY");
+        assert_eq!(i["Properties"]["PayloadFormatVersion"], "2.0");
+    }
+    let perms = of_type(&t, "AWS::Lambda::Permission");
+    assert_eq!(perms.len(), 2);
+    assert!(perms
+        .iter()
+        .all(|(_, p)| p["Properties"]["Principal"] == "apigateway.amazonaws.com"));
+    assert!(t["Outputs"]
+        .as_object()
+        .unwrap()
+        .values()
+        .any(|o| o["Value"]["Fn::GetAtt"][1] == "ApiEndpoint"));
+}
+
+#[test]
+fn callers_may_invoke_exactly_their_callees_and_know_their_names() {
+    let out = lower(&commerce());
+    let t = template(&out, "Shop-Prod-Acme");
+    let payments = id_of(
+        &t,
+        "AWS::Lambda::Function",
+        "FunctionName",
+        "shop-prod-acme-payments",
+    );
+    let api = function(&t, "shop-prod-acme-api");
+    assert_eq!(
+        api["Properties"]["Environment"]["Variables"]["PAYMENTS_FUNCTION_NAME"]["Ref"],
+        payments.as_str()
+    );
+    let statements = role_statements(&t, "shop-prod-acme-api");
+    let invoke: Vec<&Value> = statements
+        .iter()
+        .filter(|s| s["Action"] == "lambda:InvokeFunction")
+        .collect();
+    assert_eq!(invoke.len(), 1);
+    assert_eq!(invoke[0]["Resource"]["Fn::GetAtt"][0], payments.as_str());
+    // Nobody else may invoke anything.
+    for role in ["shop-prod-acme-worker", "shop-prod-acme-nightly-report"] {
+        assert!(role_statements(&t, role)
+            .iter()
+            .all(|s| s["Action"] != "lambda:InvokeFunction"));
+    }
+}
+
+#[test]
+fn secrets_are_readable_by_exact_arn_and_the_env_holds_the_arn() {
+    let out = lower(&commerce());
+    let t = template(&out, "Shop-Prod");
+    let statements = role_statements(&t, "shop-prod-globex-api");
+    let secret = statements
+        .iter()
+        .find(|s| s["Action"] == "secretsmanager:GetSecretValue")
+        .unwrap();
+    let parts = secret["Resource"]["Fn::Join"][1].as_array().unwrap();
+    assert!(parts.contains(&Value::from("prod/db/password")));
+    assert_eq!(parts.last().unwrap(), "-??????");
+    let api = function(&t, "shop-prod-globex-api");
+    // The variable holds the secret's ARN (without the random suffix); the
+    // name stays a literal item of the join.
+    let env = &api["Properties"]["Environment"]["Variables"]["DB_PASSWORD"]["Fn::Join"][1];
+    let env = env.as_array().unwrap();
+    assert_eq!(env[0], "arn:");
+    assert_eq!(env.last().unwrap(), "prod/db/password");
+
+    let mut s = service("svc", "1.dkr.ecr.eu-west-1.amazonaws.com/s:1");
+    let arn = "arn:aws:secretsmanager:eu-west-1:1:secret:x-AbCdEf";
+    s.secrets.insert("KEY".into(), SecretRef::Arn(arn.into()));
+    let out = lower(&model(&["prod"], &[], &[], vec![s], vec![], vec![]));
+    let t = template(&out, "Shop-Prod");
+    let statements = role_statements(&t, "shop-prod-svc");
+    assert!(statements
+        .iter()
+        .any(|s| s["Action"] == "secretsmanager:GetSecretValue" && s["Resource"] == arn));
+}
+
+#[test]
+fn interpolation_in_env_values_stays_literal() {
+    let mut s = http("api", "1.dkr.ecr.eu-west-1.amazonaws.com/api:1", 80);
+    let tricky = "Hello ${USER}, 100%{done} ${AWS::Region} $${x}";
+    s.env.insert("GREETING".into(), tricky.into());
+    s.secrets
+        .insert("S".into(), SecretRef::Name("a/${b}".into()));
+    let out = lower(&model(&["prod"], &["t"], &[], vec![s], vec![], vec![]));
+    let text = all_text(&out);
+    assert!(!text.contains("Fn::Sub"), "no Fn::Sub anywhere");
+    let t = template(&out, "Shop-Prod");
+    let f = function(&t, "shop-prod-t-api");
+    assert_eq!(
+        f["Properties"]["Environment"]["Variables"]["GREETING"],
+        tricky
+    );
+}
+
+#[test]
+fn logical_ids_are_cdk_shaped_unique_and_stable() {
+    let m = commerce();
+    let out = lower(&m);
+    for (file, _) in out
+        .files
+        .iter()
+        .filter(|(f, _)| f.ends_with(".template.json"))
+    {
+        let stack = file.trim_end_matches(".template.json");
+        let t = template(&out, stack);
+        for (id, r) in t["Resources"].as_object().unwrap() {
+            let path = r["Metadata"]["aws:cdk:path"].as_str().unwrap();
+            let rest = path
+                .strip_prefix(&format!("{stack}/"))
+                .unwrap_or_else(|| panic!("{path} not under {stack}"));
+            assert!(rest.ends_with("/Resource"), "{path}");
+            let components: Vec<&str> = rest.split('/').collect();
+            assert_eq!(*id, make_unique_id(&components), "{path}");
+            let (human, hash) = id.split_at(id.len() - 8);
+            assert!(human.chars().all(|c| c.is_ascii_alphanumeric()), "{id}");
+            assert!(human.starts_with(|c: char| c.is_ascii_uppercase()), "{id}");
+            assert!(
+                hash.chars()
+                    .all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c)),
+                "{id}"
+            );
+            assert!(id.len() <= 255);
+        }
+    }
+    // A known value: a change here renames (so replaces) deployed resources.
+    let t = template(&out, "Shop-Prod");
+    assert_eq!(
+        make_unique_id(&["Globex", "Api", "Resource"]),
+        "GlobexApi279EE4CB"
+    );
+    assert!(t["Resources"].get("GlobexApi279EE4CB").is_some());
+    // Same model, same IDs.
+    let again = template(&lower(&m), "Shop-Prod");
+    let keys = |t: &Value| {
+        t["Resources"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&t), keys(&again));
+}
+
+#[test]
+fn output_is_deterministic() {
+    let bytes = |m: &Model| -> Vec<(String, Vec<u8>)> {
+        lower(m)
+            .files
+            .iter()
+            .map(|(p, d)| (p.clone(), render(d)))
+            .collect()
+    };
+    let m = commerce();
+    assert_eq!(bytes(&m), bytes(&m));
+    assert_eq!(lower(&m).notes, lower(&m).notes);
+}
+
+#[test]
+fn every_taggable_resource_carries_the_tenant_and_app_tags() {
+    let mut m = commerce();
+    m.app.tags.insert("team".into(), "platform".into());
+    let out = lower(&m);
+    let t = template(&out, "Shop-Prod");
+    for (id, r) in t["Resources"].as_object().unwrap() {
+        let ty = r["Type"].as_str().unwrap();
+        let tags = &r["Properties"]["Tags"];
+        match ty {
+            "AWS::ApiGatewayV2::Api" | "AWS::ApiGatewayV2::Stage" => {
+                assert_eq!(tags["tenant"], "globex", "{id}");
+                assert_eq!(tags["team"], "platform", "{id}");
+            }
+            "AWS::KMS::Key" => assert!(tags.is_array(), "{id}"),
+            "AWS::Lambda::Function"
+            | "AWS::IAM::Role"
+            | "AWS::SQS::Queue"
+            | "AWS::Logs::LogGroup"
+            | "AWS::EC2::SecurityGroup"
+            | "AWS::Lambda::EventSourceMapping" => {
+                let tags = tags.as_array().unwrap_or_else(|| panic!("{id} untagged"));
+                for (k, v) in [
+                    ("tenant", "globex"),
+                    ("team", "platform"),
+                    ("environment", "prod"),
+                ] {
+                    assert!(
+                        tags.iter().any(|t| t["Key"] == k && t["Value"] == v),
+                        "{id} lacks {k}"
+                    );
+                }
+            }
+            _ => assert!(
+                tags.is_null(),
+                "{id} ({ty}) has tags the test does not check"
+            ),
+        }
+    }
+}
+
+#[test]
+fn images_outside_ecr_and_background_services_are_noted() {
+    let bg = service("cron-like", "ghcr.io/acme/bg:1");
+    let out = lower(&model(&["prod"], &[], &[], vec![bg], vec![], vec![]));
+    assert!(out
+        .notes
+        .iter()
+        .any(|n| n.contains("only from Amazon ECR") && n.contains("ghcr.io/acme/bg:1")));
+    assert!(out.notes.iter().any(|n| n.contains("background service")));
+}
