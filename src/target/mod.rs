@@ -20,7 +20,7 @@ pub struct Output {
 pub fn is_implemented(target: Target) -> bool {
     match target {
         Target::Ecs => true,
-        Target::Eks => false,
+        Target::Eks => true,
         Target::Lambda => true,
     }
 }

@@ -1,0 +1,1086 @@
+//! Kubernetes YAML. `kubernetes/base` holds what every environment shares:
+//! per tenant a namespace (restricted Pod Security), quota, limit range,
+//! default-deny network policies with DNS and AWS API egress, the service
+//! accounts that Pod Identity binds, and KEDA's TriggerAuthentication.
+//! `kubernetes/overlays/<env>` holds the generated objects whose values
+//! depend on the environment (and tenant overrides): workloads, their
+//! scaling, network allowances along `calls`, and Karpenter's pools. No
+//! overlay patches anything, so building one stays linear in its size.
+
+use super::k8s::*;
+use super::karpenter::{self, TENANT_LABEL};
+use super::names::{namespace, EnvNames, LABEL_MAX};
+use crate::doc::{Document, FileSet};
+use crate::model::{
+    Cpu, Environment, Expose, Health, Image, Job, Memory, Model, Name, PlatformKind, Queue,
+    SecretRef, Service, ServiceKind, Tier, Workloads,
+};
+use crate::target::names::fit;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Non-root user and group every container runs as.
+const RUN_AS: u32 = 10001;
+/// Seconds HPA and KEDA wait before scaling down.
+const SCALE_DOWN_WINDOW: u32 = 300;
+/// CPU target when a service autoscales but names no target.
+const DEFAULT_CPU_TARGET: u8 = 70;
+/// The EKS Pod Identity agent, on every node's link-local address.
+const POD_IDENTITY_AGENT: &str = "169.254.170.23/32";
+const TRIGGER_AUTH: &str = "aws-pod-identity";
+
+/// Notes for the user, each with the places (`env` or `env/tenant`) it applies to.
+pub type Notes = BTreeMap<String, BTreeSet<String>>;
+
+pub fn common_labels(app: &str, name: &str, instance: &str, component: &str) -> Labels {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), name.to_string()),
+        (
+            "app.kubernetes.io/instance".to_string(),
+            fit(instance, LABEL_MAX),
+        ),
+        ("app.kubernetes.io/component".to_string(), component.into()),
+        ("app.kubernetes.io/part-of".to_string(), app.to_string()),
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            "blueprint".to_string(),
+        ),
+    ])
+}
+
+/// Where one tenant's objects go.
+struct Scope<'a> {
+    app: &'a str,
+    tenant: Option<&'a str>,
+    namespace: String,
+    /// Set for a dedicated tenant: its pods select and tolerate its NodePool.
+    dedicated: bool,
+}
+
+impl<'a> Scope<'a> {
+    fn new(app: &'a str, tenant: Option<&'a str>, dedicated: bool) -> Scope<'a> {
+        Scope {
+            app,
+            tenant,
+            namespace: namespace(app, tenant),
+            dedicated,
+        }
+    }
+
+    fn labels(&self, name: &str, component: &str) -> Labels {
+        let mut l = common_labels(
+            self.app,
+            name,
+            &format!("{}-{name}", self.namespace),
+            component,
+        );
+        if let Some(t) = self.tenant {
+            l.insert("tenant".into(), t.into());
+        }
+        l
+    }
+
+    fn selector(&self, name: &str) -> Labels {
+        let l = self.labels(name, "");
+        l.into_iter()
+            .filter(|(k, _)| k == "app.kubernetes.io/name" || k == "app.kubernetes.io/instance")
+            .collect()
+    }
+
+    fn meta(&self, name: &str, component: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: name.to_string(),
+            namespace: Some(self.namespace.clone()),
+            labels: self.labels(name, component),
+            annotations: BTreeMap::new(),
+        }
+    }
+}
+
+fn tenants(model: &Model) -> Vec<(Option<&str>, bool)> {
+    if model.tenants.is_empty() {
+        vec![(None, false)]
+    } else {
+        model
+            .tenants
+            .iter()
+            .map(|t| (Some(t.name.as_str()), t.tier == Tier::Dedicated))
+            .collect()
+    }
+}
+
+// ------------------------------------------------------------------ base --
+
+pub fn add_base(model: &Model, files: &mut FileSet) {
+    let app = model.app.name.as_str();
+    let mut resources = Vec::new();
+    for (tenant, dedicated) in tenants(model) {
+        let scope = Scope::new(app, tenant, dedicated);
+        // The tenant's workloads, as named in any environment (overrides
+        // change values, never which workloads exist).
+        let mut workloads = BTreeSet::new();
+        let mut has_keda = false;
+        for env in &model.environments {
+            for (_, w) in env.all_workloads() {
+                if w.tenant.as_ref().map(Name::as_str) != tenant {
+                    continue;
+                }
+                for s in &w.services {
+                    workloads.insert(s.name.to_string());
+                    has_keda |= uses_keda(s);
+                }
+                workloads.extend(w.jobs.iter().map(|j| j.name.to_string()));
+            }
+        }
+        let quota = tenant
+            .and_then(|t| model.tenants.iter().find(|x| x.name.as_str() == t))
+            .map(|t| &t.quota);
+        let mut docs = vec![namespace_object(&scope)];
+        if let Some(q) = quota.filter(|q| q.cpu.is_some() || q.memory.is_some() || q.pods.is_some())
+        {
+            let mut hard = BTreeMap::new();
+            if let Some(c) = q.cpu {
+                hard.insert("requests.cpu".to_string(), c.to_string());
+            }
+            if let Some(m) = q.memory {
+                hard.insert("requests.memory".to_string(), m.to_string());
+                hard.insert("limits.memory".to_string(), m.to_string());
+            }
+            if let Some(p) = q.pods {
+                hard.insert("pods".to_string(), p.to_string());
+            }
+            docs.push(
+                Object::new(
+                    scope.meta("quota", "tenant"),
+                    ResourceQuota {
+                        spec: ResourceQuotaSpec { hard },
+                    },
+                )
+                .to_value(),
+            );
+        }
+        docs.push(limit_range(&scope));
+        docs.extend(base_policies(&scope));
+        if has_keda {
+            docs.push(
+                Object::new(
+                    scope.meta(TRIGGER_AUTH, "tenant"),
+                    TriggerAuthentication {
+                        spec: TriggerAuthenticationSpec {
+                            pod_identity: PodIdentity {
+                                provider: "aws".into(),
+                                identity_owner: "keda".into(),
+                            },
+                        },
+                    },
+                )
+                .to_value(),
+            );
+        }
+        let file = format!("{}/namespace.yaml", scope.namespace);
+        files.insert(format!("kubernetes/base/{file}"), Document::Yaml(docs));
+        resources.push(file);
+        if !workloads.is_empty() {
+            let accounts = workloads
+                .iter()
+                .map(|w| {
+                    Object::new(
+                        scope.meta(w, "identity"),
+                        ServiceAccount {
+                            automount_service_account_token: false,
+                        },
+                    )
+                    .to_value()
+                })
+                .collect();
+            let file = format!("{}/service-accounts.yaml", scope.namespace);
+            files.insert(format!("kubernetes/base/{file}"), Document::Yaml(accounts));
+            resources.push(file);
+        }
+    }
+    files.insert(
+        "kubernetes/base/kustomization.yaml".into(),
+        Document::Yaml(vec![Kustomization::new(resources).to_value()]),
+    );
+}
+
+fn namespace_object(scope: &Scope) -> serde_json::Value {
+    let mut labels = common_labels(scope.app, &scope.namespace, &scope.namespace, "tenant");
+    if let Some(t) = scope.tenant {
+        labels.insert("tenant".into(), t.into());
+    }
+    for mode in ["enforce", "audit", "warn"] {
+        labels.insert(
+            format!("pod-security.kubernetes.io/{mode}"),
+            "restricted".into(),
+        );
+    }
+    labels.insert(
+        "pod-security.kubernetes.io/enforce-version".into(),
+        "latest".into(),
+    );
+    Object::new(
+        ObjectMeta {
+            name: scope.namespace.clone(),
+            labels,
+            ..ObjectMeta::default()
+        },
+        Namespace {},
+    )
+    .to_value()
+}
+
+fn limit_range(scope: &Scope) -> serde_json::Value {
+    let memory = Memory::from_mib(512).to_string();
+    Object::new(
+        scope.meta("defaults", "tenant"),
+        LimitRange {
+            spec: LimitRangeSpec {
+                limits: vec![LimitRangeItem {
+                    type_: "Container".into(),
+                    default: BTreeMap::from([("memory".to_string(), memory.clone())]),
+                    default_request: BTreeMap::from([
+                        ("cpu".to_string(), Cpu::from_millis(250).to_string()),
+                        ("memory".to_string(), memory),
+                    ]),
+                }],
+            },
+        },
+    )
+    .to_value()
+}
+
+fn port(protocol: &str, port: u16) -> NetworkPolicyPort {
+    NetworkPolicyPort {
+        protocol: protocol.into(),
+        port,
+    }
+}
+
+fn ip(cidr: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        ip_block: Some(IpBlock { cidr: cidr.into() }),
+        ..NetworkPolicyPeer::default()
+    }
+}
+
+/// Default deny in both directions, then DNS to CoreDNS and HTTPS to AWS
+/// APIs (plus the Pod Identity agent) for every pod of the tenant.
+fn base_policies(scope: &Scope) -> Vec<serde_json::Value> {
+    let all = || LabelSelector::default();
+    let deny = NetworkPolicy {
+        spec: NetworkPolicySpec {
+            pod_selector: all(),
+            policy_types: vec!["Ingress".into(), "Egress".into()],
+            ingress: None,
+            egress: None,
+        },
+    };
+    let dns = NetworkPolicy {
+        spec: NetworkPolicySpec {
+            pod_selector: all(),
+            policy_types: vec!["Egress".into()],
+            ingress: None,
+            egress: Some(vec![NetworkPolicyRule {
+                to: Some(vec![NetworkPolicyPeer {
+                    namespace_selector: Some(LabelSelector::labels(BTreeMap::from([(
+                        "kubernetes.io/metadata.name".to_string(),
+                        "kube-system".to_string(),
+                    )]))),
+                    pod_selector: Some(LabelSelector::labels(BTreeMap::from([(
+                        "k8s-app".to_string(),
+                        "kube-dns".to_string(),
+                    )]))),
+                    ip_block: None,
+                }]),
+                ports: vec![port("UDP", 53), port("TCP", 53)],
+                ..NetworkPolicyRule::default()
+            }]),
+        },
+    };
+    let aws = NetworkPolicy {
+        spec: NetworkPolicySpec {
+            pod_selector: all(),
+            policy_types: vec!["Egress".into()],
+            ingress: None,
+            egress: Some(vec![
+                NetworkPolicyRule {
+                    to: Some(vec![ip("0.0.0.0/0")]),
+                    ports: vec![port("TCP", 443)],
+                    ..NetworkPolicyRule::default()
+                },
+                NetworkPolicyRule {
+                    to: Some(vec![ip(POD_IDENTITY_AGENT)]),
+                    ports: vec![port("TCP", 80)],
+                    ..NetworkPolicyRule::default()
+                },
+            ]),
+        },
+    };
+    vec![
+        Object::new(scope.meta("default-deny", "tenant"), deny).to_value(),
+        Object::new(scope.meta("allow-dns", "tenant"), dns).to_value(),
+        Object::new(scope.meta("allow-aws-apis", "tenant"), aws).to_value(),
+    ]
+}
+
+// ------------------------------------------------------------------ overlays --
+
+pub fn add_overlay(
+    model: &Model,
+    env: &Environment,
+    names: &EnvNames,
+    files: &mut FileSet,
+    notes: &mut Notes,
+) {
+    let dir = format!("kubernetes/overlays/{}", env.name);
+    let mut resources = vec!["../../base".to_string(), "karpenter.yaml".to_string()];
+    files.insert(
+        format!("{dir}/karpenter.yaml"),
+        Document::Yaml(karpenter::objects(env, names)),
+    );
+    let region = model.app.region.as_str();
+    for platform in &env.platforms {
+        let dedicated = matches!(platform.kind, PlatformKind::Dedicated(_));
+        for w in &platform.tenants {
+            let scope = Scope::new(
+                model.app.name.as_str(),
+                w.tenant.as_ref().map(Name::as_str),
+                dedicated,
+            );
+            let mut ctx = Ctx {
+                scope: &scope,
+                names,
+                w,
+                region,
+                queues: &model.queues,
+                notes,
+            };
+            // One kustomization per namespace, so a very large application
+            // can also be built or applied one tenant at a time.
+            let ns_dir = format!("{dir}/{}", scope.namespace);
+            let mut ns_files = Vec::new();
+            for s in &w.services {
+                let file = format!("{}.yaml", s.name);
+                files.insert(format!("{ns_dir}/{file}"), Document::Yaml(ctx.service(s)));
+                ns_files.push(file);
+            }
+            for j in &w.jobs {
+                if let Some(docs) = ctx.job(j) {
+                    let file = format!("{}.yaml", j.name);
+                    files.insert(format!("{ns_dir}/{file}"), Document::Yaml(docs));
+                    ns_files.push(file);
+                }
+            }
+            if !ns_files.is_empty() {
+                files.insert(
+                    format!("{ns_dir}/kustomization.yaml"),
+                    Document::Yaml(vec![Kustomization::new(ns_files).to_value()]),
+                );
+                resources.push(scope.namespace.clone());
+            }
+        }
+    }
+    files.insert(
+        format!("{dir}/kustomization.yaml"),
+        Document::Yaml(vec![Kustomization::new(resources).to_value()]),
+    );
+}
+
+/// Whether a service scales on its queues with KEDA (queue workers, and
+/// any service that names a `queue_depth`).
+fn uses_keda(s: &Service) -> bool {
+    !s.consumes.is_empty()
+        && (s.kind() == ServiceKind::Worker || s.scale.queue_depth.is_some())
+        && s.scale.max > s.scale.min
+}
+
+/// Kubernetes expands `$(VAR)` in env values and args; `$$` is its escape,
+/// so doubling every `$` keeps user text literal.
+fn literal(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+fn image(i: &Image) -> String {
+    format!("{}{}{}", i.repository, i.tag_separator(), i.tag_or_latest())
+}
+
+fn component(s: &Service) -> &'static str {
+    match s.kind() {
+        ServiceKind::Http => "http-service",
+        ServiceKind::Worker => "queue-worker",
+        ServiceKind::Background => "background-service",
+    }
+}
+
+struct Ctx<'a> {
+    scope: &'a Scope<'a>,
+    names: &'a EnvNames,
+    w: &'a Workloads,
+    region: &'a str,
+    queues: &'a [Queue],
+    notes: &'a mut Notes,
+}
+
+/// What a pod runs: the parts services and jobs share.
+struct PodInput<'a> {
+    name: &'a str,
+    component: &'a str,
+    image: &'a Image,
+    cpu: Cpu,
+    memory: Memory,
+    command: &'a Option<Vec<String>>,
+    env: &'a BTreeMap<String, String>,
+    secrets: &'a BTreeMap<String, SecretRef>,
+    port: Option<u16>,
+    health: Option<&'a Health>,
+    spot: u8,
+    restart_never: bool,
+}
+
+/// Checkov findings that blueprint's choices trip on purpose, with why.
+fn checkov_skips(probes: bool, has_secrets: bool) -> BTreeMap<String, String> {
+    let mut skips = vec![
+        "CKV_K8S_11=CPU limits are left out on purpose: they throttle; requests reserve CPU and memory limits equal requests",
+        "CKV_K8S_43=images are pinned by the tag the blueprint gives; a digest is used when the blueprint gives one",
+    ];
+    if !probes {
+        skips.push(
+            "CKV_K8S_8=no port: queue workers and background services have no endpoint to probe",
+        );
+        skips.push(
+            "CKV_K8S_9=no port: queue workers and background services have no endpoint to probe",
+        );
+    }
+    if has_secrets {
+        skips.push("CKV_K8S_35=the blueprint contract passes secrets as environment variables from a Kubernetes Secret");
+    }
+    skips
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (format!("checkov.io/skip{}", i + 1), s.to_string()))
+        .collect()
+}
+
+impl Ctx<'_> {
+    fn pod(&self, p: &PodInput) -> PodTemplateSpec {
+        let mut env: Vec<EnvVar> = p
+            .env
+            .iter()
+            .map(|(k, v)| EnvVar {
+                name: k.clone(),
+                value: Some(literal(v)),
+                value_from: None,
+            })
+            .collect();
+        env.extend(p.secrets.keys().map(|k| EnvVar {
+            name: k.clone(),
+            value: None,
+            value_from: Some(EnvVarSource {
+                secret_key_ref: SecretKeySelector {
+                    name: p.name.to_string(),
+                    key: k.clone(),
+                },
+            }),
+        }));
+        let memory = p.memory.to_string();
+        let (startup, readiness, liveness) = probes(p.port, p.health);
+        let mut node_selector = BTreeMap::new();
+        let mut tolerations = Vec::new();
+        if let (true, Some(t)) = (self.scope.dedicated, self.scope.tenant) {
+            node_selector.insert(TENANT_LABEL.to_string(), t.to_string());
+            tolerations.push(Toleration {
+                key: TENANT_LABEL.into(),
+                operator: "Equal".into(),
+                value: t.into(),
+                effect: "NoSchedule".into(),
+            });
+        }
+        // `spot: 0` keeps the workload on on-demand nodes; otherwise spot is
+        // preferred with the blueprint's percentage as the weight.
+        let affinity = if p.spot == 0 {
+            node_selector.insert("karpenter.sh/capacity-type".into(), "on-demand".into());
+            None
+        } else {
+            Some(Affinity {
+                node_affinity: NodeAffinity {
+                    preferred_during_scheduling_ignored_during_execution: vec![
+                        PreferredSchedulingTerm {
+                            weight: u32::from(p.spot),
+                            preference: NodeSelectorTerm {
+                                match_expressions: vec![LabelSelectorRequirement {
+                                    key: "karpenter.sh/capacity-type".into(),
+                                    operator: "In".into(),
+                                    values: vec!["spot".into()],
+                                }],
+                            },
+                        },
+                    ],
+                },
+            })
+        };
+        let topology = if p.restart_never {
+            vec![]
+        } else {
+            vec![TopologySpreadConstraint {
+                max_skew: 1,
+                topology_key: "topology.kubernetes.io/zone".into(),
+                when_unsatisfiable: "ScheduleAnyway".into(),
+                label_selector: LabelSelector::labels(self.scope.selector(p.name)),
+            }]
+        };
+        PodTemplateSpec {
+            metadata: PodMeta {
+                labels: self.scope.labels(p.name, p.component),
+            },
+            spec: PodSpec {
+                service_account_name: p.name.to_string(),
+                automount_service_account_token: false,
+                restart_policy: p.restart_never.then(|| "Never".to_string()),
+                security_context: PodSecurityContext {
+                    run_as_non_root: true,
+                    run_as_user: RUN_AS,
+                    run_as_group: RUN_AS,
+                    fs_group: RUN_AS,
+                    seccomp_profile: SeccompProfile {
+                        type_: "RuntimeDefault".into(),
+                    },
+                },
+                node_selector,
+                tolerations,
+                affinity,
+                topology_spread_constraints: topology,
+                containers: vec![Container {
+                    name: p.name.to_string(),
+                    image: image(p.image),
+                    image_pull_policy: "Always".into(),
+                    args: p
+                        .command
+                        .as_ref()
+                        .map(|c| c.iter().map(|a| literal(a)).collect()),
+                    ports: p
+                        .port
+                        .map(|port| ContainerPort {
+                            name: "http".into(),
+                            container_port: port,
+                            protocol: "TCP".into(),
+                        })
+                        .into_iter()
+                        .collect(),
+                    env,
+                    resources: Resources {
+                        requests: BTreeMap::from([
+                            ("cpu".to_string(), p.cpu.to_string()),
+                            ("memory".to_string(), memory.clone()),
+                        ]),
+                        limits: BTreeMap::from([("memory".to_string(), memory)]),
+                    },
+                    startup_probe: startup,
+                    readiness_probe: readiness,
+                    liveness_probe: liveness,
+                    security_context: SecurityContext {
+                        allow_privilege_escalation: false,
+                        privileged: false,
+                        read_only_root_filesystem: true,
+                        run_as_non_root: true,
+                        capabilities: Capabilities {
+                            drop: vec!["ALL".into()],
+                        },
+                    },
+                    volume_mounts: vec![VolumeMount {
+                        name: "tmp".into(),
+                        mount_path: "/tmp".into(),
+                    }],
+                }],
+                volumes: vec![Volume {
+                    name: "tmp".into(),
+                    empty_dir: EmptyDir {
+                        size_limit: "1Gi".into(),
+                    },
+                }],
+            },
+        }
+    }
+
+    fn service(&mut self, s: &Service) -> Vec<serde_json::Value> {
+        let name = s.name.as_str();
+        let sc = self.scope;
+        let keda = uses_keda(s);
+        let hpa = !keda && s.scale.max > s.scale.min && s.scale.max >= 1;
+        let mut docs = Vec::new();
+        let mut meta = sc.meta(name, component(s));
+        meta.annotations = checkov_skips(s.port.is_some(), !s.secrets.is_empty());
+        let pod = self.pod(&PodInput {
+            name,
+            component: component(s),
+            image: &s.image,
+            cpu: s.cpu,
+            memory: s.memory,
+            command: &s.command,
+            env: &s.env,
+            secrets: &s.secrets,
+            port: s.port,
+            health: s.health.as_ref(),
+            spot: s.spot,
+            restart_never: false,
+        });
+        docs.push(
+            Object::new(
+                meta,
+                Deployment {
+                    spec: DeploymentSpec {
+                        replicas: (!keda && !hpa).then_some(s.scale.min),
+                        revision_history_limit: 5,
+                        selector: LabelSelector::labels(sc.selector(name)),
+                        template: pod,
+                    },
+                },
+            )
+            .to_value(),
+        );
+        if let Some(p) = s.port {
+            docs.push(
+                Object::new(
+                    sc.meta(name, component(s)),
+                    super::k8s::Service {
+                        spec: ServiceSpec {
+                            type_: "ClusterIP".into(),
+                            selector: sc.selector(name),
+                            ports: vec![ServicePort {
+                                name: "http".into(),
+                                port: p,
+                                target_port: "http".into(),
+                                protocol: "TCP".into(),
+                            }],
+                        },
+                    },
+                )
+                .to_value(),
+            );
+        }
+        if hpa {
+            docs.push(self.hpa(s));
+        }
+        if keda {
+            docs.push(self.scaled_object(s));
+        }
+        docs.push(
+            Object::new(
+                sc.meta(name, component(s)),
+                PodDisruptionBudget {
+                    spec: PdbSpec {
+                        max_unavailable: 1,
+                        selector: LabelSelector::labels(sc.selector(name)),
+                    },
+                },
+            )
+            .to_value(),
+        );
+        if let (Expose::Public, Some(p)) = (s.expose, s.port) {
+            docs.push(self.ingress(s, p));
+        }
+        if let Some(np) = self.network_policy(s) {
+            docs.push(np);
+        }
+        docs
+    }
+
+    fn note(&mut self, message: String) {
+        let place = match self.scope.tenant {
+            Some(t) => format!("{}/{t}", self.names.env),
+            None => self.names.env.clone(),
+        };
+        self.notes.entry(message).or_default().insert(place);
+    }
+
+    fn hpa(&mut self, s: &Service) -> serde_json::Value {
+        let sc = &s.scale;
+        if sc.min == 0 {
+            self.note(format!(
+                "{}: a HorizontalPodAutoscaler cannot scale to 0 replicas; minReplicas is 1",
+                s.name
+            ));
+        }
+        if sc.requests.is_some() {
+            self.note(format!(
+                "{}: `scale.requests` needs a custom metrics adapter on EKS and is not used; the HPA scales on CPU",
+                s.name
+            ));
+        }
+        let resource = |name: &str, target: u8| MetricSpec {
+            type_: "Resource".into(),
+            resource: ResourceMetricSource {
+                name: name.into(),
+                target: MetricTarget {
+                    type_: "Utilization".into(),
+                    average_utilization: u32::from(target),
+                },
+            },
+        };
+        let mut metrics = Vec::new();
+        let cpu = sc.cpu.or(sc.memory.is_none().then_some(DEFAULT_CPU_TARGET));
+        if let Some(c) = cpu {
+            metrics.push(resource("cpu", c));
+        }
+        if let Some(m) = sc.memory {
+            metrics.push(resource("memory", m));
+        }
+        Object::new(
+            self.scope.meta(s.name.as_str(), component(s)),
+            HorizontalPodAutoscaler {
+                spec: HpaSpec {
+                    scale_target_ref: CrossVersionObjectReference {
+                        api_version: "apps/v1".into(),
+                        kind: "Deployment".into(),
+                        name: s.name.to_string(),
+                    },
+                    min_replicas: sc.min.max(1),
+                    max_replicas: sc.max,
+                    metrics,
+                    behavior: scale_down_behavior(),
+                },
+            },
+        )
+        .to_value()
+    }
+
+    fn scaled_object(&self, s: &Service) -> serde_json::Value {
+        let tenant = self.scope.tenant;
+        let mut triggers: Vec<ScaleTrigger> = s
+            .consumes
+            .iter()
+            .map(|q| {
+                let mut metadata = BTreeMap::from([
+                    ("queueURL".to_string(), self.queue_name(tenant, q.as_str())),
+                    ("awsRegion".to_string(), self.region.to_string()),
+                ]);
+                if let Some(d) = s.scale.queue_depth {
+                    metadata.insert("queueLength".into(), d.to_string());
+                }
+                ScaleTrigger {
+                    type_: "aws-sqs-queue".into(),
+                    metric_type: None,
+                    metadata,
+                    authentication_ref: Some(AuthenticationRef {
+                        name: TRIGGER_AUTH.into(),
+                    }),
+                }
+            })
+            .collect();
+        for (kind, target) in [("cpu", s.scale.cpu), ("memory", s.scale.memory)] {
+            if let Some(t) = target {
+                triggers.push(ScaleTrigger {
+                    type_: kind.into(),
+                    metric_type: Some("Utilization".into()),
+                    metadata: BTreeMap::from([("value".to_string(), t.to_string())]),
+                    authentication_ref: None,
+                });
+            }
+        }
+        Object::new(
+            self.scope.meta(s.name.as_str(), component(s)),
+            ScaledObject {
+                spec: ScaledObjectSpec {
+                    scale_target_ref: ScaleTargetRef {
+                        name: s.name.to_string(),
+                    },
+                    min_replica_count: s.scale.min,
+                    max_replica_count: s.scale.max,
+                    polling_interval: 30,
+                    cooldown_period: SCALE_DOWN_WINDOW,
+                    advanced: ScaledObjectAdvanced {
+                        horizontal_pod_autoscaler_config: HpaConfig {
+                            behavior: scale_down_behavior(),
+                        },
+                    },
+                    triggers,
+                },
+            },
+        )
+        .to_value()
+    }
+
+    /// The SQS name of a tenant's queue (KEDA accepts a name in `queueURL`).
+    fn queue_name(&self, tenant: Option<&str>, queue: &str) -> String {
+        let base = self.names.queue(tenant, queue);
+        let fifo = self
+            .queues
+            .iter()
+            .any(|q| q.name.as_str() == queue && q.fifo);
+        if fifo {
+            format!("{base}.fifo")
+        } else {
+            base
+        }
+    }
+
+    fn ingress(&self, s: &Service, port: u16) -> serde_json::Value {
+        let mut meta = self.scope.meta(s.name.as_str(), component(s));
+        let a = |k: &str, v: &str| (format!("alb.ingress.kubernetes.io/{k}"), v.to_string());
+        let mut annotations = BTreeMap::from([
+            a("scheme", "internet-facing"),
+            a("target-type", "ip"),
+            a("group.name", &self.scope.namespace),
+            a("listen-ports", r#"[{"HTTP":80},{"HTTPS":443}]"#),
+            a("ssl-redirect", "443"),
+            a("ssl-policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
+            a(
+                "load-balancer-attributes",
+                "routing.http.drop_invalid_header_fields.enabled=true",
+            ),
+        ]);
+        if let Some(h) = &s.health {
+            annotations.extend([
+                a("healthcheck-path", &h.path),
+                a(
+                    "healthcheck-interval-seconds",
+                    &h.interval.secs().to_string(),
+                ),
+                a("healthcheck-timeout-seconds", &h.timeout.secs().to_string()),
+                a("unhealthy-threshold-count", &h.retries.to_string()),
+            ]);
+        }
+        meta.annotations = annotations;
+        Object::new(
+            meta,
+            Ingress {
+                spec: IngressSpec {
+                    ingress_class_name: "alb".into(),
+                    rules: vec![IngressRule {
+                        http: HttpIngressRuleValue {
+                            paths: s
+                                .routes
+                                .iter()
+                                .map(|r| HttpIngressPath {
+                                    path: r.clone(),
+                                    path_type: "Prefix".into(),
+                                    backend: IngressBackend {
+                                        service: IngressServiceBackend {
+                                            name: s.name.to_string(),
+                                            port: ServiceBackendPort { number: port },
+                                        },
+                                    },
+                                })
+                                .collect(),
+                        },
+                    }],
+                },
+            },
+        )
+        .to_value()
+    }
+
+    /// Allowances along `calls` inside the tenant's namespace: ingress on a
+    /// service's port from the workloads that call it (and from anywhere
+    /// for a public service: the ALB reaches pods by IP from the VPC), and
+    /// egress to the ports of the services it calls.
+    fn network_policy_for(
+        &self,
+        name: &str,
+        component: &str,
+        port: Option<u16>,
+        public: bool,
+        calls: &[Name],
+    ) -> Option<serde_json::Value> {
+        let selector = |names: Vec<String>| NetworkPolicyPeer {
+            pod_selector: Some(LabelSelector {
+                match_labels: None,
+                match_expressions: Some(vec![LabelSelectorRequirement {
+                    key: "app.kubernetes.io/name".into(),
+                    operator: "In".into(),
+                    values: names,
+                }]),
+            }),
+            ..NetworkPolicyPeer::default()
+        };
+        let mut ingress = Vec::new();
+        if let Some(p) = port {
+            let callers: Vec<String> = self
+                .w
+                .services
+                .iter()
+                .filter(|c| c.calls.iter().any(|x| x.as_str() == name))
+                .map(|c| c.name.to_string())
+                .chain(
+                    self.w
+                        .jobs
+                        .iter()
+                        .filter(|c| c.calls.iter().any(|x| x.as_str() == name))
+                        .map(|c| c.name.to_string()),
+                )
+                .collect();
+            if public {
+                ingress.push(NetworkPolicyRule {
+                    ports: vec![port_rule(p)],
+                    ..NetworkPolicyRule::default()
+                });
+            } else if !callers.is_empty() {
+                ingress.push(NetworkPolicyRule {
+                    from: Some(vec![selector(callers)]),
+                    ports: vec![port_rule(p)],
+                    ..NetworkPolicyRule::default()
+                });
+            }
+        }
+        // Callee ports, grouped so each port is one rule.
+        let mut by_port: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+        for c in calls {
+            if let Some(callee) = self.w.services.iter().find(|s| s.name == *c) {
+                if let Some(p) = callee.port {
+                    by_port.entry(p).or_default().push(callee.name.to_string());
+                }
+            }
+        }
+        let egress: Vec<NetworkPolicyRule> = by_port
+            .into_iter()
+            .map(|(p, names)| NetworkPolicyRule {
+                to: Some(vec![selector(names)]),
+                ports: vec![port_rule(p)],
+                ..NetworkPolicyRule::default()
+            })
+            .collect();
+        if ingress.is_empty() && egress.is_empty() {
+            return None;
+        }
+        let mut types = Vec::new();
+        if !ingress.is_empty() {
+            types.push("Ingress".to_string());
+        }
+        if !egress.is_empty() {
+            types.push("Egress".to_string());
+        }
+        Some(
+            Object::new(
+                self.scope.meta(name, component),
+                NetworkPolicy {
+                    spec: NetworkPolicySpec {
+                        pod_selector: LabelSelector::labels(self.scope.selector(name)),
+                        policy_types: types,
+                        ingress: (!ingress.is_empty()).then_some(ingress),
+                        egress: (!egress.is_empty()).then_some(egress),
+                    },
+                },
+            )
+            .to_value(),
+        )
+    }
+
+    fn network_policy(&self, s: &Service) -> Option<serde_json::Value> {
+        self.network_policy_for(
+            s.name.as_str(),
+            component(s),
+            s.port,
+            s.expose == Expose::Public,
+            &s.calls,
+        )
+    }
+
+    fn job(&mut self, j: &Job) -> Option<Vec<serde_json::Value>> {
+        let schedule = match j.schedule.to_cron() {
+            Ok(s) => s,
+            Err(why) => {
+                self.note(format!("{}: not rendered as a CronJob: {why}", j.name));
+                return None;
+            }
+        };
+        let name = j.name.as_str();
+        let mut meta = self.scope.meta(name, "job");
+        meta.annotations = checkov_skips(true, !j.secrets.is_empty());
+        let pod = self.pod(&PodInput {
+            name,
+            component: "job",
+            image: &j.image,
+            cpu: j.cpu,
+            memory: j.memory,
+            command: &j.command,
+            env: &j.env,
+            secrets: &j.secrets,
+            port: None,
+            health: None,
+            spot: j.spot,
+            restart_never: true,
+        });
+        let mut docs = vec![Object::new(
+            meta,
+            CronJob {
+                spec: CronJobSpec {
+                    schedule,
+                    time_zone: "Etc/UTC".into(),
+                    concurrency_policy: "Forbid".into(),
+                    starting_deadline_seconds: 300,
+                    successful_jobs_history_limit: 3,
+                    failed_jobs_history_limit: 3,
+                    job_template: JobTemplateSpec {
+                        metadata: PodMeta {
+                            labels: self.scope.labels(name, "job"),
+                        },
+                        spec: JobSpec {
+                            backoff_limit: j.retries,
+                            active_deadline_seconds: j.timeout.secs(),
+                            template: pod,
+                        },
+                    },
+                },
+            },
+        )
+        .to_value()];
+        if let Some(np) = self.network_policy_for(name, "job", None, false, &j.calls) {
+            docs.push(np);
+        }
+        Some(docs)
+    }
+}
+
+fn port_rule(p: u16) -> NetworkPolicyPort {
+    port("TCP", p)
+}
+
+fn scale_down_behavior() -> HpaBehavior {
+    HpaBehavior {
+        scale_down: HpaScalingRules {
+            stabilization_window_seconds: SCALE_DOWN_WINDOW,
+        },
+    }
+}
+
+/// Startup (from `grace`), readiness and liveness probes: HTTP on the
+/// health path when the blueprint has one, TCP on the port otherwise.
+fn probes(
+    port: Option<u16>,
+    health: Option<&Health>,
+) -> (Option<Probe>, Option<Probe>, Option<Probe>) {
+    let Some(_) = port else {
+        return (None, None, None);
+    };
+    match health {
+        Some(h) => {
+            let get = || HttpGetAction {
+                path: h.path.clone(),
+                port: "http".into(),
+            };
+            let probe = |period: u64, failures: u64| Probe {
+                http_get: Some(get()),
+                tcp_socket: None,
+                period_seconds: period.max(1),
+                timeout_seconds: h.timeout.secs().max(1),
+                failure_threshold: failures.max(1),
+            };
+            let startup_period = 5;
+            let startup = (h.grace.secs() > 0)
+                .then(|| probe(startup_period, h.grace.secs().div_ceil(startup_period)));
+            let every = probe(h.interval.secs(), u64::from(h.retries));
+            (startup, Some(every.clone()), Some(every))
+        }
+        None => {
+            let tcp = Probe {
+                http_get: None,
+                tcp_socket: Some(TcpSocketAction {
+                    port: "http".into(),
+                }),
+                period_seconds: 10,
+                timeout_seconds: 1,
+                failure_threshold: 3,
+            };
+            (None, Some(tcp.clone()), Some(tcp))
+        }
+    }
+}

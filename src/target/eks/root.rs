@@ -1,0 +1,303 @@
+//! One environment's Terraform root: versions, provider with default tags,
+//! inputs, the cluster module with this environment's queues and workload
+//! identities, and outputs.
+
+use super::module::SOURCE_FROM_ROOT;
+use super::names::{namespace, EnvNames};
+use super::{AWS_PROVIDER_VERSION, KUBERNETES_VERSION, TERRAFORM_VERSION};
+use crate::doc::hcl::{map, number, object, reference, string, string_map, strings};
+use crate::doc::{Document, FileSet};
+use crate::model::{Environment, Expose, Model, Name, SecretRef};
+use hcl::expr::{FuncCall, Variable};
+use hcl::{Block, Body, Expression};
+use std::collections::BTreeMap;
+
+pub fn add(model: &Model, env: &Environment, names: &EnvNames, files: &mut FileSet) {
+    let dir = format!("terraform/{}", env.name);
+    let any_public = env
+        .all_workloads()
+        .any(|(_, w)| w.services.iter().any(|s| s.expose == Expose::Public));
+    files.insert(format!("{dir}/versions.tf"), Document::Hcl(versions()));
+    files.insert(
+        format!("{dir}/providers.tf"),
+        Document::Hcl(provider(model, env)),
+    );
+    files.insert(
+        format!("{dir}/variables.tf"),
+        Document::Hcl(variables(model, any_public)),
+    );
+    files.insert(
+        format!("{dir}/main.tf"),
+        Document::Hcl(
+            Body::builder()
+                .add_block(cluster_module(model, env, names, any_public))
+                .build(),
+        ),
+    );
+    files.insert(format!("{dir}/outputs.tf"), Document::Hcl(outputs()));
+}
+
+fn ident(name: &str) -> Expression {
+    Expression::Variable(Variable::unchecked(name))
+}
+
+fn type_call(func: &str, arg: &str) -> Expression {
+    Expression::FuncCall(Box::new(FuncCall::builder(func).arg(ident(arg)).build()))
+}
+
+fn versions() -> Body {
+    Body::builder()
+        .add_block(
+            Block::builder("terraform")
+                .add_attribute(("required_version", string(TERRAFORM_VERSION)))
+                .add_block(
+                    Block::builder("required_providers")
+                        .add_attribute((
+                            "aws",
+                            object([
+                                ("source", string("hashicorp/aws")),
+                                ("version", string(AWS_PROVIDER_VERSION)),
+                            ]),
+                        ))
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn provider(model: &Model, env: &Environment) -> Body {
+    let mut tags = BTreeMap::from([
+        ("app".to_string(), model.app.name.to_string()),
+        ("environment".to_string(), env.name.to_string()),
+        ("managed-by".to_string(), "blueprint".to_string()),
+    ]);
+    tags.extend(model.app.tags.clone());
+    Body::builder()
+        .add_block(
+            Block::builder("provider")
+                .add_label("aws")
+                .add_attribute(("region", string(model.app.region.clone())))
+                .add_block(
+                    Block::builder("default_tags")
+                        .add_attribute(("tags", string_map(tags.iter())))
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn variable(name: &str, description: &str, ty: Expression, default: Option<Expression>) -> Block {
+    let mut b = Block::builder("variable")
+        .add_label(name)
+        .add_attribute(("description", string(description)))
+        .add_attribute(("type", ty));
+    if let Some(d) = default {
+        b = b.add_attribute(("default", d));
+    }
+    b.build()
+}
+
+fn variables(model: &Model, any_public: bool) -> Body {
+    let mut blocks = vec![
+        variable(
+            "cluster_admin_role_arn",
+            "IAM role granted cluster-admin on the cluster through an EKS access entry.",
+            ident("string"),
+            None,
+        ),
+        variable(
+            "kubernetes_version",
+            "Kubernetes minor version of the control plane.",
+            ident("string"),
+            Some(string(KUBERNETES_VERSION)),
+        ),
+    ];
+    if model.app.network.is_none() {
+        blocks.push(variable(
+            "private_subnet_ids",
+            "Private subnets for the control plane and the nodes, in at least two Availability Zones.",
+            type_call("list", "string"),
+            None,
+        ));
+        if any_public {
+            blocks.push(variable(
+                "public_subnet_ids",
+                "Public subnets for internet-facing load balancers, in at least two Availability Zones.",
+                type_call("list", "string"),
+                None,
+            ));
+        }
+    }
+    blocks.push(variable(
+        "system_node_instance_types",
+        "Instance types of the managed node group that runs Karpenter and CoreDNS.",
+        type_call("list", "string"),
+        Some(strings(["m7i.large"])),
+    ));
+    blocks.push(variable(
+        "log_retention_days",
+        "How long CloudWatch keeps control-plane logs.",
+        ident("number"),
+        Some(number(365)),
+    ));
+    Body::builder().add_blocks(blocks).build()
+}
+
+fn keys(tenant: Option<&str>, refs: &[Name]) -> Expression {
+    strings(refs.iter().map(|r| EnvNames::key(tenant, r.as_str())))
+}
+
+/// The workload entry of the module's `workloads` map.
+struct Identity<'a> {
+    tenant: Option<&'a str>,
+    name: &'a str,
+    publishes: &'a [Name],
+    consumes: &'a [Name],
+    secrets: &'a BTreeMap<String, SecretRef>,
+}
+
+fn workload(model: &Model, names: &EnvNames, w: &Identity) -> Expression {
+    let mut items = vec![("role_name", string(names.workload_role(w.tenant, w.name)))];
+    if let Some(t) = w.tenant {
+        items.push(("tenant", string(t)));
+    }
+    items.push((
+        "namespace",
+        string(namespace(model.app.name.as_str(), w.tenant)),
+    ));
+    items.push(("service_account", string(w.name)));
+    if !w.publishes.is_empty() {
+        items.push(("publishes", keys(w.tenant, w.publishes)));
+    }
+    if !w.consumes.is_empty() {
+        items.push(("consumes", keys(w.tenant, w.consumes)));
+    }
+    // Distinct secrets, sorted: two variables may read the same secret.
+    let secrets: std::collections::BTreeSet<&str> =
+        w.secrets.values().map(SecretRef::as_str).collect();
+    if !secrets.is_empty() {
+        items.push(("secrets", strings(secrets)));
+    }
+    object(items)
+}
+
+fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public: bool) -> Block {
+    let var = |n: &str| reference("var", &[n]);
+    let mut queues = Vec::new();
+    let mut workloads = Vec::new();
+    for (_, w) in env.all_workloads() {
+        let tenant = w.tenant.as_ref().map(Name::as_str);
+        for q in &model.queues {
+            let base = names.queue(tenant, q.name.as_str());
+            let fifo = if q.fifo { ".fifo" } else { "" };
+            let mut items = vec![("name", string(format!("{base}{fifo}")))];
+            if let Some(t) = tenant {
+                items.push(("tenant", string(t)));
+            }
+            items.push(("fifo", Expression::Bool(q.fifo)));
+            items.push((
+                "visibility_timeout_seconds",
+                number(q.visibility_timeout.secs()),
+            ));
+            items.push(("message_retention_seconds", number(q.retention.secs())));
+            if let Some(dl) = &q.dead_letter {
+                items.push((
+                    "dead_letter",
+                    object([
+                        ("name", string(format!("{base}-dlq{fifo}"))),
+                        ("max_receive_count", number(u64::from(dl.max_receives))),
+                    ]),
+                ));
+            }
+            queues.push((EnvNames::key(tenant, q.name.as_str()), object(items)));
+        }
+        let identities = w
+            .services
+            .iter()
+            .map(|s| Identity {
+                tenant,
+                name: s.name.as_str(),
+                publishes: &s.publishes,
+                consumes: &s.consumes,
+                secrets: &s.secrets,
+            })
+            .chain(w.jobs.iter().map(|j| Identity {
+                tenant,
+                name: j.name.as_str(),
+                publishes: &j.publishes,
+                consumes: &j.consumes,
+                secrets: &j.secrets,
+            }));
+        for id in identities {
+            workloads.push((EnvNames::key(tenant, id.name), workload(model, names, &id)));
+        }
+    }
+    let (private, public) = match &model.app.network {
+        Some(n) => (
+            strings(n.private_subnets.iter().cloned()),
+            strings(n.public_subnets.iter().cloned()),
+        ),
+        None => (var("private_subnet_ids"), var("public_subnet_ids")),
+    };
+    let mut b = Block::builder("module")
+        .add_label("cluster")
+        .add_attribute(("source", string(SOURCE_FROM_ROOT)))
+        .add_attribute(("name", string(names.cluster.clone())))
+        .add_attribute(("kubernetes_version", var("kubernetes_version")))
+        .add_attribute(("private_subnet_ids", private));
+    if any_public {
+        b = b.add_attribute(("public_subnet_ids", public));
+    }
+    b.add_attribute(("admin_role_arn", var("cluster_admin_role_arn")))
+        .add_attribute((
+            "system_node_instance_types",
+            var("system_node_instance_types"),
+        ))
+        .add_attribute(("log_retention_days", var("log_retention_days")))
+        .add_attribute((
+            "karpenter_node_role_name",
+            string(names.karpenter_node_role()),
+        ))
+        .add_attribute(("queues", map(queues)))
+        .add_attribute(("workloads", map(workloads)))
+        .build()
+}
+
+fn outputs() -> Body {
+    let out = |name: &str, description: &str| {
+        Block::builder("output")
+            .add_label(name)
+            .add_attribute(("description", string(description)))
+            .add_attribute(("value", reference("module", &["cluster", name])))
+            .build()
+    };
+    Body::builder()
+        .add_block(out("cluster_name", "EKS cluster name."))
+        .add_block(out(
+            "cluster_endpoint",
+            "Private endpoint of the Kubernetes API server.",
+        ))
+        .add_block(out(
+            "karpenter_interruption_queue",
+            "Queue name for Karpenter's settings.interruptionQueue Helm value.",
+        ))
+        .add_block(out(
+            "karpenter_node_role_name",
+            "IAM role of the nodes Karpenter launches.",
+        ))
+        .add_block(out(
+            "queue_urls",
+            "URL of every queue, by <tenant>-<queue>.",
+        ))
+        .add_block(out(
+            "dead_letter_queue_urls",
+            "URL of every dead-letter queue, by <tenant>-<queue>.",
+        ))
+        .add_block(out(
+            "workload_role_arns",
+            "IAM role of every service and job, by <tenant>-<workload>.",
+        ))
+        .build()
+}

@@ -1,0 +1,76 @@
+variable "name" {
+  description = "Cluster name; also the prefix of every AWS name this module creates."
+  type        = string
+}
+
+variable "kubernetes_version" {
+  description = "Kubernetes minor version of the control plane."
+  type        = string
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets for the control plane ENIs and the nodes, in at least two Availability Zones."
+  type        = list(string)
+}
+
+variable "public_subnet_ids" {
+  description = "Public subnets tagged for internet-facing load balancers (empty when no service is public)."
+  type        = list(string)
+  default     = []
+}
+
+variable "admin_role_arn" {
+  description = "IAM role granted cluster-admin through an access entry."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "How long CloudWatch keeps control-plane logs."
+  type        = number
+}
+
+variable "system_node_instance_types" {
+  description = "Instance types of the small managed node group that runs Karpenter and CoreDNS."
+  type        = list(string)
+}
+
+variable "karpenter_node_role_name" {
+  description = "IAM role of the nodes Karpenter launches (the EC2NodeClass names it)."
+  type        = string
+}
+
+variable "queues" {
+  description = "SQS queues, keyed by <tenant>-<queue> (or <queue> for a single-tenant application)."
+  type = map(object({
+    name                       = string
+    tenant                     = optional(string)
+    fifo                       = bool
+    visibility_timeout_seconds = number
+    message_retention_seconds  = number
+    dead_letter = optional(object({
+      name              = string
+      max_receive_count = number
+    }))
+  }))
+  default = {}
+}
+
+variable "workloads" {
+  description = "One IAM role per service and job, bound to its Kubernetes service account with EKS Pod Identity."
+  type = map(object({
+    role_name       = string
+    tenant          = optional(string)
+    namespace       = string
+    service_account = string
+    publishes       = optional(list(string), [])
+    consumes        = optional(list(string), [])
+    secrets         = optional(list(string), [])
+  }))
+  default = {}
+}
+
+variable "tags" {
+  description = "Tags added to every resource (on top of the provider's default tags)."
+  type        = map(string)
+  default     = {}
+}
