@@ -125,29 +125,52 @@ impl Schedule {
     }
 
     /// The schedule as a 5-field cron for targets that only take cron
-    /// (Kubernetes CronJob). A rate becomes the cron that fires at the same
-    /// times when the rate divides its unit evenly; otherwise `Err` with why.
-    pub fn to_cron(&self) -> Result<String, String> {
-        match self {
-            Schedule::Cron(c) => Ok(c.fields.join(" ")),
-            Schedule::Rate { value, unit } => {
-                let v = *value;
-                match unit {
-                    RateUnit::Minutes if v == 1 => Ok("* * * * *".into()),
-                    RateUnit::Minutes if 60 % v == 0 => Ok(format!("*/{v} * * * *")),
-                    RateUnit::Minutes if v % 60 == 0 && 24 % (v / 60) == 0 => {
-                        Ok(format!("0 */{} * * *", v / 60))
-                    }
-                    RateUnit::Hours if v == 1 => Ok("0 * * * *".into()),
-                    RateUnit::Hours if 24 % v == 0 => Ok(format!("0 */{v} * * *")),
-                    RateUnit::Hours if v == 24 => Ok("0 0 * * *".into()),
-                    RateUnit::Days if v == 1 => Ok("0 0 * * *".into()),
-                    _ => Err(format!(
-                        "`{self}` has no exact cron equivalent; use a 5-field cron or a rate that divides an hour or a day"
-                    )),
-                }
-            }
-        }
+    /// (Kubernetes CronJob), and, when cron cannot fire at exactly the same
+    /// times, a note saying what runs instead. A rate that divides its unit
+    /// (`rate(15 minutes)`, `rate(6 hours)`) is exact; any other becomes the
+    /// nearest step cron (`rate(7 minutes)` -> `*/7 * * * *`, which restarts
+    /// its count at every hour).
+    pub fn to_cron(&self) -> (String, Option<String>) {
+        let (value, unit) = match self {
+            Schedule::Cron(c) => return (c.fields.join(" "), None),
+            Schedule::Rate { value, unit } => (*value, *unit),
+        };
+        // Whole minutes, hours or days, expressed in the largest unit that fits.
+        let minutes = u64::from(value)
+            * match unit {
+                RateUnit::Minutes => 1,
+                RateUnit::Hours => 60,
+                RateUnit::Days => 1440,
+            };
+        let (cron, exact) = if minutes < 60 {
+            let m = minutes.max(1);
+            let cron = if m == 1 {
+                "* * * * *".to_string()
+            } else {
+                format!("*/{m} * * * *")
+            };
+            (cron, 60 % m == 0)
+        } else if minutes < 1440 {
+            let h = (minutes + 30) / 60;
+            let cron = if h == 1 {
+                "0 * * * *".to_string()
+            } else {
+                format!("0 */{h} * * *")
+            };
+            (cron, minutes % 60 == 0 && 24 % h == 0)
+        } else {
+            let d = (minutes + 720) / 1440;
+            let cron = if d == 1 {
+                "0 0 * * *".to_string()
+            } else {
+                format!("0 0 */{d} * *")
+            };
+            (cron, minutes == 1440)
+        };
+        let note = (!exact).then(|| {
+            format!("`{self}` has no exact cron equivalent; it runs on `{cron}`, the nearest step schedule")
+        });
+        (cron, note)
     }
 }
 
@@ -444,14 +467,31 @@ mod tests {
 
     #[test]
     fn rate_to_cron() {
-        let c = |s: &str| Schedule::parse(s).unwrap().to_cron();
-        assert_eq!(c("rate(15 minutes)").unwrap(), "*/15 * * * *");
-        assert_eq!(c("rate(1 minute)").unwrap(), "* * * * *");
-        assert_eq!(c("rate(2 hours)").unwrap(), "0 */2 * * *");
-        assert_eq!(c("rate(120 minutes)").unwrap(), "0 */2 * * *");
-        assert_eq!(c("rate(1 day)").unwrap(), "0 0 * * *");
-        assert!(c("rate(7 minutes)").is_err());
-        assert_eq!(c("0 2 * * 1").unwrap(), "0 2 * * 1");
+        let exact = |s: &str| {
+            let (cron, note) = Schedule::parse(s).unwrap().to_cron();
+            assert_eq!(note, None, "{s}");
+            cron
+        };
+        assert_eq!(exact("rate(15 minutes)"), "*/15 * * * *");
+        assert_eq!(exact("rate(1 minute)"), "* * * * *");
+        assert_eq!(exact("rate(2 hours)"), "0 */2 * * *");
+        assert_eq!(exact("rate(120 minutes)"), "0 */2 * * *");
+        assert_eq!(exact("rate(1 hour)"), "0 * * * *");
+        assert_eq!(exact("rate(24 hours)"), "0 0 * * *");
+        assert_eq!(exact("rate(1 day)"), "0 0 * * *");
+        assert_eq!(exact("0 2 * * 1"), "0 2 * * 1");
+        let approx = |s: &str| {
+            let (cron, note) = Schedule::parse(s).unwrap().to_cron();
+            assert!(
+                note.as_deref().is_some_and(|n| n.contains(&cron)),
+                "{s}: {note:?}"
+            );
+            cron
+        };
+        assert_eq!(approx("rate(7 minutes)"), "*/7 * * * *");
+        assert_eq!(approx("rate(90 minutes)"), "0 */2 * * *");
+        assert_eq!(approx("rate(5 hours)"), "0 */5 * * *");
+        assert_eq!(approx("rate(2 days)"), "0 0 */2 * *");
     }
 
     #[test]

@@ -975,13 +975,10 @@ impl Ctx<'_> {
     }
 
     fn job(&mut self, j: &Job) -> Option<Vec<serde_json::Value>> {
-        let schedule = match j.schedule.to_cron() {
-            Ok(s) => s,
-            Err(why) => {
-                self.note(format!("{}: not rendered as a CronJob: {why}", j.name));
-                return None;
-            }
-        };
+        let (schedule, approximation) = j.schedule.to_cron();
+        if let Some(why) = approximation {
+            self.note(format!("{}: {why}", j.name));
+        }
         let name = j.name.as_str();
         let mut meta = self.scope.meta(name, "job");
         meta.annotations = checkov_skips(true, !j.secrets.is_empty());

@@ -235,12 +235,14 @@ fn jobs_are_cronjobs_with_rate_converted() {
     let out = lower(&m);
     let docs = yaml_docs(&m, "kubernetes/overlays/prod/shop-acme/report.yaml");
     assert_eq!(one(&docs, "CronJob")["spec"]["schedule"], "30 6 * * 0,6");
-    // A rate with no exact cron is reported, not approximated.
-    assert!(!out
-        .files
-        .contains_key("kubernetes/overlays/prod/shop-acme/odd.yaml"));
+    // The contract says every blueprint fits EKS: a rate with no exact cron
+    // runs on the nearest step cron, and render says so.
+    let docs = yaml_docs(&m, "kubernetes/overlays/prod/shop-acme/odd.yaml");
+    assert_eq!(one(&docs, "CronJob")["spec"]["schedule"], "*/7 * * * *");
     assert!(
-        out.notes.iter().any(|n| n.starts_with("odd: not rendered")),
+        out.notes
+            .iter()
+            .any(|n| n.starts_with("odd: `rate(7 minutes)` has no exact cron")),
         "{:?}",
         out.notes
     );
