@@ -4,6 +4,7 @@ pub mod ecs;
 pub mod eks;
 pub mod lambda;
 pub mod names;
+pub mod terraform;
 
 use crate::doc::FileSet;
 use crate::model::{Model, Target};

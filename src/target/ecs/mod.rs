@@ -15,10 +15,6 @@ use super::Output;
 use crate::model::{Model, Name};
 use std::collections::BTreeMap;
 
-/// The required AWS provider: any 5.x from 5.100, the version validated in CI.
-pub const AWS_PROVIDER_VERSION: &str = "~> 5.100";
-pub const TERRAFORM_VERSION: &str = ">= 1.5.0";
-
 pub fn lower(model: &Model) -> Output {
     let mut out = Output::default();
     module::add(&mut out.files);

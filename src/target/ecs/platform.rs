@@ -10,6 +10,7 @@ use crate::model::{
     Service, ServiceKind, Workloads,
 };
 use crate::target::names::fit;
+use crate::target::terraform::{self, QUEUE_NAME_MAX};
 use hcl::Expression;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +20,6 @@ const WORKLOAD_NAME_MAX: usize = 80; // Step Functions state machine names
 const IAM_NAME_MAX: usize = 58; // IAM role names are 64 with "-sched"
 const TARGET_GROUP_MAX: usize = 32;
 const LOAD_BALANCER_MAX: usize = 32;
-const QUEUE_NAME_MAX: usize = 71; // 80 with "-dlq" and ".fifo"
 const SCHEDULE_NAME_MAX: usize = 64;
 
 /// CPU target used when a service autoscales but names no target.
@@ -117,27 +117,7 @@ fn queue(names: &PlatformNames, tenant: Option<&str>, q: &Queue) -> Expression {
         &names.full(&names.key(tenant, q.name.as_str())),
         QUEUE_NAME_MAX,
     );
-    let fifo = if q.fifo { ".fifo" } else { "" };
-    let mut items = vec![("name", string(format!("{base}{fifo}")))];
-    if let Some(t) = tenant {
-        items.push(("tenant", string(t)));
-    }
-    items.push(("fifo", Expression::Bool(q.fifo)));
-    items.push((
-        "visibility_timeout_seconds",
-        number(q.visibility_timeout.secs()),
-    ));
-    items.push(("message_retention_seconds", number(q.retention.secs())));
-    if let Some(dl) = &q.dead_letter {
-        items.push((
-            "dead_letter",
-            object([
-                ("name", string(format!("{base}-dlq{fifo}"))),
-                ("max_receive_count", number(u64::from(dl.max_receives))),
-            ]),
-        ));
-    }
-    object(items)
+    terraform::queue(&base, tenant, q)
 }
 
 /// What services and jobs share: each runs as one Fargate task.

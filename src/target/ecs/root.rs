@@ -5,13 +5,11 @@
 use super::images::ImageVariables;
 use super::module::SOURCE_FROM_ROOT;
 use super::platform::{module_args, PlatformNames};
-use super::{AWS_PROVIDER_VERSION, TERRAFORM_VERSION};
-use crate::doc::hcl::{boolean, map, object, reference, string, string_map, strings};
+use crate::doc::hcl::{boolean, map, reference, string, strings};
 use crate::doc::{Document, FileSet};
 use crate::model::{Environment, Model, PlatformKind};
-use hcl::expr::{FuncCall, Variable};
+use crate::target::terraform::{ident, provider, type_call, variable, versions};
 use hcl::{Attribute, Block, Body, Expression};
-use std::collections::BTreeMap;
 
 pub fn add(model: &Model, env: &Environment, files: &mut FileSet) {
     let dir = env.name.as_str();
@@ -56,75 +54,6 @@ fn module_label(kind: &PlatformKind) -> String {
         PlatformKind::Shared => "shared".into(),
         PlatformKind::Dedicated(t) => format!("tenant_{}", t.snake()),
     }
-}
-
-fn ident(name: &str) -> Expression {
-    Expression::Variable(Variable::unchecked(name))
-}
-
-fn type_call(func: &str, arg: &str) -> Expression {
-    Expression::FuncCall(Box::new(FuncCall::builder(func).arg(ident(arg)).build()))
-}
-
-fn versions() -> Body {
-    Body::builder()
-        .add_block(
-            Block::builder("terraform")
-                .add_attribute(("required_version", string(TERRAFORM_VERSION)))
-                .add_block(
-                    Block::builder("required_providers")
-                        .add_attribute((
-                            "aws",
-                            object([
-                                ("source", string("hashicorp/aws")),
-                                ("version", string(AWS_PROVIDER_VERSION)),
-                            ]),
-                        ))
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
-}
-
-/// The blueprint's tags, plus where each resource comes from; the
-/// blueprint's own value wins when it sets one of these keys itself.
-fn default_tags(model: &Model, env: &Environment) -> BTreeMap<String, String> {
-    let mut tags = BTreeMap::from([
-        ("app".to_string(), model.app.name.to_string()),
-        ("environment".to_string(), env.name.to_string()),
-        ("managed-by".to_string(), "blueprint".to_string()),
-    ]);
-    tags.extend(model.app.tags.clone());
-    tags
-}
-
-fn provider(model: &Model, env: &Environment) -> Body {
-    let tags = default_tags(model, env);
-    Body::builder()
-        .add_block(
-            Block::builder("provider")
-                .add_label("aws")
-                .add_attribute(("region", string(model.app.region.clone())))
-                .add_block(
-                    Block::builder("default_tags")
-                        .add_attribute(("tags", string_map(tags.iter())))
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
-}
-
-fn variable(name: &str, description: &str, ty: Expression, default: Option<Expression>) -> Block {
-    let mut b = Block::builder("variable")
-        .add_label(name)
-        .add_attribute(("description", string(description)))
-        .add_attribute(("type", ty));
-    if let Some(d) = default {
-        b = b.add_attribute(("default", d));
-    }
-    b.build()
 }
 
 fn variables(

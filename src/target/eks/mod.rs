@@ -18,9 +18,6 @@ mod tests;
 use super::Output;
 use crate::model::Model;
 
-/// The required AWS provider: any 5.x from 5.100, the version validated in CI.
-pub const AWS_PROVIDER_VERSION: &str = "~> 5.100";
-pub const TERRAFORM_VERSION: &str = ">= 1.5.0";
 /// The control plane's Kubernetes version (a Terraform input's default).
 pub const KUBERNETES_VERSION: &str = "1.33";
 

@@ -8,7 +8,7 @@ use crate::target::names::fit;
 /// (`<cluster>-karpenter-node`, EventBridge rules `<cluster>-karpenter-rebalance`).
 const CLUSTER_MAX: usize = 40;
 const IAM_ROLE_MAX: usize = 64;
-const QUEUE_NAME_MAX: usize = 71; // 80 with "-dlq" and ".fifo"
+use crate::target::terraform::QUEUE_NAME_MAX;
 /// Kubernetes label values and DNS labels.
 pub const LABEL_MAX: usize = 63;
 

@@ -4,11 +4,11 @@
 
 use super::module::SOURCE_FROM_ROOT;
 use super::names::{namespace, EnvNames};
-use super::{AWS_PROVIDER_VERSION, KUBERNETES_VERSION, TERRAFORM_VERSION};
-use crate::doc::hcl::{map, number, object, reference, string, string_map, strings};
+use super::KUBERNETES_VERSION;
+use crate::doc::hcl::{map, number, object, reference, string, strings};
 use crate::doc::{Document, FileSet};
 use crate::model::{Environment, Expose, Model, Name, SecretRef};
-use hcl::expr::{FuncCall, Variable};
+use crate::target::terraform::{self, ident, provider, type_call, variable, versions};
 use hcl::{Block, Body, Expression};
 use std::collections::BTreeMap;
 
@@ -35,68 +35,6 @@ pub fn add(model: &Model, env: &Environment, names: &EnvNames, files: &mut FileS
         ),
     );
     files.insert(format!("{dir}/outputs.tf"), Document::Hcl(outputs()));
-}
-
-fn ident(name: &str) -> Expression {
-    Expression::Variable(Variable::unchecked(name))
-}
-
-fn type_call(func: &str, arg: &str) -> Expression {
-    Expression::FuncCall(Box::new(FuncCall::builder(func).arg(ident(arg)).build()))
-}
-
-fn versions() -> Body {
-    Body::builder()
-        .add_block(
-            Block::builder("terraform")
-                .add_attribute(("required_version", string(TERRAFORM_VERSION)))
-                .add_block(
-                    Block::builder("required_providers")
-                        .add_attribute((
-                            "aws",
-                            object([
-                                ("source", string("hashicorp/aws")),
-                                ("version", string(AWS_PROVIDER_VERSION)),
-                            ]),
-                        ))
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
-}
-
-fn provider(model: &Model, env: &Environment) -> Body {
-    let mut tags = BTreeMap::from([
-        ("app".to_string(), model.app.name.to_string()),
-        ("environment".to_string(), env.name.to_string()),
-        ("managed-by".to_string(), "blueprint".to_string()),
-    ]);
-    tags.extend(model.app.tags.clone());
-    Body::builder()
-        .add_block(
-            Block::builder("provider")
-                .add_label("aws")
-                .add_attribute(("region", string(model.app.region.clone())))
-                .add_block(
-                    Block::builder("default_tags")
-                        .add_attribute(("tags", string_map(tags.iter())))
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
-}
-
-fn variable(name: &str, description: &str, ty: Expression, default: Option<Expression>) -> Block {
-    let mut b = Block::builder("variable")
-        .add_label(name)
-        .add_attribute(("description", string(description)))
-        .add_attribute(("type", ty));
-    if let Some(d) = default {
-        b = b.add_attribute(("default", d));
-    }
-    b.build()
 }
 
 fn variables(model: &Model, any_public: bool) -> Body {
@@ -191,27 +129,10 @@ fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public
         let tenant = w.tenant.as_ref().map(Name::as_str);
         for q in &model.queues {
             let base = names.queue(tenant, q.name.as_str());
-            let fifo = if q.fifo { ".fifo" } else { "" };
-            let mut items = vec![("name", string(format!("{base}{fifo}")))];
-            if let Some(t) = tenant {
-                items.push(("tenant", string(t)));
-            }
-            items.push(("fifo", Expression::Bool(q.fifo)));
-            items.push((
-                "visibility_timeout_seconds",
-                number(q.visibility_timeout.secs()),
+            queues.push((
+                EnvNames::key(tenant, q.name.as_str()),
+                terraform::queue(&base, tenant, q),
             ));
-            items.push(("message_retention_seconds", number(q.retention.secs())));
-            if let Some(dl) = &q.dead_letter {
-                items.push((
-                    "dead_letter",
-                    object([
-                        ("name", string(format!("{base}-dlq{fifo}"))),
-                        ("max_receive_count", number(u64::from(dl.max_receives))),
-                    ]),
-                ));
-            }
-            queues.push((EnvNames::key(tenant, q.name.as_str()), object(items)));
         }
         let identities = w
             .services

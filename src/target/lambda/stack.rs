@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 const FUNCTION_NAME_MAX: usize = 64;
 const ROLE_NAME_MAX: usize = 64;
 const RULE_NAME_MAX: usize = 64;
-const QUEUE_NAME_MAX: usize = 71; // 80 with "-dlq" and ".fifo"
+use crate::target::terraform::QUEUE_NAME_MAX;
 const API_NAME_MAX: usize = 128;
 
 /// Log retention offered by `LogRetentionDays` (CloudWatch Logs' values).

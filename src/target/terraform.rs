@@ -1,0 +1,123 @@
+//! What every Terraform root blueprint writes has in common, whatever the
+//! target: the version pins, the provider with its default tags, variable
+//! blocks, and the SQS queue arguments both the ECS and the EKS modules take.
+
+use crate::doc::hcl::{number, object, string, string_map};
+use crate::model::{Environment, Model, Queue};
+use hcl::expr::{FuncCall, Variable};
+use hcl::{Block, Body, Expression};
+use std::collections::BTreeMap;
+
+/// The AWS provider every root requires: any 5.x from 5.100, the version
+/// validated in CI.
+pub const AWS_PROVIDER_VERSION: &str = "~> 5.100";
+pub const TERRAFORM_VERSION: &str = ">= 1.5.0";
+
+/// SQS names are at most 80 characters: a queue's base name leaves room
+/// for `-dlq` and `.fifo`.
+pub const QUEUE_NAME_MAX: usize = 71;
+
+/// A bare identifier expression: `string`, `number`, `bool`.
+pub fn ident(name: &str) -> Expression {
+    Expression::Variable(Variable::unchecked(name))
+}
+
+/// A type constructor such as `list(string)`.
+pub fn type_call(func: &str, arg: &str) -> Expression {
+    Expression::FuncCall(Box::new(FuncCall::builder(func).arg(ident(arg)).build()))
+}
+
+/// `versions.tf`: the Terraform and provider version constraints.
+pub fn versions() -> Body {
+    Body::builder()
+        .add_block(
+            Block::builder("terraform")
+                .add_attribute(("required_version", string(TERRAFORM_VERSION)))
+                .add_block(
+                    Block::builder("required_providers")
+                        .add_attribute((
+                            "aws",
+                            object([
+                                ("source", string("hashicorp/aws")),
+                                ("version", string(AWS_PROVIDER_VERSION)),
+                            ]),
+                        ))
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+/// The blueprint's tags, plus where each resource comes from; the
+/// blueprint's own value wins when it sets one of these keys itself.
+pub fn default_tags(model: &Model, env: &Environment) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::from([
+        ("app".to_string(), model.app.name.to_string()),
+        ("environment".to_string(), env.name.to_string()),
+        ("managed-by".to_string(), "blueprint".to_string()),
+    ]);
+    tags.extend(model.app.tags.clone());
+    tags
+}
+
+/// `providers.tf`: the region and the default tags.
+pub fn provider(model: &Model, env: &Environment) -> Body {
+    let tags = default_tags(model, env);
+    Body::builder()
+        .add_block(
+            Block::builder("provider")
+                .add_label("aws")
+                .add_attribute(("region", string(model.app.region.clone())))
+                .add_block(
+                    Block::builder("default_tags")
+                        .add_attribute(("tags", string_map(tags.iter())))
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+/// A `variable` block with its description and type.
+pub fn variable(
+    name: &str,
+    description: &str,
+    ty: Expression,
+    default: Option<Expression>,
+) -> Block {
+    let mut b = Block::builder("variable")
+        .add_label(name)
+        .add_attribute(("description", string(description)))
+        .add_attribute(("type", ty));
+    if let Some(d) = default {
+        b = b.add_attribute(("default", d));
+    }
+    b.build()
+}
+
+/// One entry of a module's `queues` argument: the queue named `base` (fitted
+/// to [`QUEUE_NAME_MAX`]), its dead-letter queue, and the tenant it serves.
+pub fn queue(base: &str, tenant: Option<&str>, q: &Queue) -> Expression {
+    let fifo = if q.fifo { ".fifo" } else { "" };
+    let mut items = vec![("name", string(format!("{base}{fifo}")))];
+    if let Some(t) = tenant {
+        items.push(("tenant", string(t)));
+    }
+    items.push(("fifo", Expression::Bool(q.fifo)));
+    items.push((
+        "visibility_timeout_seconds",
+        number(q.visibility_timeout.secs()),
+    ));
+    items.push(("message_retention_seconds", number(q.retention.secs())));
+    if let Some(dl) = &q.dead_letter {
+        items.push((
+            "dead_letter",
+            object([
+                ("name", string(format!("{base}-dlq{fifo}"))),
+                ("max_receive_count", number(u64::from(dl.max_receives))),
+            ]),
+        ));
+    }
+    object(items)
+}
