@@ -182,6 +182,60 @@ impl Service {
     }
 }
 
+/// What a service and a job share: each runs one container image with its
+/// size, command, environment, secrets and access to queues and services.
+/// Targets read workloads through this view where they treat both alike.
+#[derive(Debug, Clone, Copy)]
+pub struct Task<'a> {
+    pub name: &'a Name,
+    pub image: &'a Image,
+    pub cpu: Cpu,
+    pub memory: Memory,
+    pub command: &'a Option<Vec<String>>,
+    pub env: &'a BTreeMap<String, String>,
+    pub secrets: &'a BTreeMap<String, SecretRef>,
+    pub spot: u8,
+    pub publishes: &'a [Name],
+    pub consumes: &'a [Name],
+    pub calls: &'a [Name],
+}
+
+impl Service {
+    pub fn task(&self) -> Task<'_> {
+        Task {
+            name: &self.name,
+            image: &self.image,
+            cpu: self.cpu,
+            memory: self.memory,
+            command: &self.command,
+            env: &self.env,
+            secrets: &self.secrets,
+            spot: self.spot,
+            publishes: &self.publishes,
+            consumes: &self.consumes,
+            calls: &self.calls,
+        }
+    }
+}
+
+impl Job {
+    pub fn task(&self) -> Task<'_> {
+        Task {
+            name: &self.name,
+            image: &self.image,
+            cpu: self.cpu,
+            memory: self.memory,
+            command: &self.command,
+            env: &self.env,
+            secrets: &self.secrets,
+            spot: self.spot,
+            publishes: &self.publishes,
+            consumes: &self.consumes,
+            calls: &self.calls,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Health {
     /// HTTP path probed, starting with `/`.

@@ -6,14 +6,13 @@ use super::images::ImageVariables;
 use super::limits::{self, fargate_size};
 use crate::doc::hcl::{map, number, object, reference, string, string_map, strings};
 use crate::model::{
-    Cpu, Expose, Image, Job, Memory, Model, Name, Platform, PlatformKind, Queue, SecretRef,
-    Service, ServiceKind, Workloads,
+    Expose, Job, Model, Name, Platform, PlatformKind, Queue, Service, ServiceKind, Workloads,
 };
 use crate::target::names::fit;
 use crate::target::terraform::{self, QUEUE_NAME_MAX};
 use hcl::Expression;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// AWS limits, less the suffixes the module appends.
 const WORKLOAD_NAME_MAX: usize = 80; // Step Functions state machine names
@@ -120,51 +119,12 @@ fn queue(names: &PlatformNames, tenant: Option<&str>, q: &Queue) -> Expression {
     terraform::queue(&base, tenant, q)
 }
 
-/// What services and jobs share: each runs as one Fargate task.
-struct Task<'a> {
-    name: &'a Name,
-    image: &'a Image,
-    cpu: Cpu,
-    memory: Memory,
-    command: &'a Option<Vec<String>>,
-    env: &'a BTreeMap<String, String>,
-    secrets: &'a BTreeMap<String, SecretRef>,
-}
-
-impl<'a> From<&'a Service> for Task<'a> {
-    fn from(s: &'a Service) -> Self {
-        Task {
-            name: &s.name,
-            image: &s.image,
-            cpu: s.cpu,
-            memory: s.memory,
-            command: &s.command,
-            env: &s.env,
-            secrets: &s.secrets,
-        }
-    }
-}
-
-impl<'a> From<&'a Job> for Task<'a> {
-    fn from(j: &'a Job) -> Self {
-        Task {
-            name: &j.name,
-            image: &j.image,
-            cpu: j.cpu,
-            memory: j.memory,
-            command: &j.command,
-            env: &j.env,
-            secrets: &j.secrets,
-        }
-    }
-}
-
 /// The task's attributes: identity, image, Fargate size, command, env, secrets.
 fn task_items<'a>(
     names: &PlatformNames,
     tenant: Option<&str>,
     key: &str,
-    task: Task<'_>,
+    task: crate::model::Task<'_>,
     images: &ImageVariables,
 ) -> Vec<(&'a str, Expression)> {
     let full = names.full(key);
@@ -214,7 +174,7 @@ fn service(
     priorities: &mut RulePriorities,
 ) -> Expression {
     let tenant = w.tenant.as_ref().map(|t| t.as_str());
-    let mut items = task_items(names, tenant, key, Task::from(s), images);
+    let mut items = task_items(names, tenant, key, s.task(), images);
     if let Some(port) = s.port {
         items.push(("port", number(u64::from(port))));
         items.push(("discovery", string(key)));
@@ -277,33 +237,25 @@ fn service(
     if s.spot > 0 {
         items.push(("spot_percent", number(u64::from(s.spot))));
     }
-    push_refs(
-        &mut items,
-        names,
-        tenant,
-        &s.publishes,
-        &s.consumes,
-        &s.calls,
-    );
+    push_refs(&mut items, names, tenant, s.task());
     object(items)
 }
 
+/// The queues and services a task reaches, as keys of this platform copy.
 fn push_refs(
     items: &mut Vec<(&str, Expression)>,
     names: &PlatformNames,
     tenant: Option<&str>,
-    publishes: &[Name],
-    consumes: &[Name],
-    calls: &[Name],
+    task: crate::model::Task<'_>,
 ) {
-    if !publishes.is_empty() {
-        items.push(("publishes", scoped(names, tenant, publishes)));
-    }
-    if !consumes.is_empty() {
-        items.push(("consumes", scoped(names, tenant, consumes)));
-    }
-    if !calls.is_empty() {
-        items.push(("calls", scoped(names, tenant, calls)));
+    for (attr, refs) in [
+        ("publishes", task.publishes),
+        ("consumes", task.consumes),
+        ("calls", task.calls),
+    ] {
+        if !refs.is_empty() {
+            items.push((attr, scoped(names, tenant, refs)));
+        }
     }
 }
 
@@ -315,7 +267,7 @@ fn job(
     images: &ImageVariables,
 ) -> Expression {
     let tenant = w.tenant.as_ref().map(|t| t.as_str());
-    let mut items = task_items(names, tenant, key, Task::from(j), images);
+    let mut items = task_items(names, tenant, key, j.task(), images);
     let expressions = j.schedule.to_eventbridge();
     let full = names.full(key);
     let schedules = expressions
@@ -338,14 +290,7 @@ fn job(
     if j.spot > 0 {
         items.push(("spot_percent", number(u64::from(j.spot))));
     }
-    push_refs(
-        &mut items,
-        names,
-        tenant,
-        &j.publishes,
-        &j.consumes,
-        &j.calls,
-    );
+    push_refs(&mut items, names, tenant, j.task());
     object(items)
 }
 

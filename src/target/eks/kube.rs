@@ -13,7 +13,7 @@ use super::names::{namespace, EnvNames, LABEL_MAX};
 use crate::doc::{Document, FileSet};
 use crate::model::{
     Cpu, Environment, Expose, Health, Image, Job, Memory, Model, Name, PlatformKind, Queue,
-    SecretRef, Service, ServiceKind, Tier, Workloads,
+    Service, ServiceKind, Task, Tier, Workloads,
 };
 use crate::target::names::fit;
 use std::collections::{BTreeMap, BTreeSet};
@@ -423,17 +423,10 @@ struct Ctx<'a> {
 
 /// What a pod runs: the parts services and jobs share.
 struct PodInput<'a> {
-    name: &'a str,
+    task: Task<'a>,
     component: &'a str,
-    image: &'a Image,
-    cpu: Cpu,
-    memory: Memory,
-    command: &'a Option<Vec<String>>,
-    env: &'a BTreeMap<String, String>,
-    secrets: &'a BTreeMap<String, SecretRef>,
     port: Option<u16>,
     health: Option<&'a Health>,
-    spot: u8,
     restart_never: bool,
 }
 
@@ -464,6 +457,7 @@ fn checkov_skips(probes: bool, has_secrets: bool) -> BTreeMap<String, String> {
 impl Ctx<'_> {
     fn pod(&self, p: &PodInput) -> PodTemplateSpec {
         let mut env: Vec<EnvVar> = p
+            .task
             .env
             .iter()
             .map(|(k, v)| EnvVar {
@@ -472,17 +466,17 @@ impl Ctx<'_> {
                 value_from: None,
             })
             .collect();
-        env.extend(p.secrets.keys().map(|k| EnvVar {
+        env.extend(p.task.secrets.keys().map(|k| EnvVar {
             name: k.clone(),
             value: None,
             value_from: Some(EnvVarSource {
                 secret_key_ref: SecretKeySelector {
-                    name: p.name.to_string(),
+                    name: p.task.name.as_str().to_string(),
                     key: k.clone(),
                 },
             }),
         }));
-        let memory = p.memory.to_string();
+        let memory = p.task.memory.to_string();
         let (startup, readiness, liveness) = probes(p.port, p.health);
         let mut node_selector = BTreeMap::new();
         let mut tolerations = Vec::new();
@@ -497,7 +491,7 @@ impl Ctx<'_> {
         }
         // `spot: 0` keeps the workload on on-demand nodes; otherwise spot is
         // preferred with the blueprint's percentage as the weight.
-        let affinity = if p.spot == 0 {
+        let affinity = if p.task.spot == 0 {
             node_selector.insert("karpenter.sh/capacity-type".into(), "on-demand".into());
             None
         } else {
@@ -505,7 +499,7 @@ impl Ctx<'_> {
                 node_affinity: NodeAffinity {
                     preferred_during_scheduling_ignored_during_execution: vec![
                         PreferredSchedulingTerm {
-                            weight: u32::from(p.spot),
+                            weight: u32::from(p.task.spot),
                             preference: NodeSelectorTerm {
                                 match_expressions: vec![LabelSelectorRequirement {
                                     key: "karpenter.sh/capacity-type".into(),
@@ -525,15 +519,15 @@ impl Ctx<'_> {
                 max_skew: 1,
                 topology_key: "topology.kubernetes.io/zone".into(),
                 when_unsatisfiable: "ScheduleAnyway".into(),
-                label_selector: LabelSelector::labels(self.scope.selector(p.name)),
+                label_selector: LabelSelector::labels(self.scope.selector(p.task.name.as_str())),
             }]
         };
         PodTemplateSpec {
             metadata: PodMeta {
-                labels: self.scope.labels(p.name, p.component),
+                labels: self.scope.labels(p.task.name.as_str(), p.component),
             },
             spec: PodSpec {
-                service_account_name: p.name.to_string(),
+                service_account_name: p.task.name.as_str().to_string(),
                 automount_service_account_token: false,
                 restart_policy: p.restart_never.then(|| "Never".to_string()),
                 security_context: PodSecurityContext {
@@ -550,10 +544,11 @@ impl Ctx<'_> {
                 affinity,
                 topology_spread_constraints: topology,
                 containers: vec![Container {
-                    name: p.name.to_string(),
-                    image: image(p.image),
+                    name: p.task.name.as_str().to_string(),
+                    image: image(p.task.image),
                     image_pull_policy: "Always".into(),
                     args: p
+                        .task
                         .command
                         .as_ref()
                         .map(|c| c.iter().map(|a| literal(a)).collect()),
@@ -569,7 +564,7 @@ impl Ctx<'_> {
                     env,
                     resources: Resources {
                         requests: BTreeMap::from([
-                            ("cpu".to_string(), p.cpu.to_string()),
+                            ("cpu".to_string(), p.task.cpu.to_string()),
                             ("memory".to_string(), memory.clone()),
                         ]),
                         limits: BTreeMap::from([("memory".to_string(), memory)]),
@@ -610,17 +605,10 @@ impl Ctx<'_> {
         let mut meta = sc.meta(name, component(s));
         meta.annotations = checkov_skips(s.port.is_some(), !s.secrets.is_empty());
         let pod = self.pod(&PodInput {
-            name,
+            task: s.task(),
             component: component(s),
-            image: &s.image,
-            cpu: s.cpu,
-            memory: s.memory,
-            command: &s.command,
-            env: &s.env,
-            secrets: &s.secrets,
             port: s.port,
             health: s.health.as_ref(),
-            spot: s.spot,
             restart_never: false,
         });
         docs.push(
@@ -983,17 +971,10 @@ impl Ctx<'_> {
         let mut meta = self.scope.meta(name, "job");
         meta.annotations = checkov_skips(true, !j.secrets.is_empty());
         let pod = self.pod(&PodInput {
-            name,
+            task: j.task(),
             component: "job",
-            image: &j.image,
-            cpu: j.cpu,
-            memory: j.memory,
-            command: &j.command,
-            env: &j.env,
-            secrets: &j.secrets,
             port: None,
             health: None,
-            spot: j.spot,
             restart_never: true,
         });
         let mut docs = vec![Object::new(
