@@ -219,3 +219,68 @@ fn the_fargate_rounding_is_reported() {
         "{main}"
     );
 }
+
+#[test]
+fn every_target_renders_deterministically_checks_clean_and_keeps_user_files() {
+    for target in ["ecs", "eks", "lambda"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = commerce();
+        let args = |cmd: &'static str| -> Vec<String> {
+            vec![
+                cmd.into(),
+                "--target".into(),
+                target.into(),
+                "--file".into(),
+                file.to_str().unwrap().into(),
+                "--out".into(),
+                "out".into(),
+            ]
+        };
+        let go = |cmd: &'static str| {
+            let a = args(cmd);
+            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+            run(tmp.path(), &refs)
+        };
+        let r = go("render");
+        assert_eq!(r.code, 0, "{target}: {r}");
+        let first = read_tree(&tmp.path().join("out"));
+        assert!(first.len() > 3, "{target}: {r}");
+        let r = go("check");
+        assert_eq!(r.code, 0, "{target}: {r}");
+
+        // A file of the user's survives; a hand edit is found by check and diff.
+        let mine = tmp.path().join("out/NOTES.txt");
+        std::fs::write(&mine, "mine\n").unwrap();
+        let (path, bytes) = first
+            .iter()
+            .find(|(p, _)| !p.starts_with('.') && p.as_str() != "README.md")
+            .unwrap();
+        let edited = tmp.path().join("out").join(path);
+        let mut changed = bytes.clone();
+        changed.extend_from_slice(b"\n# edited by hand\n");
+        std::fs::write(&edited, &changed).unwrap();
+        let r = go("check");
+        assert_eq!(r.code, 1, "{target}: {r}");
+        assert!(r.stdout.contains(path.as_str()), "{target}: {r}");
+        let r = go("diff");
+        assert_eq!(r.code, 1, "{target}: {r}");
+        // render would take the edit back out
+        assert!(r.stdout.contains("-# edited by hand"), "{target}: {r}");
+        let r = go("render");
+        assert_eq!(r.code, 2, "{target}: a hand edit is not overwritten: {r}");
+        let r = {
+            let mut a = args("render");
+            a.push("--force".into());
+            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+            run(tmp.path(), &refs)
+        };
+        assert_eq!(r.code, 0, "{target}: {r}");
+        assert!(mine.exists(), "{target}: the user's file survives: {r}");
+        let mut after = read_tree(&tmp.path().join("out"));
+        after.remove("NOTES.txt");
+        assert_eq!(
+            after, first,
+            "{target}: same bytes after a forced re-render"
+        );
+    }
+}
