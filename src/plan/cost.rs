@@ -133,10 +133,11 @@ fn busy_hours(messages: f64, a: &Assumptions) -> f64 {
     messages * a.avg_duration_ms as f64 / 1000.0 / 3600.0
 }
 
-/// ECS: each run is one task, which base 1 puts on on-demand Fargate,
-/// billed from image pull (start-up time) with a one-minute minimum.
+/// ECS: each run is one task, spread over Fargate and Fargate Spot by the
+/// job's spot weight (no on-demand base for jobs), billed from image pull
+/// (start-up time) with a one-minute minimum.
 fn ecs_job(j: &Job, a: &Assumptions) -> f64 {
-    let hourly = fargate::price(fargate_size(j.cpu, j.memory));
+    let hourly = fargate::price(fargate_size(j.cpu, j.memory)) * spot_factor(j.spot);
     let billed = (job_seconds(j, a) + FARGATE_STARTUP_SECONDS).max(FARGATE_MIN_SECONDS);
     runs_per_month(j) * billed / 3600.0 * hourly
 }
@@ -411,4 +412,25 @@ fn ffd(pods: &[(f64, f64)], inst: &Instance) -> Option<u32> {
         }
     }
     Some(nodes.len() as u32)
+}
+
+#[cfg(test)]
+mod job_spot_tests {
+    use super::*;
+    use crate::model::fixtures::job;
+
+    #[test]
+    fn a_jobs_spot_share_lowers_its_ecs_price() {
+        // Jobs have no on-demand base: at spot 100 every run is on Fargate
+        // Spot, at 70% off.
+        let a = Assumptions::default();
+        let on_demand = job("nightly", "repo/job:1", "0 2 * * *");
+        let spot = Job {
+            spot: 100,
+            ..on_demand.clone()
+        };
+        let (d, s) = (ecs_job(&on_demand, &a), ecs_job(&spot, &a));
+        assert!(d > 0.0);
+        assert!((s - d * (1.0 - SPOT_DISCOUNT)).abs() < 1e-9, "{s} vs {d}");
+    }
 }

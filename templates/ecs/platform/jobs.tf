@@ -90,10 +90,12 @@ resource "aws_sfn_state_machine" "job" {
           Cluster        = aws_ecs_cluster.this.arn
           TaskDefinition = aws_ecs_task_definition.workload[each.key].arn
           PropagateTags  = "TASK_DEFINITION"
-          CapacityProviderStrategy = concat(
-            [{ CapacityProvider = "FARGATE", Base = 1, Weight = 100 - each.value.spot_percent }],
-            each.value.spot_percent == 0 ? [] : [{ CapacityProvider = "FARGATE_SPOT", Base = 0, Weight = each.value.spot_percent }],
-          )
+          # No on-demand base: a run is one task, and a base of 1 would put
+          # every run on FARGATE whatever the job's spot share.
+          CapacityProviderStrategy = [
+            for provider, weight in { FARGATE = 100 - each.value.spot_percent, FARGATE_SPOT = each.value.spot_percent } :
+            { CapacityProvider = provider, Weight = weight } if weight > 0
+          ]
           NetworkConfiguration = {
             AwsvpcConfiguration = {
               Subnets        = var.private_subnet_ids
