@@ -106,7 +106,10 @@ fn ecs_platform(model: &Model, p: &Platform, c: &mut Counts) {
         "aws_sqs_queue",
         copies * (model.queues.len() + dead_letters),
     );
-    add("aws_sqs_queue_policy", copies * model.queues.len());
+    add(
+        "aws_sqs_queue_policy",
+        copies * (model.queues.len() + dead_letters),
+    );
     add("aws_sqs_queue_redrive_allow_policy", copies * dead_letters);
     // jobs.tf
     add("aws_cloudwatch_log_group", jobs.len()); // job_runs

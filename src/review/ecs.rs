@@ -437,7 +437,7 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
         );
         v["module"] = m.args(&["tags"]);
         m.put("aws_sqs_queue.this", Some(k), v);
-        m.put("aws_sqs_queue_policy.tls_only", Some(k), json!({}));
+        m.put("aws_sqs_queue_policy.this", Some(k), json!({}));
         if q.get("dead_letter").is_some_and(|d| !d.is_null()) {
             m.put(
                 "aws_sqs_queue.dead_letter",
@@ -449,6 +449,7 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 Some(k),
                 json!({}),
             );
+            m.put("aws_sqs_queue_policy.dead_letter", Some(k), json!({}));
         }
     }
 }

@@ -3,6 +3,7 @@
 //! blocks, and the SQS queue arguments both the ECS and the EKS modules take.
 
 use crate::doc::hcl::{number, object, string, string_map};
+use crate::doc::{Document, FileSet};
 use crate::model::{Environment, Model, Queue};
 use hcl::expr::{FuncCall, Variable};
 use hcl::{Block, Body, Expression};
@@ -120,4 +121,21 @@ pub fn queue(base: &str, tenant: Option<&str>, q: &Queue) -> Expression {
         ));
     }
     object(items)
+}
+
+/// The SQS resources both fixed modules share (queues, dead-letter queues,
+/// redrive-allow and TLS-only policies), written into each module folder.
+pub const QUEUES_TF: &str = include_str!("../../templates/shared/queues.tf");
+
+/// Writes a fixed module (Terraform shipped in the binary, no user data)
+/// into `dir`: `.tf` files verbatim as Terraform, anything else as text.
+pub fn add_fixed_module(files: &mut FileSet, dir: &str, sources: &[(&str, &'static str)]) {
+    for (name, src) in sources {
+        let doc = if name.ends_with(".tf") {
+            Document::HclSource(src)
+        } else {
+            Document::Text(src.to_string())
+        };
+        files.insert(format!("{dir}/{name}"), doc);
+    }
 }

@@ -2,7 +2,8 @@
 //! written once per render under `modules/platform/`. Every environment root
 //! instantiates it once for the shared tenants and once per dedicated tenant.
 
-use crate::doc::{Document, FileSet};
+use crate::doc::FileSet;
+use crate::target::terraform::{add_fixed_module, QUEUES_TF};
 
 /// Where the module lives in the output folder, and how roots reach it.
 pub const DIR: &str = "modules/platform";
@@ -37,10 +38,7 @@ const FILES: [(&str, &str); 13] = [
         "outputs.tf",
         include_str!("../../../templates/ecs/platform/outputs.tf"),
     ),
-    (
-        "queues.tf",
-        include_str!("../../../templates/ecs/platform/queues.tf"),
-    ),
+    ("queues.tf", QUEUES_TF),
     (
         "services.tf",
         include_str!("../../../templates/ecs/platform/services.tf"),
@@ -65,12 +63,5 @@ const FILES: [(&str, &str); 13] = [
 
 /// Adds the module's files to `files`.
 pub fn add(files: &mut FileSet) {
-    for (name, src) in FILES {
-        let doc = if name.ends_with(".tf") {
-            Document::HclSource(src)
-        } else {
-            Document::Text(src.to_string())
-        };
-        files.insert(format!("{DIR}/{name}"), doc);
-    }
+    add_fixed_module(files, DIR, &FILES);
 }

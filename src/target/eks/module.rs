@@ -2,12 +2,13 @@
 //! once per render under `terraform/modules/eks/`. It holds no user data:
 //! every environment root passes its names, queues and workloads in.
 
-use crate::doc::{Document, FileSet};
+use crate::doc::FileSet;
+use crate::target::terraform::{add_fixed_module, QUEUES_TF};
 
 pub const DIR: &str = "terraform/modules/eks";
 pub const SOURCE_FROM_ROOT: &str = "../modules/eks";
 
-const FILES: [(&str, &str); 9] = [
+const FILES: [(&str, &str); 10] = [
     (
         "addons.tf",
         include_str!("../../../templates/eks/cluster/addons.tf"),
@@ -21,6 +22,10 @@ const FILES: [(&str, &str); 9] = [
         include_str!("../../../templates/eks/cluster/karpenter.tf"),
     ),
     (
+        "keda.tf",
+        include_str!("../../../templates/eks/cluster/keda.tf"),
+    ),
+    (
         "main.tf",
         include_str!("../../../templates/eks/cluster/main.tf"),
     ),
@@ -28,10 +33,7 @@ const FILES: [(&str, &str); 9] = [
         "outputs.tf",
         include_str!("../../../templates/eks/cluster/outputs.tf"),
     ),
-    (
-        "queues.tf",
-        include_str!("../../../templates/eks/cluster/queues.tf"),
-    ),
+    ("queues.tf", QUEUES_TF),
     (
         "variables.tf",
         include_str!("../../../templates/eks/cluster/variables.tf"),
@@ -48,7 +50,5 @@ const FILES: [(&str, &str); 9] = [
 
 /// Adds the module's files to `files`.
 pub fn add(files: &mut FileSet) {
-    for (name, src) in FILES {
-        files.insert(format!("{DIR}/{name}"), Document::HclSource(src));
-    }
+    add_fixed_module(files, DIR, &FILES);
 }

@@ -10,7 +10,7 @@ resource "aws_sqs_queue" "dead_letter" {
   name                        = each.value.dead_letter.name
   fifo_queue                  = each.value.fifo
   content_based_deduplication = each.value.fifo ? true : null
-  message_retention_seconds   = 1209600
+  message_retention_seconds   = 1209600 # 14 days, the SQS maximum: time to inspect and redrive
   sqs_managed_sse_enabled     = true
   tags                        = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
 }
@@ -71,39 +71,4 @@ resource "aws_sqs_queue_policy" "dead_letter" {
   for_each  = local.dead_letters
   queue_url = aws_sqs_queue.dead_letter[each.key].id
   policy    = data.aws_iam_policy_document.queue_tls_only[each.key].json
-}
-
-# KEDA reads queue depth with its operator's own identity (TriggerAuthentication
-# `podIdentity: {provider: aws, identityOwner: keda}`), bound to keda/keda-operator.
-resource "aws_iam_role" "keda" {
-  count              = length(var.queues) > 0 ? 1 : 0
-  name               = "${var.name}-keda"
-  assume_role_policy = data.aws_iam_policy_document.pod_identity_trust.json
-  tags               = var.tags
-}
-
-data "aws_iam_policy_document" "keda" {
-  count = length(var.queues) > 0 ? 1 : 0
-
-  statement {
-    sid       = "ReadQueueDepth"
-    actions   = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
-    resources = [for q in aws_sqs_queue.this : q.arn]
-  }
-}
-
-resource "aws_iam_role_policy" "keda" {
-  count  = length(var.queues) > 0 ? 1 : 0
-  name   = "read-queue-depth"
-  role   = aws_iam_role.keda[0].id
-  policy = data.aws_iam_policy_document.keda[0].json
-}
-
-resource "aws_eks_pod_identity_association" "keda" {
-  count           = length(var.queues) > 0 ? 1 : 0
-  cluster_name    = aws_eks_cluster.this.name
-  namespace       = "keda"
-  service_account = "keda-operator"
-  role_arn        = aws_iam_role.keda[0].arn
-  tags            = var.tags
 }
