@@ -190,38 +190,18 @@ fn stacks(files: &FileSet) -> Vec<Stack> {
 pub fn render(model: &Model, target: Target, files: &FileSet, notes: &[String]) -> String {
     let a = Assumptions::default();
     let (envs, total, nodes) = plan::target_cost(model, target, &a);
-    let money = |x: f64| format!("{:.2}", plan::cents(x));
+    let money = plan::money;
     let mut costs: Vec<Vec<String>> = envs
         .iter()
         .map(|(e, c)| {
             let mut r = vec![format!("`{e}`")];
-            r.extend(
-                [
-                    c.compute,
-                    c.control_plane,
-                    c.load_balancing,
-                    c.nat,
-                    c.requests,
-                    c.total(),
-                ]
-                .map(money),
-            );
+            r.extend(c.columns().map(money));
             r
         })
         .collect();
     if envs.len() > 1 {
         let mut r = vec!["**total**".to_string()];
-        r.extend(
-            [
-                total.compute,
-                total.control_plane,
-                total.load_balancing,
-                total.nat,
-                total.requests,
-                total.total(),
-            ]
-            .map(|x| format!("**{}**", money(x))),
-        );
+        r.extend(total.columns().map(|x| format!("**{}**", money(x))));
         costs.push(r);
     }
     let assumptions: Vec<AssumptionRow> = a

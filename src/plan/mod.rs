@@ -275,8 +275,23 @@ pub fn json(plan: &Plan) -> Value {
     })
 }
 
-fn money(x: f64) -> String {
+pub fn money(x: f64) -> String {
     format!("{:.2}", cents(x))
+}
+
+impl Cost {
+    /// The six columns of a cost row, in table order: compute, control
+    /// plane, load balancing, NAT, requests, total.
+    pub fn columns(&self) -> [f64; 6] {
+        [
+            self.compute,
+            self.control_plane,
+            self.load_balancing,
+            self.nat,
+            self.requests,
+            self.total(),
+        ]
+    }
 }
 
 fn show(x: f64) -> String {
@@ -356,17 +371,7 @@ pub fn cost_rows(t: &TargetPlan, with_target: bool) -> Vec<Vec<String>> {
             r.push(t.target.as_str().to_string());
         }
         r.push(name.to_string());
-        r.extend(
-            [
-                c.compute,
-                c.control_plane,
-                c.load_balancing,
-                c.nat,
-                c.requests,
-                c.total(),
-            ]
-            .map(money),
-        );
+        r.extend(c.columns().map(money));
         r
     };
     for (e, c) in &t.environments {

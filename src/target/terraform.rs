@@ -80,6 +80,16 @@ pub fn provider(model: &Model, env: &Environment) -> Body {
         .build()
 }
 
+/// The two files every environment root starts with: `versions.tf` and
+/// `providers.tf`.
+pub fn add_root_basics(files: &mut FileSet, dir: &str, model: &Model, env: &Environment) {
+    files.insert(format!("{dir}/versions.tf"), Document::Hcl(versions()));
+    files.insert(
+        format!("{dir}/providers.tf"),
+        Document::Hcl(provider(model, env)),
+    );
+}
+
 /// A `variable` block with its description and type.
 pub fn variable(
     name: &str,

@@ -8,7 +8,7 @@ use super::platform::{module_args, PlatformNames};
 use crate::doc::hcl::{boolean, map, reference, string, strings};
 use crate::doc::{Document, FileSet};
 use crate::model::{Environment, Model, PlatformKind};
-use crate::target::terraform::{ident, provider, type_call, variable, versions};
+use crate::target::terraform::{add_root_basics, ident, type_call, variable};
 use hcl::{Attribute, Block, Body, Expression};
 
 pub fn add(model: &Model, env: &Environment, files: &mut FileSet) {
@@ -29,11 +29,7 @@ pub fn add(model: &Model, env: &Environment, files: &mut FileSet) {
         modules.push(module_block(model, &label, &names, platform, args));
     }
 
-    files.insert(format!("{dir}/versions.tf"), Document::Hcl(versions()));
-    files.insert(
-        format!("{dir}/providers.tf"),
-        Document::Hcl(provider(model, env)),
-    );
+    add_root_basics(files, dir, model, env);
     files.insert(
         format!("{dir}/variables.tf"),
         Document::Hcl(variables(model, &images, any_public, shared_public)),

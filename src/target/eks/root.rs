@@ -8,7 +8,7 @@ use super::KUBERNETES_VERSION;
 use crate::doc::hcl::{map, number, object, reference, string, strings};
 use crate::doc::{Document, FileSet};
 use crate::model::{Environment, Expose, Model, Name, SecretRef};
-use crate::target::terraform::{self, ident, provider, type_call, variable, versions};
+use crate::target::terraform::{self, add_root_basics, ident, type_call, variable};
 use hcl::{Block, Body, Expression};
 use std::collections::BTreeMap;
 
@@ -17,11 +17,7 @@ pub fn add(model: &Model, env: &Environment, names: &EnvNames, files: &mut FileS
     let any_public = env
         .all_workloads()
         .any(|(_, w)| w.services.iter().any(|s| s.expose == Expose::Public));
-    files.insert(format!("{dir}/versions.tf"), Document::Hcl(versions()));
-    files.insert(
-        format!("{dir}/providers.tf"),
-        Document::Hcl(provider(model, env)),
-    );
+    add_root_basics(files, &dir, model, env);
     files.insert(
         format!("{dir}/variables.tf"),
         Document::Hcl(variables(model, any_public)),
