@@ -84,7 +84,9 @@ fn layout(model: &Model, files: &FileSet) -> Vec<Entry> {
         } else if envs.contains(last) {
             format!("environment `{last}`")
         } else if last == "base" {
-            "Kustomize base: every environment's common objects".to_string()
+            "Kustomize base: every tenant's namespace and policies".to_string()
+        } else if last == "workloads" && dir.starts_with("kubernetes") {
+            "every workload's objects, shared by all overlays".to_string()
         } else {
             String::new()
         };

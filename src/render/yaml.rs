@@ -28,6 +28,13 @@ pub fn to_yaml_stream(docs: &[Value]) -> String {
     out
 }
 
+/// One document's YAML, without the header or a `---` line.
+pub fn to_yaml_body(v: &Value) -> String {
+    let mut out = String::new();
+    write_document(&mut out, v);
+    out
+}
+
 fn write_document(out: &mut String, v: &Value) {
     match v {
         Value::Object(m) if !m.is_empty() => write_mapping(out, m, 0),
@@ -68,6 +75,17 @@ fn write_mapping(out: &mut String, m: &serde_json::Map<String, Value>, level: us
 fn write_entry(out: &mut String, k: &str, v: &Value, level: usize) {
     out.push_str(&string(k));
     out.push(':');
+    if let Some(text) = v.as_str().filter(|s| is_block_safe(s)) {
+        out.push_str(" |-\n");
+        for line in text.split('\n') {
+            if !line.is_empty() {
+                indent(out, level + 1);
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+        return;
+    }
     if is_inline(v) {
         out.push(' ');
         out.push_str(&scalar(v));
@@ -130,6 +148,18 @@ fn scalar(v: &Value) -> String {
         Value::Object(_) => "{}".into(),
         Value::Array(_) => "[]".into(),
     }
+}
+
+/// Whether a multi-line `s` reads back unchanged from a literal block
+/// (`|-`): printable ASCII lines, no trailing spaces (yamllint), a first
+/// line that does not start with a space (that would need an indentation
+/// indicator) and no final line break (`-` strips it).
+fn is_block_safe(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\n'])
+        && !s.ends_with('\n')
+        && s.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
+        && s.split('\n').all(|line| !line.ends_with(' '))
 }
 
 /// YAML 1.1 booleans and nulls that start with a letter (compared without
@@ -345,12 +375,35 @@ spec:
 
     use serde::Deserialize;
 
+    #[test]
+    fn multi_line_strings_are_literal_blocks() {
+        let doc =
+            json!({"patches": [{"patch": "- op: replace\n  path: /spec/replicas\n\n  value: 3"}]});
+        assert_eq!(
+            body(&[doc]),
+            "patches:\n  - patch: |-\n      - op: replace\n        path: /spec/replicas\n\n        value: 3\n"
+        );
+        // Not representable as a block: quoted.
+        for s in [" lead\nx", "x\n", "trailing \nx", "tab\t\nx"] {
+            assert!(body(&[json!({ "k": s })]).starts_with("k: \""), "{s:?}");
+        }
+    }
+
     proptest! {
         #[test]
         fn any_string_round_trips_as_a_string(s in any::<String>()) {
             let out = string(&s);
             let back: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
             prop_assert_eq!(back, serde_yaml::Value::String(s.clone()));
+        }
+
+        #[test]
+        fn multi_line_values_round_trip(lines in prop::collection::vec("[ -~]{0,10}", 2..5)) {
+            let s = lines.join("\n");
+            let doc = json!({"a": {"patch": s.clone()}, "b": [{"patch": s.clone(), "x": 1}]});
+            let text = to_yaml_stream(std::slice::from_ref(&doc));
+            let back: Value = serde_yaml::from_str(&text).unwrap();
+            prop_assert_eq!(back, doc);
         }
 
         #[test]

@@ -178,8 +178,6 @@ pub struct PodSpec {
     pub security_context: PodSecurityContext,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: Labels,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tolerations: Vec<Toleration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub affinity: Option<Affinity>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -785,7 +783,42 @@ pub struct Ebs {
 pub struct Kustomization {
     pub api_version: &'static str,
     pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<KustomizeLabels>,
     pub resources: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<KustomizePatch>,
+}
+
+/// One `labels` entry: labels added to every object's metadata and, with
+/// `includeTemplates`, to pod templates, but never to selectors (which a
+/// Deployment may not change).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KustomizeLabels {
+    pub pairs: Labels,
+    pub include_selectors: bool,
+    pub include_templates: bool,
+}
+
+/// One `patches` entry: an inline strategic-merge or JSON 6902 patch, and
+/// the objects it applies to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KustomizePatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<PatchTarget>,
+    pub patch: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchTarget {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 impl Kustomization {
@@ -793,7 +826,10 @@ impl Kustomization {
         Kustomization {
             api_version: "kustomize.config.k8s.io/v1beta1",
             kind: "Kustomization",
+            namespace: None,
+            labels: Vec::new(),
             resources,
+            patches: Vec::new(),
         }
     }
 

@@ -10,10 +10,11 @@
 use super::k8s::*;
 use super::karpenter::{self, TENANT_LABEL};
 use super::names::{namespace, EnvNames, LABEL_MAX};
+use super::patch;
 use crate::doc::{Document, FileSet};
 use crate::model::{
     Cpu, Environment, Expose, Health, Image, Job, Memory, Model, Name, PlatformKind, Queue,
-    Service, ServiceKind, Task, Tier, Workloads,
+    Service, ServiceKind, Task, Workloads,
 };
 use crate::target::names::fit;
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,21 +53,20 @@ struct Scope<'a> {
     app: &'a str,
     tenant: Option<&'a str>,
     namespace: String,
-    /// Set for a dedicated tenant: its pods select and tolerate its NodePool.
-    dedicated: bool,
 }
 
 impl<'a> Scope<'a> {
-    fn new(app: &'a str, tenant: Option<&'a str>, dedicated: bool) -> Scope<'a> {
+    fn new(app: &'a str, tenant: Option<&'a str>) -> Scope<'a> {
         Scope {
             app,
             tenant,
             namespace: namespace(app, tenant),
-            dedicated,
         }
     }
 
-    fn labels(&self, name: &str, component: &str) -> Labels {
+    /// Labels of the tenant's own objects in `base` (namespace, quota,
+    /// policies, service accounts).
+    fn tenant_labels(&self, name: &str, component: &str) -> Labels {
         let mut l = common_labels(
             self.app,
             name,
@@ -79,31 +79,51 @@ impl<'a> Scope<'a> {
         l
     }
 
-    fn selector(&self, name: &str) -> Labels {
-        let l = self.labels(name, "");
-        l.into_iter()
-            .filter(|(k, _)| k == "app.kubernetes.io/name" || k == "app.kubernetes.io/instance")
-            .collect()
-    }
-
-    fn meta(&self, name: &str, component: &str) -> ObjectMeta {
+    fn tenant_meta(&self, name: &str, component: &str) -> ObjectMeta {
         ObjectMeta {
             name: name.to_string(),
             namespace: Some(self.namespace.clone()),
-            labels: self.labels(name, component),
+            labels: self.tenant_labels(name, component),
             annotations: BTreeMap::new(),
         }
     }
 }
 
-fn tenants(model: &Model) -> Vec<(Option<&str>, bool)> {
+/// Labels of a workload's objects. They name no tenant or namespace: the
+/// same objects serve every tenant, and each tenant's kustomization adds
+/// its namespace and `tenant` label (never to selectors, which a
+/// Deployment may not change).
+fn workload_labels(app: &str, name: &str, component: &str) -> Labels {
+    let mut l = common_labels(app, name, "", component);
+    l.remove("app.kubernetes.io/instance");
+    l
+}
+
+/// A workload's pods, inside its namespace.
+fn selector(name: &str) -> Labels {
+    BTreeMap::from([("app.kubernetes.io/name".to_string(), name.to_string())])
+}
+
+/// A workload object's metadata. Its namespace is the application's own
+/// (a single-tenant application's namespace); each tenant's kustomization
+/// moves the objects into the tenant's namespace.
+fn workload_meta(app: &str, name: &str, component: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: name.to_string(),
+        namespace: Some(namespace(app, None)),
+        labels: workload_labels(app, name, component),
+        annotations: BTreeMap::new(),
+    }
+}
+
+fn tenants(model: &Model) -> Vec<Option<&str>> {
     if model.tenants.is_empty() {
-        vec![(None, false)]
+        vec![None]
     } else {
         model
             .tenants
             .iter()
-            .map(|t| (Some(t.name.as_str()), t.tier == Tier::Dedicated))
+            .map(|t| Some(t.name.as_str()))
             .collect()
     }
 }
@@ -113,8 +133,8 @@ fn tenants(model: &Model) -> Vec<(Option<&str>, bool)> {
 pub fn add_base(model: &Model, files: &mut FileSet) {
     let app = model.app.name.as_str();
     let mut resources = Vec::new();
-    for (tenant, dedicated) in tenants(model) {
-        let scope = Scope::new(app, tenant, dedicated);
+    for tenant in tenants(model) {
+        let scope = Scope::new(app, tenant);
         // The tenant's workloads, as named in any environment (overrides
         // change values, never which workloads exist).
         let mut workloads = BTreeSet::new();
@@ -150,7 +170,7 @@ pub fn add_base(model: &Model, files: &mut FileSet) {
             }
             docs.push(
                 Object::new(
-                    scope.meta("quota", "tenant"),
+                    scope.tenant_meta("quota", "tenant"),
                     ResourceQuota {
                         spec: ResourceQuotaSpec { hard },
                     },
@@ -163,7 +183,7 @@ pub fn add_base(model: &Model, files: &mut FileSet) {
         if has_keda {
             docs.push(
                 Object::new(
-                    scope.meta(TRIGGER_AUTH, "tenant"),
+                    scope.tenant_meta(TRIGGER_AUTH, "tenant"),
                     TriggerAuthentication {
                         spec: TriggerAuthenticationSpec {
                             pod_identity: PodIdentity {
@@ -184,7 +204,7 @@ pub fn add_base(model: &Model, files: &mut FileSet) {
                 .iter()
                 .map(|w| {
                     Object::new(
-                        scope.meta(w, "identity"),
+                        scope.tenant_meta(w, "identity"),
                         ServiceAccount {
                             automount_service_account_token: false,
                         },
@@ -232,7 +252,7 @@ fn namespace_object(scope: &Scope) -> serde_json::Value {
 fn limit_range(scope: &Scope) -> serde_json::Value {
     let memory = Memory::from_mib(512).to_string();
     Object::new(
-        scope.meta("defaults", "tenant"),
+        scope.tenant_meta("defaults", "tenant"),
         LimitRange {
             spec: LimitRangeSpec {
                 limits: vec![LimitRangeItem {
@@ -317,18 +337,273 @@ fn base_policies(scope: &Scope) -> Vec<serde_json::Value> {
         },
     };
     vec![
-        Object::new(scope.meta("default-deny", "tenant"), deny).to_value(),
-        Object::new(scope.meta("allow-dns", "tenant"), dns).to_value(),
-        Object::new(scope.meta("allow-aws-apis", "tenant"), aws).to_value(),
+        Object::new(scope.tenant_meta("default-deny", "tenant"), deny).to_value(),
+        Object::new(scope.tenant_meta("allow-dns", "tenant"), dns).to_value(),
+        Object::new(scope.tenant_meta("allow-aws-apis", "tenant"), aws).to_value(),
     ]
 }
 
 // ------------------------------------------------------------------ overlays --
 
+/// Who calls whom, and on which port, inside one tenant's workloads: built
+/// once per tenant so that no workload scans all the others.
+struct Index<'w> {
+    /// Callee -> its callers, services first, in declaration order.
+    callers: BTreeMap<&'w str, Vec<&'w str>>,
+    ports: BTreeMap<&'w str, u16>,
+}
+
+impl<'w> Index<'w> {
+    fn new(w: &'w Workloads) -> Index<'w> {
+        let mut callers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let calls = w
+            .services
+            .iter()
+            .map(|s| (s.name.as_str(), &s.calls))
+            .chain(w.jobs.iter().map(|j| (j.name.as_str(), &j.calls)));
+        for (caller, calls) in calls {
+            for callee in calls {
+                let list = callers.entry(callee.as_str()).or_default();
+                if list.last() != Some(&caller) {
+                    list.push(caller);
+                }
+            }
+        }
+        let ports = w
+            .services
+            .iter()
+            .filter_map(|s| Some((s.name.as_str(), s.port?)))
+            .collect();
+        Index { callers, ports }
+    }
+
+    fn callers(&self, name: &str) -> &[&'w str] {
+        self.callers.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    fn port(&self, name: &str) -> Option<u16> {
+        self.ports.get(name).copied()
+    }
+
+    /// Everything besides its own definition that a workload's objects are
+    /// built from: who calls it, and the ports of what it calls.
+    fn context(&self, name: &str, calls: &[Name]) -> (Vec<&'w str>, Vec<Option<u16>>) {
+        (
+            self.callers(name).to_vec(),
+            calls.iter().map(|c| self.port(c.as_str())).collect(),
+        )
+    }
+}
+
+/// The workload objects every environment and tenant starts from:
+/// `kubernetes/workloads`, built from the first environment's workloads
+/// before any tenant's overrides, in the application's namespace and with
+/// no tenant. A
+/// tenant's kustomization patches only what its own values change.
+pub struct Shared<'m> {
+    services: BTreeMap<&'m str, &'m Service>,
+    jobs: BTreeMap<&'m str, &'m Job>,
+    index: Index<'m>,
+    /// Per workload, its objects (KEDA ScaledObjects excepted: they name a
+    /// tenant's queues, so they live in the tenant's overlay).
+    objects: BTreeMap<String, Vec<serde_json::Value>>,
+    /// Per workload, the notes building it gave, for every place that
+    /// reuses the objects unchanged.
+    notes: BTreeMap<String, Vec<String>>,
+}
+
+/// Objects that name a tenant's AWS resources and so never go in
+/// `kubernetes/workloads`.
+fn per_tenant(doc: &serde_json::Value) -> bool {
+    doc["kind"] == "ScaledObject"
+}
+
+impl<'m> Shared<'m> {
+    pub fn new(model: &'m Model) -> Shared<'m> {
+        let env = &model.environments[0];
+        let names = EnvNames::new(model, env);
+        let w = &env.base;
+        let index = Index::new(w);
+        let scope = Scope::new(model.app.name.as_str(), None);
+        let mut objects = BTreeMap::new();
+        let mut notes = BTreeMap::new();
+        let names_of = w
+            .services
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(w.jobs.iter().map(|j| j.name.as_str()));
+        for (i, name) in names_of.enumerate() {
+            let mut scratch = Notes::new();
+            let mut ctx = Ctx {
+                scope: &scope,
+                names: &names,
+                index: &index,
+                region: model.app.region.as_str(),
+                queues: &model.queues,
+                notes: &mut scratch,
+            };
+            let mut docs = match w.services.get(i) {
+                Some(s) => ctx.service(s),
+                None => ctx.job(&w.jobs[i - w.services.len()]),
+            };
+            docs.retain(|d| !per_tenant(d));
+            objects.insert(name.to_string(), docs);
+            notes.insert(name.to_string(), scratch.into_keys().collect());
+        }
+        Shared {
+            services: w.services.iter().map(|s| (s.name.as_str(), s)).collect(),
+            jobs: w.jobs.iter().map(|j| (j.name.as_str(), j)).collect(),
+            index,
+            objects,
+            notes,
+        }
+    }
+
+    /// Whether `s` in a tenant's workloads builds the same objects as here.
+    fn same_service(&self, s: &Service, index: &Index) -> bool {
+        self.services.get(s.name.as_str()) == Some(&s)
+            && self.index.context(s.name.as_str(), &s.calls)
+                == index.context(s.name.as_str(), &s.calls)
+    }
+
+    fn same_job(&self, j: &Job, index: &Index) -> bool {
+        self.jobs.get(j.name.as_str()) == Some(&j)
+            && self.index.context(j.name.as_str(), &j.calls)
+                == index.context(j.name.as_str(), &j.calls)
+    }
+}
+
+pub fn add_workloads(shared: &Shared, files: &mut FileSet) {
+    let mut resources = Vec::new();
+    for (name, docs) in &shared.objects {
+        let file = format!("{name}.yaml");
+        files.insert(
+            format!("kubernetes/workloads/{file}"),
+            Document::Yaml(docs.clone()),
+        );
+        resources.push(file);
+    }
+    files.insert(
+        "kubernetes/workloads/kustomization.yaml".into(),
+        Document::Yaml(vec![Kustomization::new(resources).to_value()]),
+    );
+}
+
+/// What one tenant's kustomization adds to the shared workloads.
+#[derive(Default)]
+struct TenantOverlay {
+    /// Whole objects only this tenant has: its KEDA ScaledObjects, and any
+    /// object its values add (an HPA where the shared workload has none).
+    objects: Vec<serde_json::Value>,
+    /// Per-workload patches, in workload order.
+    patches: Vec<KustomizePatch>,
+    /// Kinds of the tenant's objects, for the tenant-wide patches.
+    kinds: BTreeSet<String>,
+}
+
+impl TenantOverlay {
+    /// Takes a workload's objects as this tenant builds them: patches
+    /// where they differ from the shared ones, deletes what it lacks.
+    fn reconcile(&mut self, desired: Vec<serde_json::Value>, shared: &[serde_json::Value]) {
+        let id = |d: &serde_json::Value| (d["kind"].clone(), d["metadata"]["name"].clone());
+        for d in &desired {
+            self.kinds
+                .insert(d["kind"].as_str().unwrap_or_default().to_string());
+        }
+        for b in shared {
+            if !desired.iter().any(|d| id(d) == id(b)) {
+                let delete = serde_json::json!({
+                    "$patch": "delete",
+                    "apiVersion": b["apiVersion"],
+                    "kind": b["kind"],
+                    "metadata": {"name": b["metadata"]["name"]},
+                });
+                self.patches.push(KustomizePatch {
+                    target: None,
+                    patch: yaml_text(&delete),
+                });
+            }
+        }
+        for d in desired {
+            match shared.iter().find(|b| id(b) == id(&d)) {
+                Some(b) if !per_tenant(&d) => {
+                    let ops = patch::diff(b, &d);
+                    if !ops.is_empty() {
+                        self.patches.push(KustomizePatch {
+                            target: Some(PatchTarget {
+                                kind: d["kind"].as_str().unwrap_or_default().to_string(),
+                                name: d["metadata"]["name"].as_str().map(str::to_string),
+                            }),
+                            patch: yaml_text(&serde_json::Value::Array(ops)),
+                        });
+                    }
+                }
+                _ => self.objects.push(d),
+            }
+        }
+    }
+}
+
+/// A patch's text, inline in `kustomization.yaml`.
+fn yaml_text(v: &serde_json::Value) -> String {
+    crate::render::yaml::to_yaml_body(v).trim_end().to_string()
+}
+
+/// A dedicated tenant's pods run on its own NodePool only: they select
+/// its nodes and tolerate its taint (see `karpenter`).
+fn placement_patches(tenant: &str, kinds: &BTreeSet<String>) -> Vec<KustomizePatch> {
+    let placement = serde_json::json!({
+        "nodeSelector": BTreeMap::from([(TENANT_LABEL, tenant)]),
+        "tolerations": [Toleration {
+            key: TENANT_LABEL.into(),
+            operator: "Equal".into(),
+            value: tenant.into(),
+            effect: "NoSchedule".into(),
+        }],
+    });
+    let mut patches = Vec::new();
+    if kinds.contains("Deployment") {
+        let spec = serde_json::json!({"template": {"spec": placement.clone()}});
+        patches.push(tenant_wide("apps/v1", "Deployment", None, Some(spec)));
+    }
+    if kinds.contains("CronJob") {
+        let spec = serde_json::json!({"jobTemplate": {"spec": {"template": {"spec": placement}}}});
+        patches.push(tenant_wide("batch/v1", "CronJob", None, Some(spec)));
+    }
+    patches
+}
+
+/// A strategic-merge patch for every object of `kind` in the tenant. The
+/// format needs a name; with a kind-only target kustomize ignores it.
+fn tenant_wide(
+    api_version: &str,
+    kind: &str,
+    annotations: Option<Labels>,
+    spec: Option<serde_json::Value>,
+) -> KustomizePatch {
+    let mut metadata = serde_json::json!({"name": "every"});
+    if let Some(a) = annotations {
+        metadata["annotations"] = serde_json::json!(a);
+    }
+    let mut patch =
+        serde_json::json!({"apiVersion": api_version, "kind": kind, "metadata": metadata});
+    if let Some(spec) = spec {
+        patch["spec"] = spec;
+    }
+    KustomizePatch {
+        target: Some(PatchTarget {
+            kind: kind.to_string(),
+            name: None,
+        }),
+        patch: yaml_text(&patch),
+    }
+}
+
 pub fn add_overlay(
     model: &Model,
     env: &Environment,
     names: &EnvNames,
+    shared: &Shared,
     files: &mut FileSet,
     notes: &mut Notes,
 ) {
@@ -342,42 +617,90 @@ pub fn add_overlay(
     for platform in &env.platforms {
         let dedicated = matches!(platform.kind, PlatformKind::Dedicated(_));
         for w in &platform.tenants {
-            let scope = Scope::new(
-                model.app.name.as_str(),
-                w.tenant.as_ref().map(Name::as_str),
-                dedicated,
-            );
+            let scope = Scope::new(model.app.name.as_str(), w.tenant.as_ref().map(Name::as_str));
+            let index = Index::new(w);
             let mut ctx = Ctx {
                 scope: &scope,
                 names,
-                w,
+                index: &index,
                 region,
                 queues: &model.queues,
                 notes,
             };
-            // One kustomization per namespace, so a very large application
-            // can also be built or applied one tenant at a time.
-            let ns_dir = format!("{dir}/{}", scope.namespace);
-            let mut ns_files = Vec::new();
+            let mut overlay = TenantOverlay::default();
+            let no_objects = Vec::new();
             for s in &w.services {
-                let file = format!("{}.yaml", s.name);
-                files.insert(format!("{ns_dir}/{file}"), Document::Yaml(ctx.service(s)));
-                ns_files.push(file);
-            }
-            for j in &w.jobs {
-                if let Some(docs) = ctx.job(j) {
-                    let file = format!("{}.yaml", j.name);
-                    files.insert(format!("{ns_dir}/{file}"), Document::Yaml(docs));
-                    ns_files.push(file);
+                let base = shared.objects.get(s.name.as_str()).unwrap_or(&no_objects);
+                if shared.same_service(s, &index) {
+                    for n in shared.notes.get(s.name.as_str()).into_iter().flatten() {
+                        ctx.note(n.clone());
+                    }
+                    overlay.kinds.extend(
+                        base.iter()
+                            .map(|d| d["kind"].as_str().unwrap_or_default().to_string()),
+                    );
+                    if uses_keda(s) {
+                        overlay.objects.push(ctx.scaled_object(s));
+                    }
+                } else {
+                    overlay.reconcile(ctx.service(s), base);
                 }
             }
-            if !ns_files.is_empty() {
-                files.insert(
-                    format!("{ns_dir}/kustomization.yaml"),
-                    Document::Yaml(vec![Kustomization::new(ns_files).to_value()]),
-                );
-                resources.push(scope.namespace.clone());
+            for j in &w.jobs {
+                let base = shared.objects.get(j.name.as_str()).unwrap_or(&no_objects);
+                if shared.same_job(j, &index) {
+                    for n in shared.notes.get(j.name.as_str()).into_iter().flatten() {
+                        ctx.note(n.clone());
+                    }
+                    overlay.kinds.extend(
+                        base.iter()
+                            .map(|d| d["kind"].as_str().unwrap_or_default().to_string()),
+                    );
+                } else {
+                    overlay.reconcile(ctx.job(j), base);
+                }
             }
+            if w.services.is_empty() && w.jobs.is_empty() {
+                continue;
+            }
+            let ns_dir = format!("{dir}/{}", scope.namespace);
+            let mut k = Kustomization::new(vec!["../../../workloads".to_string()]);
+            k.namespace = Some(scope.namespace.clone());
+            if !overlay.objects.is_empty() {
+                files.insert(
+                    format!("{ns_dir}/objects.yaml"),
+                    Document::Yaml(std::mem::take(&mut overlay.objects)),
+                );
+                k.resources.push("objects.yaml".into());
+            }
+            k.patches = overlay.patches;
+            if let Some(t) = scope.tenant {
+                k.labels.push(KustomizeLabels {
+                    pairs: BTreeMap::from([("tenant".to_string(), t.to_string())]),
+                    include_selectors: false,
+                    include_templates: true,
+                });
+                if overlay.kinds.contains("Ingress") {
+                    let group = BTreeMap::from([(
+                        "alb.ingress.kubernetes.io/group.name".to_string(),
+                        scope.namespace.clone(),
+                    )]);
+                    k.patches.push(tenant_wide(
+                        "networking.k8s.io/v1",
+                        "Ingress",
+                        Some(group),
+                        None,
+                    ));
+                }
+                if dedicated {
+                    k.patches.extend(placement_patches(t, &overlay.kinds));
+                }
+            }
+            files.insert(
+                format!("{ns_dir}/kustomization.yaml"),
+                Document::Yaml(vec![k.to_value()]),
+            );
+            resources.push(scope.namespace.clone());
         }
     }
     files.insert(
@@ -415,7 +738,7 @@ fn component(s: &Service) -> &'static str {
 struct Ctx<'a> {
     scope: &'a Scope<'a>,
     names: &'a EnvNames,
-    w: &'a Workloads,
+    index: &'a Index<'a>,
     region: &'a str,
     queues: &'a [Queue],
     notes: &'a mut Notes,
@@ -478,17 +801,10 @@ impl Ctx<'_> {
         }));
         let memory = p.task.memory.to_string();
         let (startup, readiness, liveness) = probes(p.port, p.health);
+        // A dedicated tenant's pods are pinned to its NodePool by its
+        // kustomization (`placement_patches`), not here: these objects are
+        // shared by every tenant.
         let mut node_selector = BTreeMap::new();
-        let mut tolerations = Vec::new();
-        if let (true, Some(t)) = (self.scope.dedicated, self.scope.tenant) {
-            node_selector.insert(TENANT_LABEL.to_string(), t.to_string());
-            tolerations.push(Toleration {
-                key: TENANT_LABEL.into(),
-                operator: "Equal".into(),
-                value: t.into(),
-                effect: "NoSchedule".into(),
-            });
-        }
         // `spot: 0` keeps the workload on on-demand nodes; otherwise spot is
         // preferred with the blueprint's percentage as the weight.
         let affinity = if p.task.spot == 0 {
@@ -519,12 +835,12 @@ impl Ctx<'_> {
                 max_skew: 1,
                 topology_key: "topology.kubernetes.io/zone".into(),
                 when_unsatisfiable: "ScheduleAnyway".into(),
-                label_selector: LabelSelector::labels(self.scope.selector(p.task.name.as_str())),
+                label_selector: LabelSelector::labels(selector(p.task.name.as_str())),
             }]
         };
         PodTemplateSpec {
             metadata: PodMeta {
-                labels: self.scope.labels(p.task.name.as_str(), p.component),
+                labels: workload_labels(self.scope.app, p.task.name.as_str(), p.component),
             },
             spec: PodSpec {
                 service_account_name: p.task.name.as_str().to_string(),
@@ -540,7 +856,6 @@ impl Ctx<'_> {
                     },
                 },
                 node_selector,
-                tolerations,
                 affinity,
                 topology_spread_constraints: topology,
                 containers: vec![Container {
@@ -602,7 +917,7 @@ impl Ctx<'_> {
         let keda = uses_keda(s);
         let hpa = !keda && s.scale.max > s.scale.min && s.scale.max >= 1;
         let mut docs = Vec::new();
-        let mut meta = sc.meta(name, component(s));
+        let mut meta = workload_meta(sc.app, name, component(s));
         meta.annotations = checkov_skips(s.port.is_some(), !s.secrets.is_empty());
         let pod = self.pod(&PodInput {
             task: s.task(),
@@ -618,7 +933,7 @@ impl Ctx<'_> {
                     spec: DeploymentSpec {
                         replicas: (!keda && !hpa).then_some(s.scale.min),
                         revision_history_limit: 5,
-                        selector: LabelSelector::labels(sc.selector(name)),
+                        selector: LabelSelector::labels(selector(name)),
                         template: pod,
                     },
                 },
@@ -628,11 +943,11 @@ impl Ctx<'_> {
         if let Some(p) = s.port {
             docs.push(
                 Object::new(
-                    sc.meta(name, component(s)),
+                    workload_meta(sc.app, name, component(s)),
                     super::k8s::Service {
                         spec: ServiceSpec {
                             type_: "ClusterIP".into(),
-                            selector: sc.selector(name),
+                            selector: selector(name),
                             ports: vec![ServicePort {
                                 name: "http".into(),
                                 port: p,
@@ -653,11 +968,11 @@ impl Ctx<'_> {
         }
         docs.push(
             Object::new(
-                sc.meta(name, component(s)),
+                workload_meta(sc.app, name, component(s)),
                 PodDisruptionBudget {
                     spec: PdbSpec {
                         max_unavailable: 1,
-                        selector: LabelSelector::labels(sc.selector(name)),
+                        selector: LabelSelector::labels(selector(name)),
                     },
                 },
             )
@@ -713,7 +1028,7 @@ impl Ctx<'_> {
             metrics.push(resource("memory", m));
         }
         Object::new(
-            self.scope.meta(s.name.as_str(), component(s)),
+            workload_meta(self.scope.app, s.name.as_str(), component(s)),
             HorizontalPodAutoscaler {
                 spec: HpaSpec {
                     scale_target_ref: CrossVersionObjectReference {
@@ -765,7 +1080,7 @@ impl Ctx<'_> {
             }
         }
         Object::new(
-            self.scope.meta(s.name.as_str(), component(s)),
+            workload_meta(self.scope.app, s.name.as_str(), component(s)),
             ScaledObject {
                 spec: ScaledObjectSpec {
                     scale_target_ref: ScaleTargetRef {
@@ -802,12 +1117,12 @@ impl Ctx<'_> {
     }
 
     fn ingress(&self, s: &Service, port: u16) -> serde_json::Value {
-        let mut meta = self.scope.meta(s.name.as_str(), component(s));
+        let mut meta = workload_meta(self.scope.app, s.name.as_str(), component(s));
         let a = |k: &str, v: &str| (format!("alb.ingress.kubernetes.io/{k}"), v.to_string());
         let mut annotations = BTreeMap::from([
             a("scheme", "internet-facing"),
             a("target-type", "ip"),
-            a("group.name", &self.scope.namespace),
+            a("group.name", self.scope.app),
             a("listen-ports", r#"[{"HTTP":80},{"HTTPS":443}]"#),
             a("ssl-redirect", "443"),
             a("ssl-policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
@@ -869,7 +1184,7 @@ impl Ctx<'_> {
         public: bool,
         calls: &[Name],
     ) -> Option<serde_json::Value> {
-        let selector = |names: Vec<String>| NetworkPolicyPeer {
+        let peer = |names: Vec<String>| NetworkPolicyPeer {
             pod_selector: Some(LabelSelector {
                 match_labels: None,
                 match_expressions: Some(vec![LabelSelectorRequirement {
@@ -883,18 +1198,10 @@ impl Ctx<'_> {
         let mut ingress = Vec::new();
         if let Some(p) = port {
             let callers: Vec<String> = self
-                .w
-                .services
+                .index
+                .callers(name)
                 .iter()
-                .filter(|c| c.calls.iter().any(|x| x.as_str() == name))
-                .map(|c| c.name.to_string())
-                .chain(
-                    self.w
-                        .jobs
-                        .iter()
-                        .filter(|c| c.calls.iter().any(|x| x.as_str() == name))
-                        .map(|c| c.name.to_string()),
-                )
+                .map(|c| c.to_string())
                 .collect();
             if public {
                 ingress.push(NetworkPolicyRule {
@@ -903,7 +1210,7 @@ impl Ctx<'_> {
                 });
             } else if !callers.is_empty() {
                 ingress.push(NetworkPolicyRule {
-                    from: Some(vec![selector(callers)]),
+                    from: Some(vec![peer(callers)]),
                     ports: vec![port_rule(p)],
                     ..NetworkPolicyRule::default()
                 });
@@ -912,16 +1219,14 @@ impl Ctx<'_> {
         // Callee ports, grouped so each port is one rule.
         let mut by_port: BTreeMap<u16, Vec<String>> = BTreeMap::new();
         for c in calls {
-            if let Some(callee) = self.w.services.iter().find(|s| s.name == *c) {
-                if let Some(p) = callee.port {
-                    by_port.entry(p).or_default().push(callee.name.to_string());
-                }
+            if let Some(p) = self.index.port(c.as_str()) {
+                by_port.entry(p).or_default().push(c.to_string());
             }
         }
         let egress: Vec<NetworkPolicyRule> = by_port
             .into_iter()
             .map(|(p, names)| NetworkPolicyRule {
-                to: Some(vec![selector(names)]),
+                to: Some(vec![peer(names)]),
                 ports: vec![port_rule(p)],
                 ..NetworkPolicyRule::default()
             })
@@ -938,10 +1243,10 @@ impl Ctx<'_> {
         }
         Some(
             Object::new(
-                self.scope.meta(name, component),
+                workload_meta(self.scope.app, name, component),
                 NetworkPolicy {
                     spec: NetworkPolicySpec {
-                        pod_selector: LabelSelector::labels(self.scope.selector(name)),
+                        pod_selector: LabelSelector::labels(selector(name)),
                         policy_types: types,
                         ingress: (!ingress.is_empty()).then_some(ingress),
                         egress: (!egress.is_empty()).then_some(egress),
@@ -962,13 +1267,13 @@ impl Ctx<'_> {
         )
     }
 
-    fn job(&mut self, j: &Job) -> Option<Vec<serde_json::Value>> {
+    fn job(&mut self, j: &Job) -> Vec<serde_json::Value> {
         let (schedule, approximation) = j.schedule.to_cron();
         if let Some(why) = approximation {
             self.note(format!("{}: {why}", j.name));
         }
         let name = j.name.as_str();
-        let mut meta = self.scope.meta(name, "job");
+        let mut meta = workload_meta(self.scope.app, name, "job");
         meta.annotations = checkov_skips(true, !j.secrets.is_empty());
         let pod = self.pod(&PodInput {
             task: j.task(),
@@ -989,7 +1294,7 @@ impl Ctx<'_> {
                     failed_jobs_history_limit: 3,
                     job_template: JobTemplateSpec {
                         metadata: PodMeta {
-                            labels: self.scope.labels(name, "job"),
+                            labels: workload_labels(self.scope.app, name, "job"),
                         },
                         spec: JobSpec {
                             backoff_limit: j.retries,
@@ -1004,7 +1309,7 @@ impl Ctx<'_> {
         if let Some(np) = self.network_policy_for(name, "job", None, false, &j.calls) {
             docs.push(np);
         }
-        Some(docs)
+        docs
     }
 }
 

@@ -6,11 +6,14 @@
 //! (workloads, Karpenter pools). Overlays carry no patches, so `kubectl
 //! kustomize` stays linear in the number of objects.
 
+#[cfg(test)]
+mod build;
 mod k8s;
 mod karpenter;
 mod kube;
 mod module;
 mod names;
+mod patch;
 mod root;
 #[cfg(test)]
 mod tests;
@@ -25,10 +28,12 @@ pub fn lower(model: &Model) -> Output {
     let mut out = Output::default();
     let mut notes = kube::Notes::new();
     module::add(&mut out.files);
+    let shared = kube::Shared::new(model);
+    kube::add_workloads(&shared, &mut out.files);
     for env in &model.environments {
         let names = names::EnvNames::new(model, env);
         root::add(model, env, &names, &mut out.files);
-        kube::add_overlay(model, env, &names, &mut out.files, &mut notes);
+        kube::add_overlay(model, env, &names, &shared, &mut out.files, &mut notes);
     }
     kube::add_base(model, &mut out.files);
     out.notes = notes

@@ -19,6 +19,15 @@ fn yaml_docs(model: &Model, path: &str) -> Vec<Value> {
     }
 }
 
+/// A workload's objects as the tenant's overlay builds them.
+fn workload(model: &Model, env: &str, ns: &str, name: &str) -> Vec<Value> {
+    let out = lower(model);
+    super::build::build(&out.files, &format!("kubernetes/overlays/{env}/{ns}"))
+        .into_iter()
+        .filter(|o| o["metadata"]["name"] == name)
+        .collect()
+}
+
 fn kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
     docs.iter().filter(|d| d["kind"] == kind).collect()
 }
@@ -123,14 +132,14 @@ fn a_single_tenant_app_gets_its_own_namespace() {
     );
     let docs = yaml_docs(&m, "kubernetes/base/shop/namespace.yaml");
     assert_eq!(one(&docs, "Namespace")["metadata"]["name"], "shop");
-    let docs = yaml_docs(&m, "kubernetes/overlays/prod/shop/web.yaml");
+    let docs = workload(&m, "prod", "shop", "web");
     assert_eq!(one(&docs, "Deployment")["metadata"]["namespace"], "shop");
 }
 
 #[test]
 fn network_policies_follow_calls_inside_the_tenant() {
     let m = shop();
-    let api = yaml_docs(&m, "kubernetes/overlays/prod/shop-globex/api.yaml");
+    let api = workload(&m, "prod", "shop-globex", "api");
     let np = one(&api, "NetworkPolicy");
     let egress = &np["spec"]["egress"][0];
     assert_eq!(
@@ -142,7 +151,7 @@ fn network_policies_follow_calls_inside_the_tenant() {
     assert_eq!(np["spec"]["ingress"][0]["ports"][0]["port"], 8080);
     assert!(np["spec"]["ingress"][0].get("from").is_none());
 
-    let payments = yaml_docs(&m, "kubernetes/overlays/prod/shop-globex/payments.yaml");
+    let payments = workload(&m, "prod", "shop-globex", "payments");
     let np = one(&payments, "NetworkPolicy");
     let from = &np["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0];
     assert_eq!(from["values"], serde_json::json!(["api"]));
@@ -153,7 +162,7 @@ fn network_policies_follow_calls_inside_the_tenant() {
 #[test]
 fn queue_workers_scale_with_keda_on_their_tenants_queue() {
     let m = shop();
-    let docs = yaml_docs(&m, "kubernetes/overlays/dev/shop-globex/worker.yaml");
+    let docs = workload(&m, "dev", "shop-globex", "worker");
     assert!(kind(&docs, "HorizontalPodAutoscaler").is_empty());
     let so = one(&docs, "ScaledObject");
     assert_eq!(so["apiVersion"], "keda.sh/v1alpha1");
@@ -188,7 +197,7 @@ fn hpa_min_and_max_come_from_each_environment() {
         }
     }
     for (env, min, max) in [("dev", 1, 2), ("prod", 3, 20)] {
-        let docs = yaml_docs(&m, &format!("kubernetes/overlays/{env}/shop-acme/api.yaml"));
+        let docs = workload(&m, env, "shop-acme", "api");
         let hpa = one(&docs, "HorizontalPodAutoscaler");
         assert_eq!(hpa["apiVersion"], "autoscaling/v2");
         assert_eq!(hpa["spec"]["minReplicas"], min, "{env}");
@@ -199,7 +208,7 @@ fn hpa_min_and_max_come_from_each_environment() {
         );
     }
     // A fixed-size service has replicas and no HPA.
-    let docs = yaml_docs(&m, "kubernetes/overlays/dev/shop-acme/payments.yaml");
+    let docs = workload(&m, "dev", "shop-acme", "payments");
     assert!(kind(&docs, "HorizontalPodAutoscaler").is_empty());
     assert_eq!(one(&docs, "Deployment")["spec"]["replicas"], 1);
     one(&docs, "PodDisruptionBudget");
@@ -208,7 +217,7 @@ fn hpa_min_and_max_come_from_each_environment() {
 #[test]
 fn jobs_are_cronjobs_with_rate_converted() {
     let m = shop();
-    let docs = yaml_docs(&m, "kubernetes/overlays/prod/shop-acme/report.yaml");
+    let docs = workload(&m, "prod", "shop-acme", "report");
     let cj = one(&docs, "CronJob");
     assert_eq!(cj["spec"]["schedule"], "*/15 * * * *");
     assert_eq!(cj["spec"]["timeZone"], "Etc/UTC");
@@ -233,11 +242,11 @@ fn jobs_are_cronjobs_with_rate_converted() {
         }
     }
     let out = lower(&m);
-    let docs = yaml_docs(&m, "kubernetes/overlays/prod/shop-acme/report.yaml");
+    let docs = workload(&m, "prod", "shop-acme", "report");
     assert_eq!(one(&docs, "CronJob")["spec"]["schedule"], "30 6 * * 0,6");
     // The contract says every blueprint fits EKS: a rate with no exact cron
     // runs on the nearest step cron, and render says so.
-    let docs = yaml_docs(&m, "kubernetes/overlays/prod/shop-acme/odd.yaml");
+    let docs = workload(&m, "prod", "shop-acme", "odd");
     assert_eq!(one(&docs, "CronJob")["spec"]["schedule"], "*/7 * * * *");
     assert!(
         out.notes
@@ -283,10 +292,7 @@ fn dedicated_tenants_get_a_tainted_node_pool_only_their_pods_tolerate() {
     );
 
     let pod = |tenant: &str| {
-        let docs = yaml_docs(
-            &m,
-            &format!("kubernetes/overlays/prod/shop-{tenant}/api.yaml"),
-        );
+        let docs = workload(&m, "prod", &format!("shop-{tenant}"), "api");
         one(&docs, "Deployment")["spec"]["template"]["spec"].clone()
     };
     let acme_pod = pod("acme");
@@ -315,13 +321,25 @@ fn env_values_that_look_like_other_types_arrive_as_strings() {
         }
     }
     let out = lower(&m);
-    let Some(doc) = out.files.get("kubernetes/overlays/dev/shop-acme/api.yaml") else {
-        panic!("api.yaml rendered");
+    // Every tenant changed the shared workload the same way: each tenant's
+    // kustomization carries the change as a patch; read it back as YAML.
+    let Some(doc) = out
+        .files
+        .get("kubernetes/overlays/dev/shop-acme/kustomization.yaml")
+    else {
+        panic!("kustomization.yaml rendered");
     };
     let text = String::from_utf8(render::render(doc)).unwrap();
-    let first: Value = serde_yaml::Deserializer::from_str(&text)
-        .next()
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+    let mut files = out.files.clone();
+    let parsed: Value = serde_yaml::from_str(&text).unwrap();
+    files.insert(
+        "kubernetes/overlays/dev/shop-acme/kustomization.yaml".into(),
+        Document::Yaml(vec![parsed]),
+    );
+    let built = super::build::build(&files, "kubernetes/overlays/dev/shop-acme");
+    let first = built
+        .iter()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "api")
         .unwrap();
     let env = first["spec"]["template"]["spec"]["containers"][0]["env"]
         .as_array()
@@ -374,15 +392,37 @@ fn terraform_roots_hold_queues_and_identities_per_tenant() {
 }
 
 #[test]
-fn overlays_list_every_generated_file_and_patch_nothing() {
+fn tenants_share_the_workload_objects_and_patch_only_their_differences() {
     let m = shop();
     let out = lower(&m);
+    let workloads = yaml_docs(&m, "kubernetes/workloads/kustomization.yaml");
+    let mut listed: Vec<&str> = workloads[0]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    listed.sort();
+    let mut files: Vec<&str> = out
+        .files
+        .keys()
+        .filter_map(|k| k.strip_prefix("kubernetes/workloads/"))
+        .filter(|k| *k != "kustomization.yaml")
+        .collect();
+    files.sort();
+    assert_eq!(listed, files);
+    // The shared objects name no tenant: they are in the application's
+    // namespace until a tenant's kustomization moves them.
+    for f in &files {
+        for d in yaml_docs(&m, &format!("kubernetes/workloads/{f}")) {
+            assert_eq!(d["metadata"]["namespace"], "shop", "{d}");
+            assert!(d["metadata"]["labels"].get("tenant").is_none(), "{d}");
+        }
+    }
     for env in ["dev", "prod"] {
         let docs = yaml_docs(&m, &format!("kubernetes/overlays/{env}/kustomization.yaml"));
-        let k = &docs[0];
-        assert!(k.get("patches").is_none());
         assert_eq!(
-            k["resources"],
+            docs[0]["resources"],
             serde_json::json!([
                 "../../base",
                 "karpenter.yaml",
@@ -392,29 +432,31 @@ fn overlays_list_every_generated_file_and_patch_nothing() {
             ])
         );
         for ns in ["shop-acme", "shop-globex", "shop-umbrella"] {
-            let docs = yaml_docs(
+            let k = &yaml_docs(
                 &m,
                 &format!("kubernetes/overlays/{env}/{ns}/kustomization.yaml"),
-            );
-            assert!(docs[0].get("patches").is_none());
-            let prefix = format!("kubernetes/overlays/{env}/{ns}/");
-            let mut files: Vec<&str> = out
-                .files
-                .keys()
-                .filter_map(|k| k.strip_prefix(&prefix))
-                .filter(|k| *k != "kustomization.yaml")
-                .collect();
-            files.sort();
-            let mut listed: Vec<&str> = docs[0]["resources"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_str().unwrap())
-                .collect();
-            listed.sort();
-            assert_eq!(listed, files);
+            )[0];
+            assert_eq!(k["namespace"], ns);
+            assert_eq!(k["resources"][0], "../../../workloads");
+            // Every object of the tenant is in its namespace, labelled.
+            let tenant = ns.strip_prefix("shop-").unwrap();
+            for o in super::build::build(&out.files, &format!("kubernetes/overlays/{env}/{ns}")) {
+                assert_eq!(o["metadata"]["namespace"], ns);
+                assert_eq!(o["metadata"]["labels"]["tenant"], tenant);
+            }
         }
     }
+    // The first environment's values are the shared ones: a tenant with no
+    // overrides and no dedicated NodePool patches nothing there but its
+    // ALB group.
+    let k = &yaml_docs(&m, "kubernetes/overlays/dev/shop-globex/kustomization.yaml")[0];
+    let targets: Vec<&Value> = k["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["target"])
+        .collect();
+    assert_eq!(targets, [&serde_json::json!({"kind": "Ingress"})]);
 }
 
 #[test]
