@@ -427,16 +427,7 @@ fn produce(io: &Io) -> Result<(PathBuf, write::Rendered, Vec<String>), Failure> 
     }
     let mut output = target::lower(&model, target);
     readme::add(&model, target, &mut output);
-    // Each document is dropped as soon as it is rendered: documents are
-    // several times larger than their bytes.
-    let files = output
-        .files
-        .into_iter()
-        .map(|(path, doc)| {
-            let bytes = render::render(&doc);
-            (path, bytes)
-        })
-        .collect();
+    let files = render::render_all(output.files);
     let out = io
         .out
         .clone()

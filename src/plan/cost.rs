@@ -395,20 +395,32 @@ fn ffd(pods: &[(f64, f64)], inst: &Instance) -> Option<u32> {
     );
     // (cpu left, memory left, pods left)
     let mut nodes: Vec<(f64, f64, u32)> = Vec::new();
+    // The smallest pod in each dimension: a node that cannot take it is
+    // full for good, and the search starts after the leading full nodes,
+    // so packing many same-sized pods stays linear.
+    let least = pods
+        .iter()
+        .fold((f64::MAX, f64::MAX), |(c, m), p| (c.min(p.0), m.min(p.1)));
+    let fits =
+        |n: &(f64, f64, u32), cpu: f64, mem: f64| n.0 + 1e-9 >= cpu && n.1 + 1e-9 >= mem && n.2 > 0;
+    let mut first_open = 0;
     for &(cpu, mem) in pods {
         if cpu > cap.0 + 1e-9 || mem > cap.1 + 1e-9 {
             return None;
         }
-        match nodes
-            .iter_mut()
-            .find(|n| n.0 + 1e-9 >= cpu && n.1 + 1e-9 >= mem && n.2 > 0)
-        {
+        match nodes[first_open..].iter_mut().find(|n| fits(n, cpu, mem)) {
             Some(n) => {
                 n.0 -= cpu;
                 n.1 -= mem;
                 n.2 -= 1;
             }
             None => nodes.push((cap.0 - cpu, cap.1 - mem, inst.max_pods - DAEMONSET_PODS - 1)),
+        }
+        while nodes
+            .get(first_open)
+            .is_some_and(|n| !fits(n, least.0, least.1))
+        {
+            first_open += 1;
         }
     }
     Some(nodes.len() as u32)

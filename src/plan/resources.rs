@@ -148,9 +148,32 @@ fn ecs_platform(model: &Model, p: &Platform, c: &mut Counts) {
 
 /// Explicit documents: Terraform `resource` blocks (a block with `count`
 /// or `for_each` counts once), Kubernetes `kind`s, CloudFormation types.
+///
+/// Kubernetes objects are counted as the overlays build them: the shared
+/// `kubernetes/workloads/` once per kustomization that lists it, less the
+/// objects a kustomization deletes with a `$patch: delete` patch.
 pub fn explicit(output: &Output) -> Counts {
     let mut c = Counts::new();
-    for doc in output.files.values() {
+    let kustomizations = || {
+        output
+            .files
+            .values()
+            .filter_map(|d| match d {
+                Document::Yaml(docs) => Some(docs),
+                _ => None,
+            })
+            .flatten()
+            .filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("Kustomization"))
+    };
+    let workload_copies = kustomizations()
+        .filter(|k| {
+            k["resources"].as_array().is_some_and(|r| {
+                r.iter()
+                    .any(|r| r.as_str().is_some_and(|r| r.ends_with("/workloads")))
+            })
+        })
+        .count();
+    for (path, doc) in &output.files {
         match doc {
             Document::Hcl(body) => hcl_resources(body, &mut c),
             Document::HclSource(src) => {
@@ -159,9 +182,12 @@ pub fn explicit(output: &Output) -> Counts {
                 }
             }
             Document::Yaml(docs) => {
+                let shared = path.starts_with("kubernetes/workloads/")
+                    && !path.ends_with("/kustomization.yaml");
+                let times = if shared { workload_copies as u64 } else { 1 };
                 for d in docs {
                     if let Some(kind) = d.get("kind").and_then(|k| k.as_str()) {
-                        *c.entry(kind.to_string()).or_default() += 1;
+                        *c.entry(kind.to_string()).or_default() += times;
                     }
                 }
             }
@@ -175,6 +201,21 @@ pub fn explicit(output: &Output) -> Counts {
                 }
             }
             Document::Text(_) => {}
+        }
+    }
+    for k in kustomizations() {
+        for p in k["patches"].as_array().into_iter().flatten() {
+            let Some(text) = p["patch"].as_str() else {
+                continue;
+            };
+            let Ok(patch) = serde_yaml::from_str::<serde_json::Value>(text) else {
+                continue;
+            };
+            if patch.get("$patch").and_then(|v| v.as_str()) == Some("delete") {
+                if let Some(n) = patch["kind"].as_str().and_then(|kind| c.get_mut(kind)) {
+                    *n = n.saturating_sub(1);
+                }
+            }
         }
     }
     c

@@ -2,10 +2,16 @@
 //! per tenant a namespace (restricted Pod Security), quota, limit range,
 //! default-deny network policies with DNS and AWS API egress, the service
 //! accounts that Pod Identity binds, and KEDA's TriggerAuthentication.
-//! `kubernetes/overlays/<env>` holds the generated objects whose values
-//! depend on the environment (and tenant overrides): workloads, their
-//! scaling, network allowances along `calls`, and Karpenter's pools. No
-//! overlay patches anything, so building one stays linear in its size.
+//! `kubernetes/workloads` holds every workload's objects once (Deployment,
+//! Service, HPA or KEDA ScaledObject, PDB, Ingress, NetworkPolicy along
+//! `calls`, CronJob), as the first environment defines them before tenant
+//! overrides. `kubernetes/overlays/<env>` holds Karpenter's pools and one
+//! kustomization per tenant namespace that puts the workloads in the
+//! namespace, labels them with the tenant, and patches what differs:
+//! values the environment or tenant changes, the tenant's queue names and
+//! ALB group, and a dedicated tenant's NodePool placement. The output
+//! grows with services + tenants x environments x changes, not with
+//! services x tenants x environments.
 
 use super::k8s::*;
 use super::karpenter::{self, TENANT_LABEL};
@@ -385,13 +391,13 @@ impl<'w> Index<'w> {
         self.ports.get(name).copied()
     }
 
-    /// Everything besides its own definition that a workload's objects are
-    /// built from: who calls it, and the ports of what it calls.
-    fn context(&self, name: &str, calls: &[Name]) -> (Vec<&'w str>, Vec<Option<u16>>) {
-        (
-            self.callers(name).to_vec(),
-            calls.iter().map(|c| self.port(c.as_str())).collect(),
-        )
+    /// Whether a workload's objects see the same surroundings in both
+    /// indexes: the same callers, and the same ports on what it calls.
+    fn same_context(&self, other: &Index, name: &str, calls: &[Name]) -> bool {
+        self.callers(name) == other.callers(name)
+            && calls
+                .iter()
+                .all(|c| self.port(c.as_str()) == other.port(c.as_str()))
     }
 }
 
@@ -404,18 +410,11 @@ pub struct Shared<'m> {
     services: BTreeMap<&'m str, &'m Service>,
     jobs: BTreeMap<&'m str, &'m Job>,
     index: Index<'m>,
-    /// Per workload, its objects (KEDA ScaledObjects excepted: they name a
-    /// tenant's queues, so they live in the tenant's overlay).
+    /// Per workload, its objects.
     objects: BTreeMap<String, Vec<serde_json::Value>>,
     /// Per workload, the notes building it gave, for every place that
     /// reuses the objects unchanged.
     notes: BTreeMap<String, Vec<String>>,
-}
-
-/// Objects that name a tenant's AWS resources and so never go in
-/// `kubernetes/workloads`.
-fn per_tenant(doc: &serde_json::Value) -> bool {
-    doc["kind"] == "ScaledObject"
 }
 
 impl<'m> Shared<'m> {
@@ -442,11 +441,10 @@ impl<'m> Shared<'m> {
                 queues: &model.queues,
                 notes: &mut scratch,
             };
-            let mut docs = match w.services.get(i) {
+            let docs = match w.services.get(i) {
                 Some(s) => ctx.service(s),
                 None => ctx.job(&w.jobs[i - w.services.len()]),
             };
-            docs.retain(|d| !per_tenant(d));
             objects.insert(name.to_string(), docs);
             notes.insert(name.to_string(), scratch.into_keys().collect());
         }
@@ -462,25 +460,21 @@ impl<'m> Shared<'m> {
     /// Whether `s` in a tenant's workloads builds the same objects as here.
     fn same_service(&self, s: &Service, index: &Index) -> bool {
         self.services.get(s.name.as_str()) == Some(&s)
-            && self.index.context(s.name.as_str(), &s.calls)
-                == index.context(s.name.as_str(), &s.calls)
+            && self.index.same_context(index, s.name.as_str(), &s.calls)
     }
 
     fn same_job(&self, j: &Job, index: &Index) -> bool {
         self.jobs.get(j.name.as_str()) == Some(&j)
-            && self.index.context(j.name.as_str(), &j.calls)
-                == index.context(j.name.as_str(), &j.calls)
+            && self.index.same_context(index, j.name.as_str(), &j.calls)
     }
 }
 
-pub fn add_workloads(shared: &Shared, files: &mut FileSet) {
+/// Writes the shared objects once every overlay has been compared with them.
+pub fn add_workloads(shared: Shared, files: &mut FileSet) {
     let mut resources = Vec::new();
-    for (name, docs) in &shared.objects {
+    for (name, docs) in shared.objects {
         let file = format!("{name}.yaml");
-        files.insert(
-            format!("kubernetes/workloads/{file}"),
-            Document::Yaml(docs.clone()),
-        );
+        files.insert(format!("kubernetes/workloads/{file}"), Document::Yaml(docs));
         resources.push(file);
     }
     files.insert(
@@ -492,24 +486,24 @@ pub fn add_workloads(shared: &Shared, files: &mut FileSet) {
 /// What one tenant's kustomization adds to the shared workloads.
 #[derive(Default)]
 struct TenantOverlay {
-    /// Whole objects only this tenant has: its KEDA ScaledObjects, and any
-    /// object its values add (an HPA where the shared workload has none).
+    /// Whole objects only this tenant has: any its values add (an HPA
+    /// where the shared workload has none).
     objects: Vec<serde_json::Value>,
     /// Per-workload patches, in workload order.
     patches: Vec<KustomizePatch>,
     /// Kinds of the tenant's objects, for the tenant-wide patches.
-    kinds: BTreeSet<String>,
+    kinds: Kinds,
 }
 
 impl TenantOverlay {
     /// Takes a workload's objects as this tenant builds them: patches
     /// where they differ from the shared ones, deletes what it lacks.
     fn reconcile(&mut self, desired: Vec<serde_json::Value>, shared: &[serde_json::Value]) {
-        let id = |d: &serde_json::Value| (d["kind"].clone(), d["metadata"]["name"].clone());
-        for d in &desired {
-            self.kinds
-                .insert(d["kind"].as_str().unwrap_or_default().to_string());
-        }
+        self.delete_missing(&desired, shared);
+        self.patch_or_add(desired, shared);
+    }
+
+    fn delete_missing(&mut self, desired: &[serde_json::Value], shared: &[serde_json::Value]) {
         for b in shared {
             if !desired.iter().any(|d| id(d) == id(b)) {
                 let delete = serde_json::json!({
@@ -524,9 +518,15 @@ impl TenantOverlay {
                 });
             }
         }
+    }
+
+    /// Patches for `desired` objects that differ from their shared
+    /// namesakes; the others are added whole.
+    fn patch_or_add(&mut self, desired: Vec<serde_json::Value>, shared: &[serde_json::Value]) {
         for d in desired {
+            self.kinds.add(&d);
             match shared.iter().find(|b| id(b) == id(&d)) {
-                Some(b) if !per_tenant(&d) => {
+                Some(b) => {
                     let ops = patch::diff(b, &d);
                     if !ops.is_empty() {
                         self.patches.push(KustomizePatch {
@@ -544,6 +544,30 @@ impl TenantOverlay {
     }
 }
 
+/// An object's identity inside a namespace.
+fn id(d: &serde_json::Value) -> (&serde_json::Value, &serde_json::Value) {
+    (&d["kind"], &d["metadata"]["name"])
+}
+
+/// The kinds a tenant-wide patch may target, and whether a tenant has any.
+#[derive(Debug, Default, Clone, Copy)]
+struct Kinds {
+    deployment: bool,
+    cron_job: bool,
+    ingress: bool,
+}
+
+impl Kinds {
+    fn add(&mut self, doc: &serde_json::Value) {
+        match doc["kind"].as_str() {
+            Some("Deployment") => self.deployment = true,
+            Some("CronJob") => self.cron_job = true,
+            Some("Ingress") => self.ingress = true,
+            _ => {}
+        }
+    }
+}
+
 /// A patch's text, inline in `kustomization.yaml`.
 fn yaml_text(v: &serde_json::Value) -> String {
     crate::render::yaml::to_yaml_body(v).trim_end().to_string()
@@ -551,7 +575,7 @@ fn yaml_text(v: &serde_json::Value) -> String {
 
 /// A dedicated tenant's pods run on its own NodePool only: they select
 /// its nodes and tolerate its taint (see `karpenter`).
-fn placement_patches(tenant: &str, kinds: &BTreeSet<String>) -> Vec<KustomizePatch> {
+fn placement_patches(tenant: &str, kinds: Kinds) -> Vec<KustomizePatch> {
     let placement = serde_json::json!({
         "nodeSelector": BTreeMap::from([(TENANT_LABEL, tenant)]),
         "tolerations": [Toleration {
@@ -562,11 +586,11 @@ fn placement_patches(tenant: &str, kinds: &BTreeSet<String>) -> Vec<KustomizePat
         }],
     });
     let mut patches = Vec::new();
-    if kinds.contains("Deployment") {
+    if kinds.deployment {
         let spec = serde_json::json!({"template": {"spec": placement.clone()}});
         patches.push(tenant_wide("apps/v1", "Deployment", None, Some(spec)));
     }
-    if kinds.contains("CronJob") {
+    if kinds.cron_job {
         let spec = serde_json::json!({"jobTemplate": {"spec": {"template": {"spec": placement}}}});
         patches.push(tenant_wide("batch/v1", "CronJob", None, Some(spec)));
     }
@@ -635,12 +659,10 @@ pub fn add_overlay(
                     for n in shared.notes.get(s.name.as_str()).into_iter().flatten() {
                         ctx.note(n.clone());
                     }
-                    overlay.kinds.extend(
-                        base.iter()
-                            .map(|d| d["kind"].as_str().unwrap_or_default().to_string()),
-                    );
+                    base.iter().for_each(|d| overlay.kinds.add(d));
+                    // The one object that names the tenant's own queues.
                     if uses_keda(s) {
-                        overlay.objects.push(ctx.scaled_object(s));
+                        overlay.patch_or_add(vec![ctx.scaled_object(s)], base);
                     }
                 } else {
                     overlay.reconcile(ctx.service(s), base);
@@ -652,10 +674,7 @@ pub fn add_overlay(
                     for n in shared.notes.get(j.name.as_str()).into_iter().flatten() {
                         ctx.note(n.clone());
                     }
-                    overlay.kinds.extend(
-                        base.iter()
-                            .map(|d| d["kind"].as_str().unwrap_or_default().to_string()),
-                    );
+                    base.iter().for_each(|d| overlay.kinds.add(d));
                 } else {
                     overlay.reconcile(ctx.job(j), base);
                 }
@@ -680,7 +699,7 @@ pub fn add_overlay(
                     include_selectors: false,
                     include_templates: true,
                 });
-                if overlay.kinds.contains("Ingress") {
+                if overlay.kinds.ingress {
                     let group = BTreeMap::from([(
                         "alb.ingress.kubernetes.io/group.name".to_string(),
                         scope.namespace.clone(),
@@ -693,7 +712,7 @@ pub fn add_overlay(
                     ));
                 }
                 if dedicated {
-                    k.patches.extend(placement_patches(t, &overlay.kinds));
+                    k.patches.extend(placement_patches(t, overlay.kinds));
                 }
             }
             files.insert(

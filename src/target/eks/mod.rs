@@ -1,10 +1,10 @@
 //! EKS: per environment a Terraform root (cluster, add-ons, Karpenter's AWS
 //! side, queues, Pod Identity roles) over a fixed module, and Kubernetes
 //! YAML: `kubernetes/base` holds what no environment changes (tenant
-//! namespaces, quotas, default-deny policies, service accounts), and
-//! `kubernetes/overlays/<env>` the generated, environment-specific objects
-//! (workloads, Karpenter pools). Overlays carry no patches, so `kubectl
-//! kustomize` stays linear in the number of objects.
+//! namespaces, quotas, default-deny policies, service accounts),
+//! `kubernetes/workloads` every workload's objects once, and
+//! `kubernetes/overlays/<env>/<namespace>` a kustomization per tenant that
+//! patches only what the environment or tenant changes (see `kube`).
 
 #[cfg(test)]
 mod build;
@@ -19,6 +19,7 @@ mod root;
 mod tests;
 
 use super::Output;
+use crate::doc::FileSet;
 use crate::model::Model;
 
 /// The control plane's Kubernetes version (a Terraform input's default).
@@ -29,12 +30,35 @@ pub fn lower(model: &Model) -> Output {
     let mut notes = kube::Notes::new();
     module::add(&mut out.files);
     let shared = kube::Shared::new(model);
-    kube::add_workloads(&shared, &mut out.files);
-    for env in &model.environments {
-        let names = names::EnvNames::new(model, env);
-        root::add(model, env, &names, &mut out.files);
-        kube::add_overlay(model, env, &names, &shared, &mut out.files, &mut notes);
+    // Environments are independent once the shared objects exist: each is
+    // lowered on its own thread, and merged in environment order.
+    let per_env: Vec<(FileSet, kube::Notes)> = std::thread::scope(|scope| {
+        let shared = &shared;
+        let workers: Vec<_> = model
+            .environments
+            .iter()
+            .map(|env| {
+                scope.spawn(move || {
+                    let (mut files, mut notes) = (FileSet::new(), kube::Notes::new());
+                    let names = names::EnvNames::new(model, env);
+                    root::add(model, env, &names, &mut files);
+                    kube::add_overlay(model, env, &names, shared, &mut files, &mut notes);
+                    (files, notes)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for (files, env_notes) in per_env {
+        out.files.extend(files);
+        for (message, places) in env_notes {
+            notes.entry(message).or_default().extend(places);
+        }
     }
+    kube::add_workloads(shared, &mut out.files);
     kube::add_base(model, &mut out.files);
     out.notes = notes
         .into_iter()

@@ -17,10 +17,9 @@ pub fn diff(from: &Value, to: &Value) -> Vec<Value> {
     ops
 }
 
+// Maps and same-length lists are walked without comparing them whole
+// first: that would compare every subtree once per level above it.
 fn walk(from: &Value, to: &Value, path: &mut String, ops: &mut Vec<Value>) {
-    if from == to {
-        return;
-    }
     match (from, to) {
         (Value::Object(a), Value::Object(b)) => objects(a, b, path, ops),
         (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
@@ -32,7 +31,8 @@ fn walk(from: &Value, to: &Value, path: &mut String, ops: &mut Vec<Value>) {
                 path.truncate(len);
             }
         }
-        _ => ops.push(json!({"op": "replace", "path": path.as_str(), "value": to})),
+        _ if from != to => ops.push(json!({"op": "replace", "path": path.as_str(), "value": to})),
+        _ => {}
     }
 }
 
@@ -59,8 +59,12 @@ fn objects(
 
 /// A map key as one JSON Pointer token (RFC 6901): `~` and `/` escaped,
 /// as in `app.kubernetes.io~1name`.
-pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+pub fn escape(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.contains(['~', '/']) {
+        key.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        key.into()
+    }
 }
 
 #[cfg(test)]

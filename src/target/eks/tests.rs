@@ -447,8 +447,8 @@ fn tenants_share_the_workload_objects_and_patch_only_their_differences() {
         }
     }
     // The first environment's values are the shared ones: a tenant with no
-    // overrides and no dedicated NodePool patches nothing there but its
-    // ALB group.
+    // overrides and no dedicated NodePool patches nothing there but the
+    // names of its own queues and ALB group.
     let k = &yaml_docs(&m, "kubernetes/overlays/dev/shop-globex/kustomization.yaml")[0];
     let targets: Vec<&Value> = k["patches"]
         .as_array()
@@ -456,7 +456,13 @@ fn tenants_share_the_workload_objects_and_patch_only_their_differences() {
         .iter()
         .map(|p| &p["target"])
         .collect();
-    assert_eq!(targets, [&serde_json::json!({"kind": "Ingress"})]);
+    assert_eq!(
+        targets,
+        [
+            &serde_json::json!({"kind": "ScaledObject", "name": "worker"}),
+            &serde_json::json!({"kind": "Ingress"})
+        ]
+    );
 }
 
 #[test]
@@ -471,4 +477,48 @@ fn rendering_is_deterministic() {
     };
     assert_eq!(bytes(&a), bytes(&b));
     assert_eq!(a.notes, b.notes);
+}
+
+#[test]
+fn plan_counts_the_objects_the_overlays_build() {
+    let mut m = shop();
+    // prod drops one workload's HPA: a delete patch in each tenant's overlay.
+    for env in m
+        .environments
+        .iter_mut()
+        .filter(|e| e.name.as_str() == "prod")
+    {
+        for p in &mut env.platforms {
+            for w in &mut p.tenants {
+                let api = w
+                    .services
+                    .iter_mut()
+                    .find(|s| s.name.as_str() == "api")
+                    .unwrap();
+                api.scale.max = api.scale.min;
+            }
+        }
+    }
+    let out = lower(&m);
+    let mut built: std::collections::BTreeMap<String, u64> = Default::default();
+    for env in ["dev", "prod"] {
+        for o in super::build::build(&out.files, &format!("kubernetes/overlays/{env}")) {
+            *built
+                .entry(o["kind"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+    }
+    let counted = crate::plan::resources::explicit(&out);
+    // (`base` is one set of objects that every environment applies, and
+    // is counted once, like every other file.)
+    for kind in [
+        "Deployment",
+        "HorizontalPodAutoscaler",
+        "Service",
+        "CronJob",
+        "ScaledObject",
+    ] {
+        assert_eq!(counted.get(kind), built.get(kind), "{kind}");
+    }
+    assert!(built["HorizontalPodAutoscaler"] > 0);
 }
