@@ -21,7 +21,7 @@
 use super::ids::{construct_id, make_unique_id, pascal};
 use super::{MAX_OUTPUTS, MAX_PARAMETERS, MAX_RESOURCES, MAX_TEMPLATE_BYTES};
 use crate::model::{Model, Name, Platform, PlatformKind, Workloads};
-use crate::render::json::to_cdk_json;
+use crate::render::json::to_cdk_json_writer;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -58,7 +58,7 @@ impl Size {
         };
         // Rendering a huge template only to learn it is too big is wasted.
         if size.counts_fit() {
-            size.bytes = to_cdk_json(template).len();
+            size.bytes = rendered(template).0;
         }
         size
     }
@@ -99,7 +99,8 @@ pub fn fit(
             dependencies: Vec::new(),
         }];
     }
-    Splitter::new(model, name, &template, describe.platform).split(describe)
+    let splitter = Splitter::new(model, name, &template, describe.platform);
+    splitter.split(describe, template)
 }
 
 /// A construct placed as a whole.
@@ -127,7 +128,6 @@ impl Unit {
 
 struct Splitter<'a> {
     name: &'a str,
-    template: &'a Value,
     platform: &'a Platform,
     units: Vec<Unit>,
     /// Logical ID (resource or parameter) -> unit.
@@ -141,7 +141,7 @@ struct Splitter<'a> {
 }
 
 impl<'a> Splitter<'a> {
-    fn new(model: &Model, name: &'a str, template: &'a Value, platform: &'a Platform) -> Self {
+    fn new(model: &Model, name: &'a str, template: &Value, platform: &'a Platform) -> Self {
         let shared = platform.kind == PlatformKind::Shared;
         let empty = Map::new();
         let resources = template["Resources"].as_object().unwrap_or(&empty);
@@ -240,7 +240,6 @@ impl<'a> Splitter<'a> {
 
         let mut s = Splitter {
             name,
-            template,
             platform,
             units,
             unit_of,
@@ -293,7 +292,7 @@ impl<'a> Splitter<'a> {
         }
     }
 
-    fn split(self, describe: &Describe) -> Vec<Stack> {
+    fn split(self, describe: &Describe, template: Value) -> Vec<Stack> {
         let shared = self.platform.kind == PlatformKind::Shared;
         // (stack name, description, units)
         let mut groups: Vec<(String, String, Vec<usize>)> = Vec::new();
@@ -331,7 +330,7 @@ impl<'a> Splitter<'a> {
                 groups.push((name, format!("{}{part}", describe.whole), units));
             }
         }
-        self.materialize(groups)
+        self.materialize(groups, template)
     }
 
     /// Greedy, in order: a unit joins the current stack while everything
@@ -382,7 +381,11 @@ impl<'a> Splitter<'a> {
 
     /// The templates of `groups`, references across them turned into
     /// exports and imports.
-    fn materialize(&self, groups: Vec<(String, String, Vec<usize>)>) -> Vec<Stack> {
+    fn materialize(
+        &self,
+        groups: Vec<(String, String, Vec<usize>)>,
+        template: Value,
+    ) -> Vec<Stack> {
         let mut group_of_unit = vec![0; self.units.len()];
         for (g, (_, _, units)) in groups.iter().enumerate() {
             for &u in units {
@@ -390,8 +393,13 @@ impl<'a> Splitter<'a> {
             }
         }
         let group_of = |id: &str| self.unit_of.get(id).map(|u| group_of_unit[*u]);
-        let empty = Map::new();
-        let section = |key: &str| self.template[key].as_object().unwrap_or(&empty);
+        let Value::Object(mut template) = template else {
+            return Vec::new();
+        };
+        let mut section = |key: &str| match template.remove(key) {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
 
         type Body = (Map<String, Value>, Map<String, Value>, Map<String, Value>);
         let mut bodies: Vec<Body> = vec![Default::default(); groups.len()];
@@ -417,25 +425,25 @@ impl<'a> Splitter<'a> {
             });
         };
         for (id, p) in section("Parameters") {
-            let g = group_of(id).unwrap_or(0);
-            bodies[g].0.insert(id.clone(), p.clone());
+            let g = group_of(&id).unwrap_or(0);
+            bodies[g].0.insert(id, p);
         }
         let old_prefix = format!("{}/", self.name);
         for (id, r) in section("Resources") {
-            let g = group_of(id).unwrap_or(0);
-            let mut r = r.clone();
+            let g = group_of(&id).unwrap_or(0);
+            let mut r = r;
             import(g, &mut r);
             if let Some(path) = r["Metadata"]["aws:cdk:path"].as_str() {
                 let rest = path.strip_prefix(&old_prefix).unwrap_or(path);
                 r["Metadata"]["aws:cdk:path"] = json!(format!("{}/{rest}", groups[g].0));
             }
-            bodies[g].1.insert(id.clone(), r);
+            bodies[g].1.insert(id, r);
         }
         for (id, o) in section("Outputs") {
-            let g = group_of_unit[self.output_unit[id]];
-            let mut o = o.clone();
+            let g = group_of_unit[self.output_unit[&id]];
+            let mut o = o;
             import(g, &mut o);
-            bodies[g].2.insert(id.clone(), o);
+            bodies[g].2.insert(id, o);
         }
 
         let mut stacks = Vec::new();
@@ -552,8 +560,27 @@ pub fn export_name(stack: &str, target: &str, attr: Option<&str>) -> String {
 
 /// Bytes `"<id>": <value>,` takes two levels deep in a rendered template.
 fn entry_bytes(id: &str, value: &Value) -> usize {
-    let text = to_cdk_json(value);
-    text.len() + 2 * text.lines().count() + id.len() + 8
+    let (bytes, lines) = rendered(value);
+    bytes + 2 * lines + id.len() + 8
+}
+
+/// Bytes and lines of `value` as `render` writes it, without keeping them.
+fn rendered(value: &Value) -> (usize, usize) {
+    struct Count(usize, usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            self.1 += buf.iter().filter(|b| **b == b'\n').count();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0, 0);
+    to_cdk_json_writer(&mut count, value);
+    // `render` ends the file with a newline.
+    (count.0 + 1, count.1 + 1)
 }
 
 /// Every `Ref` and `Fn::GetAtt` in `v`: `(logical ID, attribute)`.
