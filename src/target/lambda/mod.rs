@@ -1,7 +1,8 @@
 //! Lambda + API Gateway + EventBridge as a `cdk synth`-style cloud
 //! assembly: `manifest.json`, `cdk.out`, and one `<Stack>.template.json`
 //! per environment and platform copy (the shared tenants, or the single
-//! tenant, and each dedicated tenant). See docs/lambda.md.
+//! tenant, and each dedicated tenant), split into several stacks when one
+//! is over CloudFormation's quotas (`split.rs`). See docs/lambda.md.
 
 mod ids;
 mod notes;
