@@ -161,7 +161,61 @@ fn overlays(files: &FileSet) -> Vec<String> {
     dirs.into_iter().collect()
 }
 
+/// The templates as stacks to deploy: in path order, except that a stack
+/// comes after the stacks it imports from (`dependencies` in a cloud
+/// assembly's `manifest.json`, when a big stack was split).
 fn stacks(files: &FileSet) -> Vec<Stack> {
+    let listed = listed_stacks(files);
+    let mut dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (path, doc) in files {
+        if let (true, Document::Json(v)) = (path.ends_with("manifest.json"), doc) {
+            for (name, a) in v["artifacts"].as_object().into_iter().flatten() {
+                let deps = a["dependencies"].as_array().into_iter().flatten();
+                dependencies.insert(
+                    name.clone(),
+                    deps.filter_map(|d| d.as_str().map(String::from)).collect(),
+                );
+            }
+        }
+    }
+    let by_name: BTreeMap<&str, &Stack> = listed.iter().map(|s| (s.name.as_str(), s)).collect();
+    fn visit<'s>(
+        s: &'s Stack,
+        by_name: &BTreeMap<&str, &'s Stack>,
+        dependencies: &BTreeMap<String, Vec<String>>,
+        seen: &mut BTreeSet<&'s str>,
+        out: &mut Vec<Stack>,
+    ) {
+        if !seen.insert(s.name.as_str()) {
+            return;
+        }
+        for d in dependencies.get(&s.name).into_iter().flatten() {
+            if let Some(dep) = by_name.get(d.as_str()) {
+                visit(dep, by_name, dependencies, seen, out);
+            }
+        }
+        out.push(Stack {
+            path: s.path.clone(),
+            name: s.name.clone(),
+        });
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for s in &listed {
+        visit(s, &by_name, &dependencies, &mut seen, &mut out);
+    }
+    out
+}
+
+/// Whether a cloud assembly has stacks that import from others.
+fn split_stacks(files: &FileSet) -> bool {
+    files.iter().any(|(path, doc)| {
+        matches!((path.ends_with("manifest.json"), doc), (true, Document::Json(v))
+            if v["artifacts"].as_object().into_iter().flatten().any(|(_, a)| a.get("dependencies").is_some()))
+    })
+}
+
+fn listed_stacks(files: &FileSet) -> Vec<Stack> {
     files
         .iter()
         .filter(|(p, d)| {
@@ -248,6 +302,7 @@ pub fn render(model: &Model, target: Target, files: &FileSet, notes: &[String]) 
     cx.insert("tf_roots", &tf_roots(files));
     cx.insert("overlays", &overlays(files));
     cx.insert("stacks", &stacks(files));
+    cx.insert("split_stacks", &split_stacks(files));
     cx.insert("price_region", prices::PRICE_REGION);
     cx.insert("costs", &costs);
     cx.insert("assumptions", &assumptions);
@@ -322,5 +377,37 @@ mod tests {
         );
         assert!(text.contains("| `prod` |"), "{text}");
         assert!(text.contains("| **total** |"), "{text}");
+    }
+
+    #[test]
+    fn lambda_readme_deploys_a_split_stack_after_the_stacks_it_imports_from() {
+        use serde_json::json;
+        let stack = |n: &str| Document::Json(json!({"Description": n, "Resources": {}}));
+        let mut files = FileSet::new();
+        // Path order would deploy the part (`-` sorts before `.`) and the
+        // tenant stack before the stack they import from.
+        files.insert("A-Prod-Globex-Part2.template.json".into(), stack("p2"));
+        files.insert("A-Prod-Globex.template.json".into(), stack("g"));
+        files.insert("A-Prod-Acme.template.json".into(), stack("a"));
+        files.insert("A-Prod.template.json".into(), stack("core"));
+        files.insert(
+            "manifest.json".into(),
+            Document::Json(json!({"artifacts": {
+                "A-Prod": {},
+                "A-Prod-Globex": {"dependencies": ["A-Prod"]},
+                "A-Prod-Globex-Part2": {"dependencies": ["A-Prod", "A-Prod-Globex"]},
+                "A-Prod-Acme": {}
+            }})),
+        );
+        let names: Vec<String> = stacks(&files).into_iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "A-Prod-Acme",
+                "A-Prod",
+                "A-Prod-Globex",
+                "A-Prod-Globex-Part2"
+            ]
+        );
     }
 }

@@ -5,14 +5,20 @@ use serde::Serialize;
 
 pub fn to_cdk_json(value: &serde_json::Value) -> String {
     let mut buf = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
-    value
-        .serialize(&mut ser)
-        .expect("serde_json values always serialize");
+    to_cdk_json_writer(&mut buf, value);
     let mut s = String::from_utf8(buf).expect("serde_json writes UTF-8");
     s.push('\n');
     s
+}
+
+/// The same bytes without the final newline, into `out` (to measure a
+/// document without keeping it).
+pub fn to_cdk_json_writer(out: &mut impl std::io::Write, value: &serde_json::Value) {
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut ser = serde_json::Serializer::with_formatter(out, formatter);
+    value
+        .serialize(&mut ser)
+        .expect("serde_json values always serialize");
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Lambda + API Gateway + EventBridge as a `cdk synth`-style cloud
 //! assembly: `manifest.json`, `cdk.out`, and one `<Stack>.template.json`
 //! per environment and platform copy (the shared tenants, or the single
-//! tenant, and each dedicated tenant). See docs/lambda.md.
+//! tenant, and each dedicated tenant), split into several stacks when one
+//! is over CloudFormation's quotas (`split.rs`). See docs/lambda.md.
 
 mod ids;
 mod notes;
+mod split;
 mod stack;
 mod template;
 #[cfg(test)]
@@ -27,8 +29,20 @@ pub const SERVICE_TIMEOUT_SECS: u64 = 30;
 pub const VISIBILITY_FACTOR: u64 = 6;
 /// Messages per batch handed to a worker (SQS's default for Lambda).
 pub const BATCH_SIZE: u32 = 10;
-/// CloudFormation's limit of resources per stack.
+/// CloudFormation's quotas per template ("Understand CloudFormation
+/// quotas",
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html):
+/// resources declared in one template.
 pub const MAX_RESOURCES: usize = 500;
+/// Parameters declared in one template (same page).
+pub const MAX_PARAMETERS: usize = 200;
+/// Outputs declared in one template (same page, and the Outputs section
+/// reference: "a maximum of 200 outputs in a template").
+pub const MAX_OUTPUTS: usize = 200;
+/// Template body size in an Amazon S3 object (1 MB; `aws cloudformation
+/// deploy --s3-bucket` and CDK upload big templates there). Counted as
+/// 1,000,000 bytes, as cfn-lint does.
+pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
 /// Lambda retries a failed asynchronous invocation at most twice.
 pub const ASYNC_RETRY_MAX: u32 = 2;
 
@@ -39,27 +53,50 @@ pub fn lower(model: &Model) -> Output {
     for env in &model.environments {
         for platform in &env.platforms {
             let s = stack::build(model, env, platform, &mut notes);
-            let count = s.template["Resources"].as_object().map_or(0, Map::len);
-            if count > MAX_RESOURCES {
+            let describe = split::Describe {
+                head: format!("{}, environment {}", model.app.name, env.name),
+                whole: stack::description(model, env, platform),
+                platform,
+            };
+            let whole = split::Size::of(&s.template);
+            let stacks = split::fit(model, &s.name, s.template, &whole, &describe);
+            let split = stacks.len() > 1;
+            if split {
                 notes.add(
-                    format!(
-                        "stack {}: {count} resources, more than CloudFormation's {MAX_RESOURCES}; make some tenants dedicated to split it",
-                        s.name
-                    ),
+                    split_note(&s.name, &whole, &stacks, platform),
                     env.name.as_str(),
                 );
             }
-            let file = format!("{}.template.json", s.name);
-            artifacts.insert(
-                s.name.clone(),
-                json!({
-                    "type": "aws:cloudformation:stack",
-                    "environment": format!("aws://unknown-account/{}", model.app.region),
-                    "properties": {"templateFile": file},
-                    "displayName": s.name
-                }),
-            );
-            out.files.insert(file, Document::Json(s.template));
+            for st in stacks {
+                let size = if split {
+                    split::Size::of(&st.template)
+                } else {
+                    whole
+                };
+                if !size.fits() {
+                    notes.add(
+                        format!(
+                            "stack {}: still over CloudFormation's quotas ({} resources, {} parameters, {} outputs); one workload alone is too big for a stack",
+                            st.name, size.resources, size.parameters, size.outputs
+                        ),
+                        env.name.as_str(),
+                    );
+                }
+                let file = format!("{}.template.json", st.name);
+                let mut artifact = Map::new();
+                artifact.insert("type".into(), json!("aws:cloudformation:stack"));
+                artifact.insert(
+                    "environment".into(),
+                    json!(format!("aws://unknown-account/{}", model.app.region)),
+                );
+                artifact.insert("properties".into(), json!({"templateFile": file}));
+                if !st.dependencies.is_empty() {
+                    artifact.insert("dependencies".into(), json!(st.dependencies));
+                }
+                artifact.insert("displayName".into(), json!(st.name));
+                artifacts.insert(st.name.clone(), Value::Object(artifact));
+                out.files.insert(file, Document::Json(st.template));
+            }
         }
     }
     out.files.insert(
@@ -72,6 +109,45 @@ pub fn lower(model: &Model) -> Output {
     );
     out.notes = notes.into_lines();
     out
+}
+
+/// What `render` says when a stack had to be split.
+fn split_note(
+    name: &str,
+    whole: &split::Size,
+    stacks: &[split::Stack],
+    platform: &Platform,
+) -> String {
+    let over = if whole.resources > MAX_RESOURCES {
+        format!(
+            "{} resources (CloudFormation allows {MAX_RESOURCES})",
+            whole.resources
+        )
+    } else if whole.parameters > MAX_PARAMETERS {
+        format!(
+            "{} parameters (CloudFormation allows {MAX_PARAMETERS})",
+            whole.parameters
+        )
+    } else if whole.outputs > MAX_OUTPUTS {
+        format!(
+            "{} outputs (CloudFormation allows {MAX_OUTPUTS})",
+            whole.outputs
+        )
+    } else {
+        format!(
+            "{} bytes (CloudFormation allows {MAX_TEMPLATE_BYTES})",
+            whole.bytes
+        )
+    };
+    let how = if platform.kind == PlatformKind::Shared {
+        "a stack for the shared key and parameters, then one stack per shared tenant instead of one for all (blueprint-v1 asks for one; it cannot be deployed), each continued in -PartN stacks while still too big"
+    } else {
+        "-PartN stacks"
+    };
+    format!(
+        "stack {name}: {over}; split into {} stacks ({how}) that share resources through exports; deploy them in the order of the dependencies in manifest.json",
+        stacks.len()
+    )
 }
 
 /// `Commerce-Prod` for the shared tenants (or the single tenant),

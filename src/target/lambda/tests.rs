@@ -660,3 +660,291 @@ fn images_outside_ecr_and_background_services_are_noted() {
         .any(|n| n.contains("only from Amazon ECR") && n.contains("ghcr.io/acme/bg:1")));
     assert!(out.notes.iter().any(|n| n.contains("background service")));
 }
+
+// --- Splitting a platform copy that is over CloudFormation's quotas ---
+
+use super::split::Size;
+use super::{MAX_OUTPUTS, MAX_PARAMETERS, MAX_RESOURCES, MAX_TEMPLATE_BYTES};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// 120 services x 5 tenants: the shared stack (four tenants) and the
+/// dedicated tenant's stack are both far over 500 resources.
+fn big() -> Model {
+    let src = crate::generate::blueprint(&crate::generate::Shape {
+        services: 120,
+        tenants: 5,
+    });
+    crate::normalize::load(&src).unwrap()
+}
+
+/// `(stack, dependencies, template)` of every artifact in the manifest.
+fn assembly(out: &Output) -> Vec<(String, Vec<String>, Value)> {
+    let manifest: Value =
+        serde_json::from_slice(&render(out.files.get("manifest.json").unwrap())).unwrap();
+    let artifacts = manifest["artifacts"].as_object().unwrap();
+    assert_eq!(
+        artifacts.len(),
+        out.files
+            .keys()
+            .filter(|f| f.ends_with(".template.json"))
+            .count(),
+        "one artifact per template"
+    );
+    artifacts
+        .iter()
+        .map(|(name, a)| {
+            assert_eq!(a["displayName"], name.as_str());
+            assert_eq!(
+                a["properties"]["templateFile"],
+                format!("{name}.template.json").as_str()
+            );
+            let deps = a["dependencies"]
+                .as_array()
+                .map(|d| d.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default();
+            (name.clone(), deps, template(out, name))
+        })
+        .collect()
+}
+
+/// Calls `f` on every `Ref`, `Fn::GetAtt` and `Fn::ImportValue` object.
+fn intrinsics<'a>(v: &'a Value, f: &mut impl FnMut(&'a str, &'a Value)) {
+    match v {
+        Value::Object(m) => {
+            if m.len() == 1 {
+                let (k, x) = m.iter().next().unwrap();
+                if ["Ref", "Fn::GetAtt", "Fn::ImportValue"].contains(&k.as_str()) {
+                    f(k, x);
+                    return;
+                }
+            }
+            m.values().for_each(|x| intrinsics(x, f));
+        }
+        Value::Array(a) => a.iter().for_each(|x| intrinsics(x, f)),
+        _ => {}
+    }
+}
+
+fn count(t: &Value, key: &str) -> usize {
+    t[key].as_object().map_or(0, |m| m.len())
+}
+
+#[test]
+fn stacks_over_the_quotas_are_split_into_stacks_within_every_quota() {
+    let m = big();
+    let out = lower(&m);
+    let stacks = assembly(&out);
+    for (name, _, t) in &stacks {
+        let bytes = render(out.files.get(&format!("{name}.template.json")).unwrap()).len();
+        assert!(count(t, "Resources") <= MAX_RESOURCES, "{name}");
+        assert!(count(t, "Parameters") <= MAX_PARAMETERS, "{name}");
+        assert!(count(t, "Outputs") <= MAX_OUTPUTS, "{name}");
+        assert!(bytes <= MAX_TEMPLATE_BYTES, "{name}");
+        assert!(Size::of(t).fits(), "{name}");
+        // Valid, unique CloudFormation stack names.
+        assert!(name.len() <= 128, "{name}");
+        assert!(
+            name.starts_with(|c: char| c.is_ascii_alphabetic()),
+            "{name}"
+        );
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{name}"
+        );
+    }
+    let names: Vec<&str> = stacks.iter().map(|(n, _, _)| n.as_str()).collect();
+    // A stack for the shared key and parameters, one per shared tenant
+    // (with parts), parts for the dedicated tenant.
+    for expected in [
+        "Bench-Prod",
+        "Bench-Prod-Tenant00",
+        "Bench-Prod-Tenant00-Part2",
+        "Bench-Prod-Tenant03",
+        "Bench-Prod-Tenant04",
+        "Bench-Prod-Tenant04-Part2",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing: {names:?}");
+    }
+    let shared_core = &stacks.iter().find(|(n, _, _)| n == "Bench-Prod").unwrap().2;
+    assert_eq!(
+        of_type(shared_core, "AWS::KMS::Key").len(),
+        count(shared_core, "Resources"),
+        "the shared stack holds the key only"
+    );
+    assert!(out.notes.iter().any(|n| n.starts_with("stack Bench-Prod: ")
+        && n.contains("one stack per shared tenant")
+        && n.contains("blueprint-v1")));
+    assert!(out
+        .notes
+        .iter()
+        .any(|n| n.starts_with("stack Bench-Prod-Tenant04: ") && n.contains("-PartN")));
+    assert!(!out
+        .notes
+        .iter()
+        .any(|n| n.contains("make some tenants dedicated")));
+
+    // Nothing is lost or duplicated: the split stacks hold exactly the
+    // resources of the unsplit ones.
+    let mut whole = BTreeSet::new();
+    for env in &m.environments {
+        for p in &env.platforms {
+            let s = super::stack::build(&m, env, p, &mut super::notes::Notes::default());
+            for id in s.template["Resources"].as_object().unwrap().keys() {
+                assert!(whole.insert((env.name.to_string(), format!("{:?}", p.kind), id.clone())));
+            }
+        }
+    }
+    let split: usize = stacks.iter().map(|(_, _, t)| count(t, "Resources")).sum();
+    assert_eq!(split, whole.len());
+}
+
+#[test]
+fn split_stacks_reference_each_other_only_through_exports_they_depend_on() {
+    let out = lower(&big());
+    let stacks = assembly(&out);
+    // Export name -> stack; unique across the assembly (one region).
+    let mut exports: BTreeMap<String, String> = BTreeMap::new();
+    for (name, _, t) in &stacks {
+        for o in t["Outputs"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            if let Some(e) = o["Export"]["Name"].as_str() {
+                assert!(e.len() <= 255, "{e}");
+                let previous = exports.insert(e.to_string(), name.clone());
+                assert!(previous.is_none(), "export {e} declared twice");
+            }
+        }
+    }
+    assert!(!exports.is_empty());
+    let mut imports = 0;
+    let mut list_imports = 0;
+    for (name, deps, t) in &stacks {
+        let mut local: BTreeSet<&str> = BTreeSet::new();
+        local.extend(
+            t["Resources"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str),
+        );
+        local.extend(
+            t["Parameters"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.keys().map(String::as_str)),
+        );
+        let mut check = |kind: &str, x: &Value| match kind {
+            "Ref" => {
+                let id = x.as_str().unwrap();
+                assert!(
+                    id.starts_with("AWS::") || local.contains(id),
+                    "{name}: Ref {id} is not in the template"
+                );
+            }
+            "Fn::GetAtt" => {
+                let id = x[0].as_str().unwrap();
+                assert!(
+                    local.contains(id),
+                    "{name}: GetAtt {id} is not in the template"
+                );
+            }
+            _ => {
+                let e = x.as_str().unwrap();
+                let owner = exports
+                    .get(e)
+                    .unwrap_or_else(|| panic!("{name}: nothing exports {e}"));
+                assert_ne!(owner, name, "{name} imports its own export {e}");
+                assert!(
+                    deps.contains(owner),
+                    "{name} imports from {owner} without depending on it"
+                );
+                imports += 1;
+            }
+        };
+        intrinsics(&t["Resources"], &mut check);
+        intrinsics(&t["Outputs"], &mut check);
+        // Lists cross as joined strings.
+        for (_, f) in of_type(t, "AWS::Lambda::Function") {
+            let subnets = &f["Properties"]["VpcConfig"]["SubnetIds"];
+            if subnets.get("Fn::Split").is_some() {
+                assert_eq!(subnets["Fn::Split"][0], ",");
+                list_imports += 1;
+            }
+            // A function's own resources are never split from it.
+            let p = &f["Properties"];
+            assert!(p["Role"].get("Fn::GetAtt").is_some());
+            assert!(p["LoggingConfig"]["LogGroup"].get("Ref").is_some());
+            assert!(p["VpcConfig"]["SecurityGroupIds"][0]
+                .get("Fn::GetAtt")
+                .is_some());
+            assert!(p["Code"]["ImageUri"].get("Ref").is_some());
+        }
+        // Least privilege survives: every statement names its resources.
+        for (_, r) in of_type(t, "AWS::IAM::Role") {
+            for policy in r["Properties"]["Policies"].as_array().into_iter().flatten() {
+                for s in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+                    assert_ne!(s["Resource"], "*", "{name}");
+                }
+            }
+        }
+    }
+    assert!(imports > 0 && list_imports > 0);
+
+    // Dependencies name stacks of the assembly and never form a cycle.
+    let deps: BTreeMap<&str, &Vec<String>> =
+        stacks.iter().map(|(n, d, _)| (n.as_str(), d)).collect();
+    fn visit<'a>(
+        n: &'a str,
+        deps: &BTreeMap<&'a str, &'a Vec<String>>,
+        state: &mut BTreeMap<&'a str, bool>,
+    ) {
+        match state.get(n) {
+            Some(true) => return,
+            Some(false) => panic!("dependency cycle through {n}"),
+            None => {}
+        }
+        state.insert(n, false);
+        for d in deps[n].iter() {
+            assert!(deps.contains_key(d.as_str()), "unknown dependency {d}");
+            visit(d, deps, state);
+        }
+        state.insert(n, true);
+    }
+    let mut state = BTreeMap::new();
+    for n in deps.keys() {
+        visit(n, &deps, &mut state);
+    }
+}
+
+#[test]
+fn splitting_is_deterministic() {
+    let m = big();
+    let bytes = |m: &Model| -> Vec<(String, Vec<u8>)> {
+        lower(m)
+            .files
+            .iter()
+            .map(|(p, d)| (p.clone(), render(d)))
+            .collect()
+    };
+    assert_eq!(bytes(&m), bytes(&m));
+}
+
+#[test]
+fn stacks_within_the_quotas_are_not_split() {
+    let out = lower(&commerce());
+    let text = all_text(&out);
+    assert!(!text.contains("Fn::ImportValue"));
+    assert!(!text.contains("\"dependencies\""));
+    assert!(!text.contains("-Part2"));
+    assert!(!out.notes.iter().any(|n| n.contains("split")));
+    // And a small generated blueprint keeps one stack per platform copy.
+    let src = crate::generate::blueprint(&crate::generate::Shape {
+        services: 8,
+        tenants: 2,
+    });
+    let out = lower(&crate::normalize::load(&src).unwrap());
+    assert_eq!(assembly(&out).len(), 3);
+    assert!(!all_text(&out).contains("Fn::ImportValue"));
+}
