@@ -595,15 +595,18 @@ fn logical_ids_are_cdk_shaped_unique_and_stable() {
     assert_eq!(keys(&t), keys(&again));
 }
 
+/// Every file's path and bytes.
+fn rendered(m: &Model) -> Vec<(String, Vec<u8>)> {
+    lower(m)
+        .files
+        .iter()
+        .map(|(p, d)| (p.clone(), render(d)))
+        .collect()
+}
+
 #[test]
 fn output_is_deterministic() {
-    let bytes = |m: &Model| -> Vec<(String, Vec<u8>)> {
-        lower(m)
-            .files
-            .iter()
-            .map(|(p, d)| (p.clone(), render(d)))
-            .collect()
-    };
+    let bytes = rendered;
     let m = commerce();
     assert_eq!(bytes(&m), bytes(&m));
     assert_eq!(lower(&m).notes, lower(&m).notes);
@@ -921,13 +924,7 @@ fn split_stacks_reference_each_other_only_through_exports_they_depend_on() {
 #[test]
 fn splitting_is_deterministic() {
     let m = big();
-    let bytes = |m: &Model| -> Vec<(String, Vec<u8>)> {
-        lower(m)
-            .files
-            .iter()
-            .map(|(p, d)| (p.clone(), render(d)))
-            .collect()
-    };
+    let bytes = rendered;
     assert_eq!(bytes(&m), bytes(&m));
 }
 
