@@ -19,7 +19,7 @@ mod root;
 mod tests;
 
 use super::Output;
-use crate::doc::FileSet;
+use crate::doc::{Document, FileSet};
 use crate::model::Model;
 
 /// The control plane's Kubernetes version (a Terraform input's default).
@@ -42,6 +42,16 @@ pub fn lower(model: &Model) -> Output {
                     let (mut files, mut notes) = (FileSet::new(), kube::Notes::new());
                     let names = names::EnvNames::new(model, env);
                     root::add(model, env, &names, &mut files);
+                    // The root's module arguments list every tenant's
+                    // workloads and queues: megabytes of HCL whose typed
+                    // form is several times larger. Rendered here, on the
+                    // environment's thread, they cost only their bytes.
+                    // (Roots hold module calls only: no resource to count.)
+                    let main = format!("terraform/{}/main.tf", env.name);
+                    if let Some(Document::Hcl(body)) = files.get(&main) {
+                        let text = crate::render::hcl::to_terraform(body);
+                        files.insert(main, Document::Text(text));
+                    }
                     kube::add_overlay(model, env, &names, shared, &mut files, &mut notes);
                     (files, notes)
                 })
