@@ -8,6 +8,7 @@ pub mod generate;
 pub mod graph;
 pub mod model;
 pub mod normalize;
+pub mod parallel;
 pub mod parse;
 pub mod plan;
 pub mod readme;

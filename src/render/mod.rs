@@ -19,14 +19,11 @@ pub fn render(doc: &Document) -> Vec<u8> {
     }
 }
 
-/// Every file's bytes, rendered on as many threads as the machine has
-/// cores (at most four). Each document is dropped as soon as it is
+/// Every file's bytes, rendered on [`crate::parallel::threads`] threads. Each document is dropped as soon as it is
 /// rendered: documents are several times larger than their bytes. The
 /// result is a sorted map, so the threads' order never shows.
 pub fn render_all(files: FileSet) -> BTreeMap<String, Vec<u8>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
+    let threads = crate::parallel::threads();
     // Dealt round-robin: large and small files are spread evenly.
     let mut shares: Vec<Vec<(String, Document)>> = (0..threads).map(|_| Vec::new()).collect();
     for (i, file) in files.into_iter().enumerate() {

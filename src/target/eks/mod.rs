@@ -30,37 +30,24 @@ pub fn lower(model: &Model) -> Output {
     let mut notes = kube::Notes::new();
     module::add(&mut out.files);
     let shared = kube::Shared::new(model);
-    // Environments are independent once the shared objects exist: each is
-    // lowered on its own thread, and merged in environment order.
-    let per_env: Vec<(FileSet, kube::Notes)> = std::thread::scope(|scope| {
-        let shared = &shared;
-        let workers: Vec<_> = model
-            .environments
-            .iter()
-            .map(|env| {
-                scope.spawn(move || {
-                    let (mut files, mut notes) = (FileSet::new(), kube::Notes::new());
-                    let names = names::EnvNames::new(model, env);
-                    root::add(model, env, &names, &mut files);
-                    // The root's module arguments list every tenant's
-                    // workloads and queues: megabytes of HCL whose typed
-                    // form is several times larger. Rendered here, on the
-                    // environment's thread, they cost only their bytes.
-                    // (Roots hold module calls only: no resource to count.)
-                    let main = format!("terraform/{}/main.tf", env.name);
-                    if let Some(Document::Hcl(body)) = files.get(&main) {
-                        let text = crate::render::hcl::to_terraform(body);
-                        files.insert(main, Document::Text(text));
-                    }
-                    kube::add_overlay(model, env, &names, shared, &mut files, &mut notes);
-                    (files, notes)
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    // Environments are independent once the shared objects exist: they are
+    // lowered in parallel, and merged in environment order.
+    let per_env = crate::parallel::map(&model.environments, |env| {
+        let (mut files, mut notes) = (FileSet::new(), kube::Notes::new());
+        let names = names::EnvNames::new(model, env);
+        root::add(model, env, &names, &mut files);
+        // The root's module arguments list every tenant's workloads and
+        // queues: megabytes of HCL whose typed form is several times
+        // larger. Rendered here, on the environment's thread, they cost
+        // only their bytes. (Roots hold module calls only: no resource to
+        // count.)
+        let main = format!("terraform/{}/main.tf", env.name);
+        if let Some(Document::Hcl(body)) = files.get(&main) {
+            let text = crate::render::hcl::to_terraform(body);
+            files.insert(main, Document::Text(text));
+        }
+        kube::add_overlay(model, env, &names, &shared, &mut files, &mut notes);
+        (files, notes)
     });
     for (files, env_notes) in per_env {
         out.files.extend(files);
