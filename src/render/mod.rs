@@ -19,34 +19,15 @@ pub fn render(doc: &Document) -> Vec<u8> {
     }
 }
 
-/// Every file's bytes, rendered on [`crate::parallel::threads`] threads. Each document is dropped as soon as it is
-/// rendered: documents are several times larger than their bytes. The
-/// result is a sorted map, so the threads' order never shows.
+/// Every file's bytes, rendered in parallel (`parallel::map`). Each
+/// document is dropped as soon as it is rendered: documents are several
+/// times larger than their bytes.
 pub fn render_all(files: FileSet) -> BTreeMap<String, Vec<u8>> {
-    let threads = crate::parallel::threads();
-    // Dealt round-robin: large and small files are spread evenly.
-    let mut shares: Vec<Vec<(String, Document)>> = (0..threads).map(|_| Vec::new()).collect();
-    for (i, file) in files.into_iter().enumerate() {
-        shares[i % threads].push(file);
-    }
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = shares
-            .into_iter()
-            .map(|share| {
-                scope.spawn(move || {
-                    share
-                        .into_iter()
-                        .map(|(path, doc)| {
-                            let bytes = render(&doc);
-                            (path, bytes)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    let files: Vec<(String, Document)> = files.into_iter().collect();
+    crate::parallel::map(files, |(path, doc)| {
+        let bytes = render(&doc);
+        (path, bytes)
     })
+    .into_iter()
+    .collect()
 }

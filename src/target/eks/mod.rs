@@ -32,7 +32,8 @@ pub fn lower(model: &Model) -> Output {
     let shared = kube::Shared::new(model);
     // Environments are independent once the shared objects exist: they are
     // lowered in parallel, and merged in environment order.
-    let per_env = crate::parallel::map(&model.environments, |env| {
+    let envs: Vec<_> = model.environments.iter().collect();
+    let per_env = crate::parallel::map(envs, |env| {
         let (mut files, mut notes) = (FileSet::new(), kube::Notes::new());
         let names = names::EnvNames::new(model, env);
         root::add(model, env, &names, &mut files);
