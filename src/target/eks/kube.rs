@@ -362,13 +362,9 @@ struct Index<'w> {
 impl<'w> Index<'w> {
     fn new(w: &'w Workloads) -> Index<'w> {
         let mut callers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        let calls = w
-            .services
-            .iter()
-            .map(|s| (s.name.as_str(), &s.calls))
-            .chain(w.jobs.iter().map(|j| (j.name.as_str(), &j.calls)));
-        for (caller, calls) in calls {
-            for callee in calls {
+        for wl in Workload::all(w) {
+            let caller = wl.name();
+            for callee in wl.calls() {
                 let list = callers.entry(callee.as_str()).or_default();
                 if list.last() != Some(&caller) {
                     list.push(caller);
@@ -407,14 +403,44 @@ impl<'w> Index<'w> {
 /// no tenant. A
 /// tenant's kustomization patches only what its own values change.
 pub struct Shared<'m> {
-    services: BTreeMap<&'m str, &'m Service>,
-    jobs: BTreeMap<&'m str, &'m Job>,
+    definitions: BTreeMap<&'m str, Workload<'m>>,
     index: Index<'m>,
     /// Per workload, its objects.
     objects: BTreeMap<String, Vec<serde_json::Value>>,
     /// Per workload, the notes building it gave, for every place that
     /// reuses the objects unchanged.
     notes: BTreeMap<String, Vec<String>>,
+}
+
+/// A service or a job: what has objects of its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Workload<'w> {
+    Service(&'w Service),
+    Job(&'w Job),
+}
+
+impl<'w> Workload<'w> {
+    /// Every workload of `w`, services first.
+    fn all(w: &'w Workloads) -> impl Iterator<Item = Workload<'w>> {
+        w.services
+            .iter()
+            .map(Workload::Service)
+            .chain(w.jobs.iter().map(Workload::Job))
+    }
+
+    fn name(self) -> &'w str {
+        match self {
+            Workload::Service(s) => s.name.as_str(),
+            Workload::Job(j) => j.name.as_str(),
+        }
+    }
+
+    fn calls(self) -> &'w [Name] {
+        match self {
+            Workload::Service(s) => &s.calls,
+            Workload::Job(j) => &j.calls,
+        }
+    }
 }
 
 impl<'m> Shared<'m> {
@@ -426,12 +452,7 @@ impl<'m> Shared<'m> {
         let scope = Scope::new(model.app.name.as_str(), None);
         let mut objects = BTreeMap::new();
         let mut notes = BTreeMap::new();
-        let names_of = w
-            .services
-            .iter()
-            .map(|s| s.name.as_str())
-            .chain(w.jobs.iter().map(|j| j.name.as_str()));
-        for (i, name) in names_of.enumerate() {
+        for wl in Workload::all(w) {
             let mut scratch = Notes::new();
             let mut ctx = Ctx {
                 scope: &scope,
@@ -441,31 +462,22 @@ impl<'m> Shared<'m> {
                 queues: &model.queues,
                 notes: &mut scratch,
             };
-            let docs = match w.services.get(i) {
-                Some(s) => ctx.service(s),
-                None => ctx.job(&w.jobs[i - w.services.len()]),
-            };
-            objects.insert(name.to_string(), docs);
-            notes.insert(name.to_string(), scratch.into_keys().collect());
+            objects.insert(wl.name().to_string(), ctx.workload(wl));
+            notes.insert(wl.name().to_string(), scratch.into_keys().collect());
         }
         Shared {
-            services: w.services.iter().map(|s| (s.name.as_str(), s)).collect(),
-            jobs: w.jobs.iter().map(|j| (j.name.as_str(), j)).collect(),
+            definitions: Workload::all(w).map(|wl| (wl.name(), wl)).collect(),
             index,
             objects,
             notes,
         }
     }
 
-    /// Whether `s` in a tenant's workloads builds the same objects as here.
-    fn same_service(&self, s: &Service, index: &Index) -> bool {
-        self.services.get(s.name.as_str()) == Some(&s)
-            && self.index.same_context(index, s.name.as_str(), &s.calls)
-    }
-
-    fn same_job(&self, j: &Job, index: &Index) -> bool {
-        self.jobs.get(j.name.as_str()) == Some(&j)
-            && self.index.same_context(index, j.name.as_str(), &j.calls)
+    /// Whether `wl`, among a tenant's workloads (`index`), builds the same
+    /// objects as here: the same definition, callers and callee ports.
+    fn unchanged(&self, wl: Workload, index: &Index) -> bool {
+        self.definitions.get(wl.name()) == Some(&wl)
+            && self.index.same_context(index, wl.name(), wl.calls())
     }
 }
 
@@ -653,30 +665,21 @@ pub fn add_overlay(
             };
             let mut overlay = TenantOverlay::default();
             let no_objects = Vec::new();
-            for s in &w.services {
-                let base = shared.objects.get(s.name.as_str()).unwrap_or(&no_objects);
-                if shared.same_service(s, &index) {
-                    for n in shared.notes.get(s.name.as_str()).into_iter().flatten() {
-                        ctx.note(n.clone());
-                    }
-                    base.iter().for_each(|d| overlay.kinds.add(d));
-                    // The one object that names the tenant's own queues.
+            for wl in Workload::all(w) {
+                let base = shared.objects.get(wl.name()).unwrap_or(&no_objects);
+                if !shared.unchanged(wl, &index) {
+                    overlay.reconcile(ctx.workload(wl), base);
+                    continue;
+                }
+                for n in shared.notes.get(wl.name()).into_iter().flatten() {
+                    ctx.note(n.clone());
+                }
+                base.iter().for_each(|d| overlay.kinds.add(d));
+                // The one object that names the tenant's own queues.
+                if let Workload::Service(s) = wl {
                     if uses_keda(s) {
                         overlay.patch_or_add(vec![ctx.scaled_object(s)], base);
                     }
-                } else {
-                    overlay.reconcile(ctx.service(s), base);
-                }
-            }
-            for j in &w.jobs {
-                let base = shared.objects.get(j.name.as_str()).unwrap_or(&no_objects);
-                if shared.same_job(j, &index) {
-                    for n in shared.notes.get(j.name.as_str()).into_iter().flatten() {
-                        ctx.note(n.clone());
-                    }
-                    base.iter().for_each(|d| overlay.kinds.add(d));
-                } else {
-                    overlay.reconcile(ctx.job(j), base);
                 }
             }
             if w.services.is_empty() && w.jobs.is_empty() {
@@ -1284,6 +1287,13 @@ impl Ctx<'_> {
             s.expose == Expose::Public,
             &s.calls,
         )
+    }
+
+    fn workload(&mut self, wl: Workload) -> Vec<serde_json::Value> {
+        match wl {
+            Workload::Service(s) => self.service(s),
+            Workload::Job(j) => self.job(j),
+        }
     }
 
     fn job(&mut self, j: &Job) -> Vec<serde_json::Value> {
