@@ -45,7 +45,7 @@ pub fn build(files: &FileSet, dir: &str) -> Vec<Value> {
         for o in objects.iter_mut().filter(|o| matches(o)) {
             hits += 1;
             match &patch {
-                Value::Array(ops) => json6902(o, ops),
+                Value::Array(ops) => super::patch::apply(o, ops),
                 Value::Object(_) => {
                     let mut p = patch.clone();
                     p["metadata"].as_object_mut().unwrap().remove("name");
@@ -112,27 +112,6 @@ fn pointer_or_insert<'v>(v: &'v mut Value, path: &str) -> &'v mut Value {
         cur = &mut cur[token];
     }
     cur
-}
-
-fn json6902(o: &mut Value, ops: &[Value]) {
-    for op in ops {
-        let path = op["path"].as_str().unwrap();
-        let (parent, last) = path.rsplit_once('/').unwrap();
-        let key = last.replace("~1", "/").replace("~0", "~");
-        let target = o
-            .pointer_mut(parent)
-            .unwrap_or_else(|| panic!("{path}: no parent"));
-        match (op["op"].as_str().unwrap(), target) {
-            ("remove", Value::Object(m)) => {
-                m.remove(&key).expect("removed keys exist");
-            }
-            ("add" | "replace", Value::Object(m)) => {
-                m.insert(key, op["value"].clone());
-            }
-            ("replace", Value::Array(a)) => a[key.parse::<usize>().unwrap()] = op["value"].clone(),
-            (other, t) => panic!("{other} at {path} on {t}"),
-        }
-    }
 }
 
 /// Strategic merge as blueprint's patches use it: maps merge, anything
