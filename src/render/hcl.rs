@@ -562,6 +562,12 @@ fn columns(key: &str) -> usize {
 /// and `%{` doubled so they stay literal. With `all_plain`, every
 /// character that is not `plain_char` is `\u`-escaped too (for keys).
 fn quote(s: &str, all_plain: bool) -> String {
+    quote_escaping(s, |c| c.is_control() || (all_plain && !plain_char(c)))
+}
+
+/// `s` in double quotes: `\n \r \t " \` escaped, `${`/`%{` doubled, and
+/// every character `escape` picks as a `\u`/`\U` escape.
+fn quote_escaping(s: &str, escape: impl Fn(char) -> bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     let mut chars = s.chars().peekable();
@@ -578,9 +584,7 @@ fn quote(s: &str, all_plain: bool) -> String {
                     out.push(c);
                 }
             }
-            c if c.is_control() || (all_plain && !plain_char(c)) => {
-                push_unicode_escape(&mut out, c)
-            }
+            c if escape(c) => push_unicode_escape(&mut out, c),
             c => out.push(c),
         }
     }
@@ -601,28 +605,7 @@ fn push_unicode_escape(out: &mut String, c: char) {
 /// label): `\n \r \t " \` escaped, characters Go deems unprintable as
 /// `\u`/`\U` escapes, everything else literal.
 fn quote_label(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' => {
-                out.push(c);
-                if chars.peek() == Some(&'{') {
-                    out.push(c);
-                }
-            }
-            c if !go_is_print(c) => push_unicode_escape(&mut out, c),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    quote_escaping(s, |c| !go_is_print(c))
 }
 
 /// An approximation of Go's `unicode.IsPrint`: false for controls, format
