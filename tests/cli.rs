@@ -115,8 +115,7 @@ fn a_users_file_survives_a_re_render_and_stale_generated_files_go() {
         "",
     );
     assert_ne!(text, without_dev, "the fixture still declares dev");
-    let file = tmp.path().join("blueprint.yaml");
-    std::fs::write(&file, without_dev).unwrap();
+    let file = write_blueprint(tmp.path(), &without_dev);
     let r = render(tmp.path(), &file, &[]);
     assert_eq!(r.code, 0, "{r}");
     assert!(mine.exists(), "{r}");
@@ -127,12 +126,7 @@ fn a_users_file_survives_a_re_render_and_stale_generated_files_go() {
 #[test]
 fn a_broken_blueprint_exits_2_names_path_line_and_suggestion_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("blueprint.yaml");
-    std::fs::write(
-        &file,
-        "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  api:\n    imgae: nginx:1\n    port: 80\n",
-    )
-    .unwrap();
+    let file = write_blueprint(tmp.path(), "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  api:\n    imgae: nginx:1\n    port: 80\n");
     let r = render(tmp.path(), &file, &[]);
     assert_eq!(r.code, 2, "{r}");
     assert!(r.stderr.contains("imgae"), "{r}");
@@ -145,12 +139,7 @@ fn a_broken_blueprint_exits_2_names_path_line_and_suggestion_and_writes_nothing(
 #[test]
 fn every_error_is_reported_in_one_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("blueprint.yaml");
-    std::fs::write(
-        &file,
-        "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  api:\n    image: nginx:1\n    port: 99999\n    cpu: lots\n    publishes: [nowhere]\n",
-    )
-    .unwrap();
+    let file = write_blueprint(tmp.path(), "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  api:\n    image: nginx:1\n    port: 99999\n    cpu: lots\n    publishes: [nowhere]\n");
     let r = run(tmp.path(), &["validate", "--file", file.to_str().unwrap()]);
     assert_eq!(r.code, 2, "{r}");
     for needle in ["port", "cpu", "nowhere"] {
@@ -161,12 +150,7 @@ fn every_error_is_reported_in_one_run() {
 #[test]
 fn lambda_refuses_a_long_job_with_the_reason_and_the_targets_that_fit() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("blueprint.yaml");
-    std::fs::write(
-        &file,
-        "version: 1\nname: shop\nregion: eu-west-1\njobs:\n  backfill:\n    schedule: \"0 1 * * *\"\n    image: busybox:1\n    timeout: 2h\n",
-    )
-    .unwrap();
+    let file = write_blueprint(tmp.path(), "version: 1\nname: shop\nregion: eu-west-1\njobs:\n  backfill:\n    schedule: \"0 1 * * *\"\n    image: busybox:1\n    timeout: 2h\n");
     let r = run(
         tmp.path(),
         &[
@@ -200,12 +184,7 @@ fn help_documents_exit_codes() {
 #[test]
 fn the_fargate_rounding_is_reported() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("blueprint.yaml");
-    std::fs::write(
-        &file,
-        "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  api:\n    image: nginx:1\n    port: 80\n    cpu: 0.3\n    memory: 600Mi\n",
-    )
-    .unwrap();
+    let file = write_blueprint(tmp.path(), "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  api:\n    image: nginx:1\n    port: 80\n    cpu: 0.3\n    memory: 600Mi\n");
     let r = render(tmp.path(), &file, &[]);
     assert_eq!(r.code, 0, "{r}");
     assert!(
@@ -283,4 +262,11 @@ fn every_target_renders_deterministically_checks_clean_and_keeps_user_files() {
             "{target}: same bytes after a forced re-render"
         );
     }
+}
+
+/// Writes `text` as `blueprint.yaml` in `dir` and returns its path.
+fn write_blueprint(dir: &Path, text: &str) -> PathBuf {
+    let file = dir.join("blueprint.yaml");
+    std::fs::write(&file, text).unwrap();
+    file
 }
