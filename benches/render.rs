@@ -44,7 +44,9 @@ fn stages(c: &mut Criterion) {
     for t in targets() {
         let mut lower = c.benchmark_group(format!("lower/{}", t.as_str()));
         for n in SERVICES {
-            let model = normalize::load(&source(n)).expect("generated blueprints are valid");
+            let model = std::sync::Arc::new(
+                normalize::load(&source(n)).expect("generated blueprints are valid"),
+            );
             assert!(
                 normalize::fit(&model, t).is_empty(),
                 "the generated blueprint must fit {}",
@@ -59,7 +61,9 @@ fn stages(c: &mut Criterion) {
 
         let mut bytes = c.benchmark_group(format!("render/{}", t.as_str()));
         for n in SERVICES {
-            let model = normalize::load(&source(n)).expect("generated blueprints are valid");
+            let model = std::sync::Arc::new(
+                normalize::load(&source(n)).expect("generated blueprints are valid"),
+            );
             let output = target::lower(&model, t);
             let size: usize = output.files.values().map(|d| render::render(d).len()).sum();
             bytes.throughput(Throughput::Bytes(size as u64));

@@ -425,6 +425,7 @@ fn produce(io: &Io) -> Result<(PathBuf, write::Rendered, Vec<String>), Failure> 
             available.join(", ")
         )));
     }
+    let model = std::sync::Arc::new(model);
     let mut output = target::lower(&model, target);
     readme::add(&model, target, &mut output);
     let files = render::render_all(output.files);

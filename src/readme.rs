@@ -219,7 +219,9 @@ fn listed_stacks(files: &FileSet) -> Vec<Stack> {
     files
         .iter()
         .filter(|(p, d)| {
-            p.ends_with(".json") && matches!(d, Document::Json(v) if v.get("Resources").is_some())
+            p.ends_with(".json")
+                && (matches!(d, Document::Json(v) if v.get("Resources").is_some())
+                    || matches!(d, Document::Deferred(_)))
         })
         .map(|(p, _)| {
             let file = p.rsplit('/').next().unwrap_or(p);
@@ -339,7 +341,7 @@ mod tests {
             let m = normalize::load(src).unwrap();
             for t in Target::ALL {
                 let mut out = if target::is_implemented(t) && normalize::fit(&m, t).is_empty() {
-                    target::lower(&m, t)
+                    target::lower(&std::sync::Arc::new(m.clone()), t)
                 } else {
                     target::Output::default()
                 };
@@ -360,7 +362,7 @@ mod tests {
     #[test]
     fn ecs_readme_lists_roots_and_layout() {
         let m = normalize::load(include_str!("../blueprints/commerce.yaml")).unwrap();
-        let mut out = target::lower(&m, Target::Ecs);
+        let mut out = target::lower(&std::sync::Arc::new(m.clone()), Target::Ecs);
         add(&m, Target::Ecs, &mut out);
         let Document::Text(text) = &out.files[PATH] else {
             panic!()

@@ -14,6 +14,7 @@ use crate::{normalize, target};
 pub use cost::Cost;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// What the blueprint does not say about traffic; every value is printed
 /// with the plan. Per environment unless stated.
@@ -123,13 +124,15 @@ pub fn target_cost(
 }
 
 pub fn build(model: &Model, a: &Assumptions) -> Plan {
+    // Lowering wants the model shared; plan is not on the hot path.
+    let shared = Arc::new(model.clone());
     let targets: Vec<TargetPlan> = Target::ALL
         .into_iter()
         .map(|t| {
             let reasons = normalize::fit(model, t);
             let fits = reasons.is_empty();
             let implemented = target::is_implemented(t);
-            let output = (fits && implemented).then(|| target::lower(model, t));
+            let output = (fits && implemented).then(|| target::lower(&shared, t));
             let resources = if fits {
                 resources::count(model, t, output.as_ref())
             } else {

@@ -200,6 +200,11 @@ pub fn explicit(output: &Output) -> Counts {
                     }
                 }
             }
+            Document::Deferred(d) => {
+                for (t, n) in &d.resource_types {
+                    *c.entry(t.clone()).or_default() += *n as u64;
+                }
+            }
             Document::Text(_) => {}
         }
     }

@@ -1,6 +1,7 @@
 //! Documents -> bytes. Every byte-level convention lives here: HCL layout
 //! as `terraform fmt` writes it, JSON indentation, the generated-file header.
 
+pub mod cdk_json;
 pub mod hcl;
 pub mod json;
 pub mod yaml;
@@ -16,6 +17,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
         Document::Json(v) => json::to_cdk_json(v).into_bytes(),
         Document::Yaml(docs) => yaml::to_yaml_stream(docs).into_bytes(),
         Document::Text(t) => t.clone().into_bytes(),
+        Document::Deferred(d) => d.bytes(),
     }
 }
 

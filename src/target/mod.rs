@@ -8,6 +8,7 @@ pub mod terraform;
 
 use crate::doc::FileSet;
 use crate::model::{Model, Target};
+use std::sync::Arc;
 
 /// What an emitter produces: the files, and notes for the user (e.g. the
 /// Fargate rounding) that `render` prints.
@@ -26,8 +27,9 @@ pub fn is_implemented(target: Target) -> bool {
     }
 }
 
-/// Lowers a model that fits `target` (see `normalize::fit`).
-pub fn lower(model: &Model, target: Target) -> Output {
+/// Lowers a model that fits `target` (see `normalize::fit`). Shared,
+/// because some documents are written from it later (`Document::Deferred`).
+pub fn lower(model: &Arc<Model>, target: Target) -> Output {
     match target {
         Target::Ecs => ecs::lower(model),
         Target::Eks => eks::lower(model),

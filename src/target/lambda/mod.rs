@@ -4,20 +4,23 @@
 //! tenant, and each dedicated tenant), split into several stacks when one
 //! is over CloudFormation's quotas (`split.rs`). See docs/lambda.md.
 
+mod copy;
+mod emit;
 mod ids;
 mod notes;
-mod split;
-mod stack;
-mod template;
+mod place;
+mod refs;
 #[cfg(test)]
 mod tests;
 
 use super::Output;
-use crate::doc::Document;
-use crate::model::{Environment, Image, Model, Platform, PlatformKind, Queue, Workloads};
+use crate::doc::{Deferred, Document};
+use crate::model::{Environment, Image, Model, Name, Platform, PlatformKind, Queue, Workloads};
+use copy::{Copy, View};
 use ids::pascal;
 use notes::Notes;
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 /// The cloud assembly schema version `cdk synth` writes (aws-cdk-lib 2.x).
 pub const ASSEMBLY_VERSION: &str = "36.0.0";
@@ -46,21 +49,30 @@ pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
 /// Lambda retries a failed asynchronous invocation at most twice.
 pub const ASYNC_RETRY_MAX: u32 = 2;
 
-pub fn lower(model: &Model) -> Output {
+/// The cloud assembly of `model`. Each platform copy of each environment
+/// is measured and placed into stacks here, on every core; the templates
+/// themselves are written when they are rendered (`Document::Deferred`),
+/// one at a time, so that no more than a few are ever in memory.
+pub fn lower(model: &Arc<Model>) -> Output {
+    let copies: Vec<(usize, usize)> = model
+        .environments
+        .iter()
+        .enumerate()
+        .flat_map(|(e, env)| (0..env.platforms.len()).map(move |p| (e, p)))
+        .collect();
+    let placed = crate::parallel::map(copies, |(e, p)| {
+        let copy = Copy::new(model, e, p);
+        let mut notes = Notes::default();
+        let layout = place::layout(View::new(model, &copy), &mut notes);
+        (Arc::new(copy), Arc::new(layout), notes)
+    });
+
     let mut out = Output::default();
     let mut notes = Notes::default();
     let mut artifacts = Map::new();
-    // Each platform copy of each environment is built and split on its own.
-    // Not in parallel: at 1,000 services the copies' stacks take 2 GB, and
-    // two threads faulting that in at once spent 6 s in the kernel for a
-    // 12% gain (docs/performance.md). The cure is less memory, not threads.
-    let copies: Vec<(&Environment, &Platform)> = model
-        .environments
-        .iter()
-        .flat_map(|env| env.platforms.iter().map(move |p| (env, p)))
-        .collect();
-    for &(env, platform) in &copies {
-        for st in platform_stacks(model, env, platform, &mut notes) {
+    for (copy, layout, copy_notes) in placed {
+        notes.extend(copy_notes);
+        for (s, st) in layout.stacks.iter().enumerate() {
             let file = format!("{}.template.json", st.name);
             let mut artifact = Map::new();
             artifact.insert("type".into(), json!("aws:cloudformation:stack"));
@@ -74,7 +86,14 @@ pub fn lower(model: &Model) -> Output {
             }
             artifact.insert("displayName".into(), json!(st.name));
             artifacts.insert(st.name.clone(), Value::Object(artifact));
-            out.files.insert(file, Document::Json(st.template));
+            let (model, copy, layout) = (Arc::clone(model), Arc::clone(&copy), Arc::clone(&layout));
+            let types = st.types.iter().map(|(t, n)| (t.to_string(), *n)).collect();
+            out.files.insert(
+                file,
+                Document::Deferred(Deferred::new(types, move || {
+                    place::write_stack(&model, &copy, &layout, s)
+                })),
+            );
         }
     }
     out.files.insert(
@@ -89,85 +108,24 @@ pub fn lower(model: &Model) -> Output {
     out
 }
 
-/// What `render` says when a stack had to be split.
-fn split_note(
-    name: &str,
-    whole: &split::Size,
-    stacks: &[split::Stack],
-    platform: &Platform,
-) -> String {
-    let over = if whole.resources > MAX_RESOURCES {
-        format!(
-            "{} resources (CloudFormation allows {MAX_RESOURCES})",
-            whole.resources
-        )
-    } else if whole.parameters > MAX_PARAMETERS {
-        format!(
-            "{} parameters (CloudFormation allows {MAX_PARAMETERS})",
-            whole.parameters
-        )
-    } else if whole.outputs > MAX_OUTPUTS {
-        format!(
-            "{} outputs (CloudFormation allows {MAX_OUTPUTS})",
-            whole.outputs
-        )
-    } else {
-        format!(
-            "{} bytes (CloudFormation allows {MAX_TEMPLATE_BYTES})",
-            whole.bytes
-        )
-    };
-    let how = if platform.kind == PlatformKind::Shared {
-        "a stack for the shared key and parameters, then one stack per shared tenant instead of one for all (blueprint-v1 asks for one; it cannot be deployed), each continued in -PartN stacks while still too big"
-    } else {
-        "-PartN stacks"
-    };
-    format!(
-        "stack {name}: {over}; split into {} stacks ({how}) that share resources through exports; deploy them in the order of the dependencies in manifest.json",
-        stacks.len()
-    )
-}
-
-/// The stacks of one platform copy in one environment: one, or several
-/// when CloudFormation's quotas require a split (see `split`).
-fn platform_stacks(
-    model: &Model,
-    env: &Environment,
-    platform: &Platform,
-    notes: &mut Notes,
-) -> Vec<split::Stack> {
-    let s = stack::build(model, env, platform, notes);
-    let describe = split::Describe {
-        head: format!("{}, environment {}", model.app.name, env.name),
-        whole: stack::description(model, env, platform),
-        platform,
-    };
-    let whole = split::Size::of(&s.template);
-    let stacks = split::fit(model, &s.name, s.template, &whole, &describe);
-    let split = stacks.len() > 1;
-    if split {
-        notes.add(
-            split_note(&s.name, &whole, &stacks, platform),
-            env.name.as_str(),
-        );
-    }
-    for st in &stacks {
-        let size = if split {
-            split::Size::of(&st.template)
-        } else {
-            whole
-        };
-        if !size.fits() {
-            notes.add(
-                format!(
-                    "stack {}: still over CloudFormation's quotas ({} resources, {} parameters, {} outputs); one workload alone is too big for a stack",
-                    st.name, size.resources, size.parameters, size.outputs
-                ),
-                env.name.as_str(),
-            );
+/// The description of a copy's stack when it is one stack.
+fn description(model: &Model, env: &Environment, platform: &Platform) -> String {
+    let base = format!(
+        "{}, environment {}: Lambda functions, queues and APIs generated by blueprint",
+        model.app.name, env.name
+    );
+    match &platform.kind {
+        PlatformKind::Single => base,
+        PlatformKind::Shared => {
+            let tenants: Vec<&str> = platform
+                .tenants
+                .iter()
+                .filter_map(|w| w.tenant.as_ref().map(Name::as_str))
+                .collect();
+            format!("{base} (shared tenants: {})", tenants.join(", "))
         }
+        PlatformKind::Dedicated(t) => format!("{base} (dedicated tenant {t})"),
     }
-    stacks
 }
 
 /// `Commerce-Prod` for the shared tenants (or the single tenant),

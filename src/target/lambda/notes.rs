@@ -14,6 +14,15 @@ impl Notes {
         }
     }
 
+    /// Adds `other`'s notes after these, as if added here in order.
+    pub fn extend(&mut self, other: Notes) {
+        for (message, places) in other.0 {
+            for place in places {
+                self.add(message.clone(), &place);
+            }
+        }
+    }
+
     pub fn into_lines(self) -> Vec<String> {
         self.0
             .into_iter()

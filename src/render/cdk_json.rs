@@ -1,0 +1,291 @@
+//! JSON written straight into bytes, laid out as `cdk synth` lays out its
+//! templates: the same bytes `json::to_cdk_json` gives for the equivalent
+//! `serde_json::Value` (one-space indentation, `"key": value`, `{}` and
+//! `[]` when empty, serde_json's string escapes), without building the
+//! value first. The Lambda target writes hundreds of megabytes of
+//! templates at scale; a tree of `Value`s for them cost a dozen
+//! allocations per node.
+//!
+//! A writer is at some depth; `value` methods write one value there,
+//! `object` and `array` hand a closure the writer one level down, and
+//! `entry` writes a `,\n<indent>"key": ` prefix followed by a value, for
+//! entries of an object whose braces someone else writes (the sections
+//! of a template that many units fill).
+
+pub struct Json {
+    out: Vec<u8>,
+    depth: usize,
+}
+
+/// Entries of an object being written.
+pub struct Obj<'a> {
+    j: &'a mut Json,
+    empty: bool,
+}
+
+/// Items of an array being written.
+pub struct Arr<'a> {
+    j: &'a mut Json,
+    empty: bool,
+}
+
+impl Json {
+    /// A writer whose values sit `depth` levels deep (0: a whole document).
+    pub fn at_depth(depth: usize) -> Json {
+        Json {
+            out: Vec::new(),
+            depth,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.out.clear();
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.out
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.out
+    }
+
+    /// Text written as is: bytes already laid out for this depth.
+    pub fn raw(&mut self, text: &[u8]) {
+        self.out.extend_from_slice(text);
+    }
+
+    pub fn str(&mut self, s: &str) {
+        escaped(&mut self.out, s);
+    }
+
+    pub fn u64(&mut self, n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.out.extend_from_slice(&digits[i..]);
+    }
+
+    pub fn bool(&mut self, b: bool) {
+        self.out
+            .extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    pub fn object(&mut self, f: impl FnOnce(&mut Obj)) {
+        self.out.push(b'{');
+        self.depth += 1;
+        let mut o = Obj {
+            j: self,
+            empty: true,
+        };
+        f(&mut o);
+        let empty = o.empty;
+        self.depth -= 1;
+        if !empty {
+            self.newline();
+        }
+        self.out.push(b'}');
+    }
+
+    pub fn array(&mut self, f: impl FnOnce(&mut Arr)) {
+        self.out.push(b'[');
+        self.depth += 1;
+        let mut a = Arr {
+            j: self,
+            empty: true,
+        };
+        f(&mut a);
+        let empty = a.empty;
+        self.depth -= 1;
+        if !empty {
+            self.newline();
+        }
+        self.out.push(b']');
+    }
+
+    /// An array of strings.
+    pub fn strs<S: AsRef<str>>(&mut self, items: &[S]) {
+        self.array(|a| {
+            for s in items {
+                a.item().str(s.as_ref());
+            }
+        });
+    }
+
+    /// Any `serde_json::Value`, for the rare value that is data rather
+    /// than structure.
+    pub fn value(&mut self, v: &serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::Null => self.out.extend_from_slice(b"null"),
+            Value::Bool(b) => self.bool(*b),
+            Value::Number(n) => self.out.extend_from_slice(n.to_string().as_bytes()),
+            Value::String(s) => self.str(s),
+            Value::Array(items) => self.array(|a| {
+                for x in items {
+                    a.item().value(x);
+                }
+            }),
+            Value::Object(m) => self.object(|o| {
+                for (k, x) in m {
+                    o.key(k).value(x);
+                }
+            }),
+        }
+    }
+
+    /// `,\n<indent>"key": `: the start of an entry of an object whose
+    /// opening brace is elsewhere (the first entry's comma is dropped by
+    /// whoever joins the entries).
+    pub fn entry(&mut self, key: &str) -> &mut Json {
+        self.out.push(b',');
+        self.newline();
+        escaped(&mut self.out, key);
+        self.out.extend_from_slice(b": ");
+        self
+    }
+
+    fn newline(&mut self) {
+        self.out.push(b'\n');
+        self.out.resize(self.out.len() + self.depth, b' ');
+    }
+}
+
+impl Obj<'_> {
+    /// Starts the entry `key`; write its value on the returned writer.
+    pub fn key(&mut self, key: &str) -> &mut Json {
+        if !self.empty {
+            self.j.out.push(b',');
+        }
+        self.empty = false;
+        self.j.newline();
+        escaped(&mut self.j.out, key);
+        self.j.out.extend_from_slice(b": ");
+        self.j
+    }
+}
+
+impl Arr<'_> {
+    /// Starts the next item; write it on the returned writer.
+    pub fn item(&mut self) -> &mut Json {
+        if !self.empty {
+            self.j.out.push(b',');
+        }
+        self.empty = false;
+        self.j.newline();
+        self.j
+    }
+}
+
+/// `"s"` with serde_json's escapes: `\"`, `\\`, `\b \t \n \f \r`, and
+/// `\u00xx` (lowercase hex) for other control characters; everything
+/// else, non-ASCII included, as is.
+fn escaped(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x09 => b"\\t",
+            0x0A => b"\\n",
+            0x0C => b"\\f",
+            0x0D => b"\\r",
+            0x00..=0x1F => &[],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xF)]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::json::to_cdk_json;
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    fn written(v: &Value) -> String {
+        let mut j = Json::at_depth(0);
+        j.value(v);
+        let mut s = String::from_utf8(j.into_bytes()).unwrap();
+        s.push('\n');
+        s
+    }
+
+    #[test]
+    fn same_layout_as_serde_json() {
+        let v = json!({
+            "Resources": {"A": {"Type": "AWS::SQS::Queue", "Properties": {}}},
+            "Empty": [],
+            "List": [1, true, "x", {"k": [null]}],
+            "Big": 18446744073709551615u64,
+            "Quote\"d": "tab\there\u{1}\u{7f}é/"
+        });
+        assert_eq!(written(&v), to_cdk_json(&v));
+    }
+
+    #[test]
+    fn entries_join_into_an_object() {
+        let mut j = Json::at_depth(1);
+        j.entry("a").u64(1);
+        j.entry("b").object(|o| o.key("c").str("d"));
+        let body = String::from_utf8(j.into_bytes()).unwrap();
+        let text = format!("{{{}\n}}\n", &body[1..]);
+        assert_eq!(text, to_cdk_json(&json!({"a": 1, "b": {"c": "d"}})));
+    }
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<u64>().prop_map(|n| json!(n)),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((any::<String>(), inner), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Any value, any string (control characters, quotes, non-ASCII):
+        /// byte for byte what serde_json writes.
+        #[test]
+        fn any_value_is_written_as_serde_json_writes_it(v in any_value()) {
+            prop_assert_eq!(written(&v), to_cdk_json(&v));
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! One platform copy of one environment (the shared tenants, the single
+//! tenant, or one dedicated tenant), laid out as units: the constructs
+//! that are placed in a stack as a whole. Unit 0 is what the copy shares
+//! (the KMS key and the common parameters); then per tenant its queues
+//! (with their dead-letter queues and policies), its HTTP API (with stage
+//! and access logs), and its workloads (a function with its role, log
+//! group, security group, image parameter, triggers and routes), callees
+//! before their callers so that a reference always points to the same
+//! stack or an earlier one.
+//!
+//! A `Copy` holds indices into the model and the logical IDs other units
+//! refer to, computed once; it owns no model data, so a template can be
+//! written later, on any thread, from the model and the copy.
+
+use super::ids::{construct_id, make_unique_id, pascal, path_hash};
+use super::stack_name;
+use crate::model::{Environment, Expose, Model, Name, Platform, PlatformKind, Service, Workloads};
+use crate::render::cdk_json::Json;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The unit every copy starts with: the key and the shared parameters.
+pub const SHARED: usize = 0;
+
+/// Parameter IDs of what functions share.
+pub const RETENTION_PARAM: &str = "LogRetentionDays";
+pub const VPC_PARAM: &str = "VpcId";
+pub const SUBNETS_PARAM: &str = "PrivateSubnetIds";
+
+/// How deep a resource's property values sit in a template: the template
+/// (0), `Resources` (1), the resource (2), its keys (3), `Properties` (4).
+pub const PROPERTY_DEPTH: usize = 4;
+
+pub struct Copy {
+    pub env: usize,
+    pub platform: usize,
+    /// The stack name of the copy as one stack (`Commerce-Prod`).
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub units: Vec<Unit>,
+    /// Whether the shared unit declares `LogRetentionDays` (any function)
+    /// and `VpcId`/`PrivateSubnetIds` (any function, no network given).
+    pub retention: bool,
+    pub network_params: bool,
+}
+
+pub struct Unit {
+    /// Index into `scopes`; `None` for the shared unit.
+    pub scope: Option<usize>,
+    pub kind: Kind,
+}
+
+pub enum Kind {
+    Shared {
+        key: String,
+    },
+    Queue {
+        /// Index into `model.queues`.
+        queue: usize,
+        id: String,
+        dlq: Option<String>,
+    },
+    /// The tenant's HTTP API, when it has public services with a port.
+    HttpApi {
+        id: String,
+    },
+    Workload {
+        workload: Workload,
+        /// The function's logical ID.
+        function: String,
+        /// The image parameter's ID.
+        image: String,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// Index into the tenant's services.
+    Service(usize),
+    /// Index into the tenant's jobs.
+    Job(usize),
+}
+
+/// Where one tenant's resources live inside the copy.
+pub struct Scope {
+    /// Index into `platform.tenants`.
+    pub tenant: usize,
+    /// Construct path prefix: the tenant's construct ID in a shared copy.
+    pub path: Option<String>,
+    /// Physical name prefix: `<app>-<env>` or `<app>-<env>-<tenant>`.
+    pub prefix: String,
+    /// Tenant name inside physical names (shared copies only).
+    pub key_tenant: Option<String>,
+    /// `prod` or `prod/globex`, for notes.
+    pub place: String,
+    /// ` for tenant acme`, or nothing in a single-tenant app.
+    pub for_tenant: String,
+    /// `Tags` as a list and as a map, laid out at `PROPERTY_DEPTH`.
+    pub tag_list: Vec<u8>,
+    pub tag_map: Vec<u8>,
+    /// Unit of the tenant's first queue (queues follow in model order).
+    first_queue: usize,
+    api: Option<usize>,
+    /// Workload name -> unit.
+    workloads: BTreeMap<String, usize>,
+}
+
+impl Scope {
+    /// The construct path of `rest` in this scope.
+    pub fn path<'s>(&'s self, rest: &[&'s str]) -> Vec<&'s str> {
+        self.path
+            .iter()
+            .map(String::as_str)
+            .chain(rest.iter().copied())
+            .collect()
+    }
+
+    pub fn id(&self, rest: &[&str]) -> String {
+        make_unique_id(&self.path(rest))
+    }
+
+    /// `<prefix>-<name>`, with the tenant in between in shared copies.
+    pub fn full(&self, name: &str) -> String {
+        match &self.key_tenant {
+            Some(t) => format!("{}-{t}-{name}", self.prefix),
+            None => format!("{}-{name}", self.prefix),
+        }
+    }
+
+    /// `<prefix>`, with the tenant appended in shared copies.
+    pub fn base(&self) -> String {
+        match &self.key_tenant {
+            Some(t) => format!("{}-{t}", self.prefix),
+            None => self.prefix.clone(),
+        }
+    }
+
+    pub fn queue_unit(&self, queue: usize) -> usize {
+        self.first_queue + queue
+    }
+
+    pub fn api_unit(&self) -> Option<usize> {
+        self.api
+    }
+
+    pub fn workload_unit(&self, name: &str) -> Option<usize> {
+        self.workloads.get(name).copied()
+    }
+}
+
+/// A copy together with the model it indexes.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    pub model: &'a Model,
+    pub env: &'a Environment,
+    pub platform: &'a Platform,
+    pub copy: &'a Copy,
+}
+
+impl<'a> View<'a> {
+    pub fn new(model: &'a Model, copy: &'a Copy) -> View<'a> {
+        let env = &model.environments[copy.env];
+        View {
+            model,
+            env,
+            platform: &env.platforms[copy.platform],
+            copy,
+        }
+    }
+
+    pub fn workloads(&self, scope: &Scope) -> &'a Workloads {
+        &self.platform.tenants[scope.tenant]
+    }
+
+    /// The unit's scope; the shared unit has none.
+    pub fn scope(&self, unit: usize) -> Option<&'a Scope> {
+        self.copy.units[unit].scope.map(|s| &self.copy.scopes[s])
+    }
+}
+
+pub fn queue_cid(q: &str) -> String {
+    format!("{}Queue", construct_id(q))
+}
+
+impl Copy {
+    pub fn new(model: &Model, env_index: usize, platform_index: usize) -> Copy {
+        let env = &model.environments[env_index];
+        let platform = &env.platforms[platform_index];
+        let shared = platform.kind == PlatformKind::Shared;
+        let base_prefix = format!("{}-{}", model.app.name, env.name);
+        let mut units = vec![Unit {
+            scope: None,
+            kind: Kind::Shared {
+                key: make_unique_id(&["LogsKey", "Resource"]),
+            },
+        }];
+        let mut scopes = Vec::new();
+        let mut image_ids = BTreeSet::new();
+        let mut any_function = false;
+        for (i, w) in platform.tenants.iter().enumerate() {
+            let tenant = w.tenant.as_ref().map(Name::as_str);
+            let prefix = match (&platform.kind, tenant) {
+                (PlatformKind::Dedicated(_), Some(t)) => format!("{base_prefix}-{t}"),
+                _ => base_prefix.clone(),
+            };
+            let tags = tags(model, env, tenant);
+            let mut scope = Scope {
+                tenant: i,
+                path: match (shared, tenant) {
+                    (true, Some(t)) => Some(construct_id(t)),
+                    _ => None,
+                },
+                prefix,
+                key_tenant: if shared {
+                    tenant.map(str::to_string)
+                } else {
+                    None
+                },
+                place: match tenant {
+                    Some(t) => format!("{}/{t}", env.name),
+                    None => env.name.to_string(),
+                },
+                for_tenant: match tenant {
+                    Some(t) => format!(" for tenant {t}"),
+                    None => String::new(),
+                },
+                tag_list: tag_list(&tags),
+                tag_map: tag_map(&tags),
+                first_queue: units.len(),
+                api: None,
+                workloads: BTreeMap::new(),
+            };
+            let s = Some(scopes.len());
+            for (qi, q) in model.queues.iter().enumerate() {
+                let cid = queue_cid(q.name.as_str());
+                units.push(Unit {
+                    scope: s,
+                    kind: Kind::Queue {
+                        queue: qi,
+                        id: scope.id(&[&cid, "Resource"]),
+                        dlq: q
+                            .dead_letter
+                            .as_ref()
+                            .map(|_| scope.id(&[&cid, "DeadLetterQueue", "Resource"])),
+                    },
+                });
+            }
+            if w.services.iter().any(is_public) {
+                scope.api = Some(units.len());
+                units.push(Unit {
+                    scope: s,
+                    kind: Kind::HttpApi {
+                        id: scope.id(&["HttpApi", "Resource"]),
+                    },
+                });
+            }
+            for workload in callees_first(w) {
+                let name = match workload {
+                    Workload::Service(i) => &w.services[i].name,
+                    Workload::Job(i) => &w.jobs[i].name,
+                };
+                let cid = construct_id(name.as_str());
+                // Image parameter: a readable top-level ID; when two names
+                // would read the same, the later one gets its path hash.
+                let readable = match &scope.key_tenant {
+                    Some(t) => format!("{}{}ImageUri", pascal(t), pascal(name.as_str())),
+                    None => format!("{}ImageUri", pascal(name.as_str())),
+                };
+                let image = if image_ids.contains(&readable) {
+                    format!("{readable}{}", path_hash(&scope.path(&[&cid, "ImageUri"])))
+                } else {
+                    readable
+                };
+                image_ids.insert(image.clone());
+                scope.workloads.insert(name.to_string(), units.len());
+                units.push(Unit {
+                    scope: s,
+                    kind: Kind::Workload {
+                        workload,
+                        function: scope.id(&[&cid, "Resource"]),
+                        image,
+                    },
+                });
+                any_function = true;
+            }
+            scopes.push(scope);
+        }
+        Copy {
+            env: env_index,
+            platform: platform_index,
+            name: stack_name(model, env, platform),
+            scopes,
+            units,
+            retention: any_function,
+            network_params: any_function && model.app.network.is_none(),
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        match &self.units[SHARED].kind {
+            Kind::Shared { key } => key,
+            _ => unreachable!("unit 0 is the shared unit"),
+        }
+    }
+}
+
+/// Whether a service is routed through its tenant's HTTP API.
+pub fn is_public(s: &Service) -> bool {
+    s.expose == Expose::Public && s.port.is_some()
+}
+
+/// The blueprint's tags plus where a resource comes from; the blueprint's
+/// own value wins when it sets one of these keys itself.
+pub fn tags(model: &Model, env: &Environment, tenant: Option<&str>) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::from([
+        ("app".to_string(), model.app.name.to_string()),
+        ("environment".to_string(), env.name.to_string()),
+        ("managed-by".to_string(), "blueprint".to_string()),
+    ]);
+    if let Some(t) = tenant {
+        tags.insert("tenant".into(), t.to_string());
+    }
+    tags.extend(model.app.tags.clone());
+    tags
+}
+
+/// Tags as most resource types take them: `[{Key, Value}]`, sorted by
+/// key, laid out as a property value.
+pub fn tag_list(tags: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut j = Json::at_depth(PROPERTY_DEPTH);
+    j.array(|a| {
+        for (k, v) in tags {
+            a.item().object(|o| {
+                o.key("Key").str(k);
+                o.key("Value").str(v);
+            });
+        }
+    });
+    j.into_bytes()
+}
+
+/// Tags as API Gateway v2 takes them: an object, laid out as a property
+/// value.
+pub fn tag_map(tags: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut j = Json::at_depth(PROPERTY_DEPTH);
+    j.object(|o| {
+        for (k, v) in tags {
+            o.key(k).str(v);
+        }
+    });
+    j.into_bytes()
+}
+
+/// The tenant's services and jobs, each after the services it calls (in
+/// the blueprint's order otherwise), so that a caller never sits in an
+/// earlier stack than its callee.
+fn callees_first(w: &Workloads) -> Vec<Workload> {
+    let by_name: BTreeMap<&Name, (Workload, &[Name])> = w
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (&s.name, (Workload::Service(i), s.calls.as_slice())))
+        .chain(
+            w.jobs
+                .iter()
+                .enumerate()
+                .map(|(i, j)| (&j.name, (Workload::Job(i), j.calls.as_slice()))),
+        )
+        .collect();
+    fn visit<'n>(
+        n: &'n Name,
+        by_name: &BTreeMap<&'n Name, (Workload, &'n [Name])>,
+        seen: &mut BTreeSet<&'n Name>,
+        out: &mut Vec<Workload>,
+    ) {
+        if !seen.insert(n) {
+            return;
+        }
+        let Some((workload, calls)) = by_name.get(n) else {
+            return;
+        };
+        for c in *calls {
+            visit(c, by_name, seen, out);
+        }
+        out.push(*workload);
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for n in w
+        .services
+        .iter()
+        .map(|s| &s.name)
+        .chain(w.jobs.iter().map(|j| &j.name))
+    {
+        visit(n, &by_name, &mut seen, &mut out);
+    }
+    out
+}

@@ -1,0 +1,159 @@
+//! References between template items, written the way CloudFormation
+//! takes them: `Ref`, `Fn::GetAtt`, and across stacks `Fn::ImportValue` of
+//! an export (wrapped in `Fn::Split` for a list parameter), as CDK writes
+//! cross-stack references.
+
+use super::ids::make_unique_id;
+use crate::render::cdk_json::Json;
+
+/// CloudFormation's limit on an export name.
+const EXPORT_NAME_MAX: usize = 255;
+
+/// A value that refers to another item.
+#[derive(Clone)]
+pub enum Ref<'a> {
+    /// `{"Ref": id}` (`AWS::Region` and other pseudo parameters too).
+    Id(&'a str),
+    /// `{"Fn::GetAtt": [id, attribute]}`.
+    GetAtt(&'a str, &'static str),
+    /// `{"Fn::ImportValue": name}`; `list`: wrapped in `Fn::Split` to
+    /// turn the exported comma-joined string back into a list.
+    Import { name: String, list: bool },
+}
+
+impl Ref<'_> {
+    pub fn local<'a>(id: &'a str, attr: Option<&'static str>) -> Ref<'a> {
+        match attr {
+            Some(a) => Ref::GetAtt(id, a),
+            None => Ref::Id(id),
+        }
+    }
+
+    pub fn write(&self, j: &mut Json) {
+        match self {
+            Ref::Id(id) => j.object(|o| o.key("Ref").str(id)),
+            Ref::GetAtt(id, attr) => j.object(|o| {
+                o.key("Fn::GetAtt").array(|a| {
+                    a.item().str(id);
+                    a.item().str(attr);
+                })
+            }),
+            Ref::Import { name, list: false } => {
+                j.object(|o| o.key("Fn::ImportValue").str(name));
+            }
+            Ref::Import { name, list: true } => j.object(|o| {
+                o.key("Fn::Split").array(|a| {
+                    a.item().str(",");
+                    a.item().object(|o| o.key("Fn::ImportValue").str(name));
+                })
+            }),
+        }
+    }
+}
+
+/// One piece of an `Fn::Join`: literal text or a reference.
+#[derive(Clone)]
+pub enum Part<'a> {
+    Text(&'a str),
+    Ref(Ref<'a>),
+}
+
+/// `{"Fn::Join": ["", [parts]]}`: user text stays a literal list item.
+pub fn join(j: &mut Json, parts: &[Part]) {
+    j.object(|o| {
+        o.key("Fn::Join").array(|a| {
+            a.item().str("");
+            a.item().array(|a| {
+                for p in parts {
+                    match p {
+                        Part::Text(t) => a.item().str(t),
+                        Part::Ref(r) => r.write(a.item()),
+                    }
+                }
+            });
+        })
+    });
+}
+
+/// `arn:<partition>:<service>:<region>:<account>:<rest...>`.
+pub fn arn(j: &mut Json, service: &str, rest: &[Part]) {
+    let service = format!(":{service}:");
+    let mut parts = vec![
+        Part::Text("arn:"),
+        Part::Ref(Ref::Id("AWS::Partition")),
+        Part::Text(&service),
+        Part::Ref(Ref::Id("AWS::Region")),
+        Part::Text(":"),
+        Part::Ref(Ref::Id("AWS::AccountId")),
+        Part::Text(":"),
+    ];
+    parts.extend(rest.iter().cloned());
+    join(j, &parts);
+}
+
+/// An AWS managed policy, partition-aware.
+pub fn managed_policy(j: &mut Json, name: &str) {
+    let name = format!(":iam::aws:policy/{name}");
+    join(
+        j,
+        &[
+            Part::Text("arn:"),
+            Part::Ref(Ref::Id("AWS::Partition")),
+            Part::Text(&name),
+        ],
+    );
+}
+
+/// The output ID CDK gives the export of a reference:
+/// `ExportsOutputRef<Id><hash>`, `ExportsOutputFnGetAtt<Id><Attr><hash>`.
+pub fn export_id(target: &str, attr: Option<&str>) -> String {
+    // The hash is of the reference as JSON without spaces, as CDK hashes it.
+    let reference = match attr {
+        Some(a) => format!("{{\"Fn::GetAtt\":[{},{}]}}", quoted(target), quoted(a)),
+        None => format!("{{\"Ref\":{}}}", quoted(target)),
+    };
+    make_unique_id(&["Exports", &format!("Output{reference}")])
+}
+
+fn quoted(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// At least the length of `export_id(target, attr)`, without hashing.
+pub fn export_id_len(target: &str, attr: Option<&str>) -> usize {
+    "ExportsOutputFnGetAtt".len() + target.len() + attr.map_or(0, str::len) + 8
+}
+
+/// `<Stack>:<OutputId>`, cut from the front to CloudFormation's 255
+/// characters as CDK does.
+pub fn export_name(stack: &str, target: &str, attr: Option<&str>) -> String {
+    let name = format!("{stack}:{}", export_id(target, attr));
+    let cut = name.len().saturating_sub(EXPORT_NAME_MAX);
+    name[cut..].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn export_ids_hash_the_compact_reference_as_before() {
+        // The same ID the Value-based emitter computed from `json!` text.
+        let old = |target: &str, attr: Option<&str>| {
+            let reference = match attr {
+                Some(a) => json!({"Fn::GetAtt": [target, a]}),
+                None => json!({"Ref": target}),
+            };
+            make_unique_id(&["Exports", &format!("Output{reference}")])
+        };
+        for (t, a) in [
+            ("Queue1234ABCD", Some("Arn")),
+            ("VpcId", None),
+            ("q\"x", None),
+        ] {
+            assert_eq!(export_id(t, a), old(t, a));
+            assert!(export_id_len(t, a) >= export_id(t, a).len());
+        }
+    }
+}
