@@ -1,13 +1,48 @@
 use super::*;
+use manifest::sha256_hex;
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, SystemTime};
+
+/// Generated files: relative `/`-separated path -> bytes.
+type Rendered = BTreeMap<String, Vec<u8>>;
 
 fn rendered(files: &[(&str, &str)]) -> Rendered {
     files
         .iter()
         .map(|(p, b)| ((*p).to_owned(), b.as_bytes().to_vec()))
         .collect()
+}
+
+/// `files` staged for `out` in `mode`, as `blueprint` stages a render,
+/// several threads at a time.
+fn stage_all(out: &Path, files: &Rendered, mode: Mode) -> Result<(Stage, Vec<Staged>), WriteError> {
+    let stage = Stage::new(out, mode, files.keys().cloned().collect())?;
+    let items: Vec<(String, Vec<u8>)> = files.clone().into_iter().collect();
+    let staged = crate::parallel::map(items, |(path, bytes)| stage.stage(path, bytes))
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((stage, staged))
+}
+
+/// What `blueprint render` does with `files`.
+fn write(out: &Path, files: &Rendered, force: bool) -> Result<WriteReport, WriteError> {
+    let (stage, staged) = stage_all(out, files, Mode::Write)?;
+    finish(stage, staged, force)
+}
+
+/// What `blueprint check` finds.
+fn changes(out: &Path, files: &Rendered) -> Result<Vec<Change>, WriteError> {
+    let (stage, staged) = stage_all(out, files, Mode::Check)?;
+    super::changes(stage, staged)
+}
+
+/// The unified diffs `blueprint diff` prints.
+fn diff(out: &Path, files: &Rendered) -> Result<String, WriteError> {
+    let (stage, staged) = stage_all(out, files, Mode::Diff)?;
+    let files = super::diff(stage, staged)?;
+    Ok(files.iter().map(FileDiff::unified).collect())
 }
 
 fn read(dir: &Path, rel: &str) -> String {
