@@ -7,7 +7,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::manifest::{sha256_hex, Manifest};
+use super::compare::sha256_file;
+use super::manifest::Manifest;
 use super::stage::{Kept, Status};
 use super::{
     atomic, disk_path, io_error, read_existing, Change, ChangeKind, FileDiff, Mode, Stage, Staged,
@@ -44,13 +45,19 @@ fn settle(
             continue;
         }
         // An owned file already gone just leaves the manifest.
-        if let Some(cur) = read_existing(&disk_path(&stage.out_dir, path))? {
-            removals.push(Removal {
-                path: path.clone(),
-                hand_edited: *hash != sha256_hex(&cur),
-                old: (stage.mode == Mode::Diff).then_some(cur),
-            });
-        }
+        let target = disk_path(&stage.out_dir, path);
+        let Some(current) = sha256_file(&target).map_err(io_error(&target))? else {
+            continue;
+        };
+        let old = match stage.mode {
+            Mode::Diff => read_existing(&target)?,
+            Mode::Write | Mode::Check => None,
+        };
+        removals.push(Removal {
+            path: path.clone(),
+            hand_edited: current != *hash,
+            old,
+        });
     }
     Ok((staged, removals))
 }

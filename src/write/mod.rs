@@ -18,6 +18,7 @@
 //! would do, for `check` and `diff`.
 
 mod atomic;
+mod compare;
 mod diff;
 mod finish;
 mod manifest;

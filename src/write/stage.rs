@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tempfile::TempDir;
 
+use super::compare::{compare, OnDisk};
 use super::manifest::{sha256_hex, Manifest};
 use super::{atomic, check_paths, disk_path, io_error, read_existing, WriteError};
 
@@ -124,21 +125,23 @@ impl Stage {
             "`{path}` was not given to Stage::new"
         );
         let sha256 = sha256_hex(&bytes);
-        let current = read_existing(&disk_path(&self.out_dir, &path))?;
-        let status = match &current {
-            None => Status::Added,
-            Some(cur) if *cur == bytes => Status::Unchanged,
-            Some(cur) => match self.manifest.files.get(&path) {
-                Some(hash) if *hash != sha256_hex(cur) => Status::HandEdited,
-                Some(_) => Status::Modified,
-                None => Status::NotOwned,
-            },
+        let target = disk_path(&self.out_dir, &path);
+        let owned = self.manifest.files.get(&path);
+        let on_disk = compare(&target, &bytes, owned.is_some()).map_err(io_error(&target))?;
+        let status = match (on_disk, owned) {
+            (OnDisk::Absent, _) => Status::Added,
+            (OnDisk::Same, _) => Status::Unchanged,
+            (OnDisk::Differs(_), None) => Status::NotOwned,
+            (OnDisk::Differs(hash), Some(owned)) if hash.as_ref() != Some(owned) => {
+                Status::HandEdited
+            }
+            (OnDisk::Differs(_), Some(_)) => Status::Modified,
         };
         let kept = match self.mode {
             _ if status == Status::Unchanged => Kept::Nothing,
             Mode::Check => Kept::Nothing,
             Mode::Diff => Kept::Bytes {
-                old: current,
+                old: read_existing(&target)?,
                 new: bytes,
             },
             Mode::Write => {
