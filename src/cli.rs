@@ -274,17 +274,19 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Render { io, force } => {
-            let (out, files, notes) = produce(&io)?;
-            let report = write::write(&out, &files, force).map_err(refuse)?;
-            for note in notes {
+            let p = produce(&io, write::Mode::Write)?;
+            let out = p.stage.out_dir().to_path_buf();
+            let report = write::finish(p.stage, p.staged, force).map_err(refuse)?;
+            for note in p.notes {
                 eprintln!("note: {note}");
             }
             eprintln!("{}: {report}", out.display());
             Ok(())
         }
         Command::Check { io } => {
-            let (out, files, _) = produce(&io)?;
-            let changes = write::changes(&out, &files).map_err(refuse)?;
+            let p = produce(&io, write::Mode::Check)?;
+            let out = p.stage.out_dir().to_path_buf();
+            let changes = write::changes(p.stage, p.staged).map_err(refuse)?;
             if changes.is_empty() {
                 eprintln!("{}: up to date", out.display());
                 return Ok(());
@@ -300,14 +302,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             Err(Failure::Drift)
         }
         Command::Diff { io } => {
-            let (out, files, _) = produce(&io)?;
-            let diff = write::diff(&out, &files).map_err(refuse)?;
+            let p = produce(&io, write::Mode::Diff)?;
+            let files = write::diff(p.stage, p.staged).map_err(refuse)?;
+            let diff: String = files.iter().map(write::FileDiff::unified).collect();
             if diff.is_empty() {
                 return Ok(());
             }
-            let changes = write::changes(&out, &files).map_err(refuse)?;
-            let summary = summarize(&out, &files, &changes)?;
-            print!("{summary}\n{diff}");
+            print!("{}\n{diff}", summarize(&files));
             Err(Failure::Drift)
         }
     }
@@ -379,37 +380,29 @@ fn init(file: &Path) -> Result<(), Failure> {
 }
 
 /// The review of what `diff` shows: both sides of every changed file.
-/// Reads the output folder (only ever reads it).
-fn summarize(
-    out: &Path,
-    files: &write::Rendered,
-    changes: &[write::Change],
-) -> Result<review::Review, Failure> {
-    // The bytes on disk of every modified or removed file, by change.
-    let mut on_disk: Vec<Option<Vec<u8>>> = Vec::with_capacity(changes.len());
-    for c in changes {
-        on_disk.push(match c.kind {
-            write::ChangeKind::Added => None,
-            _ => {
-                let path = c.path.split('/').fold(out.to_path_buf(), |p, x| p.join(x));
-                Some(std::fs::read(&path).map_err(|e| refuse(format!("{}: {e}", path.display())))?)
-            }
-        });
-    }
-    let input: Vec<review::FileChange> = changes
+fn summarize(files: &[write::FileDiff]) -> review::Review {
+    let input: Vec<review::FileChange> = files
         .iter()
-        .zip(&on_disk)
-        .map(|(c, old)| review::FileChange {
-            path: &c.path,
-            old: old.as_deref(),
-            new: files.get(&c.path).map(Vec::as_slice),
+        .map(|f| review::FileChange {
+            path: &f.path,
+            old: f.old.as_deref(),
+            new: f.new.as_deref(),
         })
         .collect();
-    Ok(review::review(&input))
+    review::review(&input)
 }
 
-/// Everything up to the bytes of every file: load, fit, lower, render.
-fn produce(io: &Io) -> Result<(PathBuf, write::Rendered, Vec<String>), Failure> {
+/// A render staged for its output folder, with the notes for the user.
+struct Produced {
+    stage: write::Stage,
+    staged: Vec<write::Staged>,
+    notes: Vec<String>,
+}
+
+/// Everything up to the staged files: load, fit, lower, then render each
+/// file and stage it for `mode` on the thread that rendered it (see
+/// `write::Stage`), so that no more than a few files' bytes are held at once.
+fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
     let target: Target = io.target.into();
     let (model, source) = load(&io.file)?;
     check_fit(&model, target, &io.file, &source)?;
@@ -428,10 +421,19 @@ fn produce(io: &Io) -> Result<(PathBuf, write::Rendered, Vec<String>), Failure> 
     let model = std::sync::Arc::new(model);
     let mut output = target::lower(&model, target);
     readme::add(&model, target, &mut output);
-    let files = render::render_all(output.files);
     let out = io
         .out
         .clone()
         .unwrap_or_else(|| Path::new("infra").join(target.as_str()));
-    Ok((out, files, output.notes))
+    let paths = output.files.keys().cloned().collect();
+    let stage = write::Stage::new(&out, mode, paths).map_err(refuse)?;
+    let staged = render::render_each(output.files, |path, bytes| stage.stage(path, bytes))
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(refuse)?;
+    Ok(Produced {
+        stage,
+        staged,
+        notes: output.notes,
+    })
 }

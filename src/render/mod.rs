@@ -7,7 +7,6 @@ pub mod json;
 pub mod yaml;
 
 use crate::doc::{Document, FileSet};
-use std::collections::BTreeMap;
 
 /// The bytes of one output file.
 pub fn render(doc: &Document) -> Vec<u8> {
@@ -21,15 +20,16 @@ pub fn render(doc: &Document) -> Vec<u8> {
     }
 }
 
-/// Every file's bytes, rendered in parallel (`parallel::map`). Each
-/// document is dropped as soon as it is rendered: documents are several
-/// times larger than their bytes.
-pub fn render_all(files: FileSet) -> BTreeMap<String, Vec<u8>> {
+/// Renders every file on `parallel::map`'s threads and hands its path and
+/// bytes to `each` on the thread that rendered them, as soon as they
+/// exist; the results come back in path order. Nothing keeps a document
+/// once it is rendered (documents are several times larger than their
+/// bytes), nor its bytes once `each` is done with them.
+pub fn render_each<R: Send>(files: FileSet, each: impl Fn(String, Vec<u8>) -> R + Sync) -> Vec<R> {
     let files: Vec<(String, Document)> = files.into_iter().collect();
     crate::parallel::map(files, |(path, doc)| {
         let bytes = render(&doc);
-        (path, bytes)
+        drop(doc);
+        each(path, bytes)
     })
-    .into_iter()
-    .collect()
 }

@@ -1,13 +1,49 @@
+use super::stage::{Kept, Status};
 use super::*;
+use manifest::sha256_hex;
+use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::{Duration, SystemTime};
+
+/// Generated files: relative `/`-separated path -> bytes.
+type Rendered = BTreeMap<String, Vec<u8>>;
 
 fn rendered(files: &[(&str, &str)]) -> Rendered {
     files
         .iter()
         .map(|(p, b)| ((*p).to_owned(), b.as_bytes().to_vec()))
         .collect()
+}
+
+/// `files` staged for `out` in `mode`, as `blueprint` stages a render,
+/// several threads at a time.
+fn stage_all(out: &Path, files: &Rendered, mode: Mode) -> Result<(Stage, Vec<Staged>), WriteError> {
+    let stage = Stage::new(out, mode, files.keys().cloned().collect())?;
+    let items: Vec<(String, Vec<u8>)> = files.clone().into_iter().collect();
+    let staged = crate::parallel::map(items, |(path, bytes)| stage.stage(path, bytes))
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((stage, staged))
+}
+
+/// What `blueprint render` does with `files`.
+fn write(out: &Path, files: &Rendered, force: bool) -> Result<WriteReport, WriteError> {
+    let (stage, staged) = stage_all(out, files, Mode::Write)?;
+    finish(stage, staged, force)
+}
+
+/// What `blueprint check` finds.
+fn changes(out: &Path, files: &Rendered) -> Result<Vec<Change>, WriteError> {
+    let (stage, staged) = stage_all(out, files, Mode::Check)?;
+    super::changes(stage, staged)
+}
+
+/// The unified diffs `blueprint diff` prints.
+fn diff(out: &Path, files: &Rendered) -> Result<String, WriteError> {
+    let (stage, staged) = stage_all(out, files, Mode::Diff)?;
+    let files = super::diff(stage, staged)?;
+    Ok(files.iter().map(FileDiff::unified).collect())
 }
 
 fn read(dir: &Path, rel: &str) -> String {
@@ -54,6 +90,21 @@ fn mtime(path: &Path) -> SystemTime {
     fs::metadata(path).unwrap().modified().unwrap()
 }
 
+/// Whether a staging folder was left in `out`.
+fn staging_left(out: &Path) -> bool {
+    fs::read_dir(out).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".blueprint-staging-")
+        })
+    })
+}
+
+fn inode(path: &Path) -> u64 {
+    fs::metadata(path).unwrap().ino()
+}
+
 const MAIN: &str = "resource \"x\" \"y\" {}\n";
 
 #[test]
@@ -81,6 +132,7 @@ fn first_write_creates_files_and_manifest_with_0644() {
     assert_eq!(manifest, expected);
     // No temporary files left behind.
     assert_eq!(tree(&out).len(), 3);
+    assert!(!staging_left(&out));
 }
 
 #[test]
@@ -91,11 +143,13 @@ fn rewriting_the_same_files_changes_nothing() {
     write(out, &files, false).unwrap();
     let t_main = age(&out.join("main.tf"));
     let t_manifest = age(&out.join(MANIFEST));
+    let i_main = inode(&out.join("main.tf"));
     let before = tree(out);
     let report = write(out, &files, false).unwrap();
     assert!(report.written.is_empty() && report.removed.is_empty());
     assert_eq!(report.unchanged, vec!["a/b.tf", "main.tf"]);
     assert_eq!(mtime(&out.join("main.tf")), t_main);
+    assert_eq!(inode(&out.join("main.tf")), i_main);
     assert_eq!(mtime(&out.join(MANIFEST)), t_manifest);
     assert_eq!(tree(out), before);
     assert_eq!(changes(out, &files).unwrap(), vec![]);
@@ -336,4 +390,196 @@ fn a_tampered_manifest_cannot_reach_outside() {
     let err = write(&out, &rendered(&[("a.tf", "a\n")]), true).unwrap_err();
     assert!(matches!(err, WriteError::BadManifest { .. }), "{err}");
     assert!(tmp.path().join("victim").exists());
+}
+
+#[test]
+fn a_refusal_leaves_the_folder_byte_for_byte_and_no_staging_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    write(out, &rendered(&[("a.tf", "a\n"), ("b.tf", "b\n")]), false).unwrap();
+    fs::write(out.join("a.tf"), "a edited\n").unwrap();
+    fs::write(out.join("mine.tf"), "mine\n").unwrap();
+    let before = tree(out);
+    let next = rendered(&[("a.tf", "a2\n"), ("b.tf", "b2\n"), ("c/new.tf", "new\n")]);
+    let err = write(out, &next, false).unwrap_err();
+    assert!(matches!(err, WriteError::HandEdited { .. }), "{err}");
+    assert_eq!(tree(out), before);
+    assert!(!staging_left(out));
+    assert!(!out.join("c").exists());
+
+    fs::write(out.join("a.tf"), "a\n").unwrap();
+    let before = tree(out);
+    let not_owned = rendered(&[("a.tf", "a2\n"), ("mine.tf", "generated\n")]);
+    let err = write(out, &not_owned, false).unwrap_err();
+    assert!(matches!(err, WriteError::NotOwned { .. }), "{err}");
+    assert_eq!(tree(out), before);
+    assert!(!staging_left(out));
+}
+
+#[test]
+fn an_error_while_staging_leaves_the_folder_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    write(out, &rendered(&[("a.tf", "a\n")]), false).unwrap();
+    // A file of the user's where a generated file needs a folder.
+    fs::write(out.join("sub"), "mine\n").unwrap();
+    let before = tree(out);
+    let next = rendered(&[("a.tf", "a2\n"), ("sub/x.tf", "x\n"), ("z.tf", "z\n")]);
+    let err = write(out, &next, true).unwrap_err();
+    assert!(matches!(err, WriteError::Io { .. }), "{err}");
+    assert_eq!(tree(out), before);
+    assert!(!staging_left(out));
+}
+
+#[test]
+fn a_created_output_folder_goes_again_when_the_render_does_not_finish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let top = tmp.path().join("infra");
+    let out = top.join("ecs/out");
+    let files = rendered(&[("main.tf", MAIN), ("k8s/a.yaml", "a: 1\n")]);
+    // Staged, then dropped unfinished, as when another file's render fails.
+    let (stage, staged) = stage_all(&out, &files, Mode::Write).unwrap();
+    assert!(staging_left(&out));
+    drop((stage, staged));
+    assert!(!top.exists(), "every folder the stage created is gone");
+
+    // Bad paths are refused before the folder is even created.
+    let bad = rendered(&[("main.tf", MAIN), ("../x.tf", "x\n")]);
+    assert!(matches!(
+        write(&out, &bad, false),
+        Err(WriteError::BadPath { .. })
+    ));
+    assert!(!top.exists());
+
+    // A folder that was there stays, even empty.
+    fs::create_dir_all(&out).unwrap();
+    drop(stage_all(&out, &files, Mode::Write).unwrap());
+    assert!(out.is_dir());
+    assert!(tree(&out).is_empty() && !staging_left(&out));
+
+    // A finished render keeps the folders it created.
+    fs::remove_dir_all(&top).unwrap();
+    write(&out, &files, false).unwrap();
+    assert_eq!(read(&out, "main.tf"), MAIN);
+    assert!(!staging_left(&out));
+}
+
+#[test]
+fn only_changed_files_are_rewritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    write(
+        out,
+        &rendered(&[("same.tf", "s\n"), ("new.tf", "n\n")]),
+        false,
+    )
+    .unwrap();
+    let (t_same, i_same) = (age(&out.join("same.tf")), inode(&out.join("same.tf")));
+    let i_new = inode(&out.join("new.tf"));
+    let report = write(
+        out,
+        &rendered(&[("same.tf", "s\n"), ("new.tf", "n2\n")]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(report.written, vec!["new.tf"]);
+    assert_eq!(report.unchanged, vec!["same.tf"]);
+    assert_eq!(mtime(&out.join("same.tf")), t_same);
+    assert_eq!(inode(&out.join("same.tf")), i_same);
+    assert_ne!(inode(&out.join("new.tf")), i_new, "replaced by a rename");
+    assert_eq!(read(out, "new.tf"), "n2\n");
+}
+
+#[test]
+fn each_mode_keeps_only_what_it_needs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    write(
+        out,
+        &rendered(&[("same.tf", "s\n"), ("mod.tf", "m\n")]),
+        false,
+    )
+    .unwrap();
+    let next = rendered(&[("same.tf", "s\n"), ("mod.tf", "m2\n"), ("add.tf", "a\n")]);
+    let stage_in = |mode| {
+        let (stage, staged) = stage_all(out, &next, mode).unwrap();
+        let kept: BTreeMap<String, (Status, Kept)> = staged
+            .into_iter()
+            .map(|s| {
+                assert_eq!(s.sha256, sha256_hex(&next[&s.path]));
+                (s.path, (s.status, s.kept))
+            })
+            .collect();
+        (stage, kept)
+    };
+
+    let (_stage, diff) = stage_in(Mode::Diff);
+    assert!(matches!(
+        diff["same.tf"],
+        (Status::Unchanged, Kept::Nothing)
+    ));
+    assert!(
+        matches!(&diff["mod.tf"], (Status::Modified, Kept::Bytes { old: Some(old), new })
+        if old == b"m\n" && new == b"m2\n")
+    );
+    assert!(
+        matches!(&diff["add.tf"], (Status::Added, Kept::Bytes { old: None, new })
+        if new == b"a\n")
+    );
+
+    let (_stage, check) = stage_in(Mode::Check);
+    assert!(check.values().all(|(_, k)| matches!(k, Kept::Nothing)));
+    assert_eq!(check["mod.tf"].0, Status::Modified);
+
+    let (stage, write) = stage_in(Mode::Write);
+    assert!(matches!(
+        write["same.tf"],
+        (Status::Unchanged, Kept::Nothing)
+    ));
+    for path in ["mod.tf", "add.tf"] {
+        let Kept::Temp(temp) = &write[path].1 else {
+            panic!("{path} is staged")
+        };
+        let staging = temp.parent().unwrap();
+        assert_eq!(staging.parent().unwrap(), out);
+        assert!(staging
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(".blueprint-staging-"));
+        assert_eq!(fs::read(temp).unwrap(), next[path]);
+        assert_eq!(
+            fs::metadata(temp).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+    }
+    // Nothing is in place before `finish`.
+    assert_eq!(read(out, "mod.tf"), "m\n");
+    assert!(!out.join("add.tf").exists());
+    drop(stage);
+}
+
+#[test]
+fn check_and_diff_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("out");
+    let files = rendered(&[("main.tf", MAIN), ("k8s/a.yaml", "a: 1\n")]);
+    assert_eq!(changes(&missing, &files).unwrap().len(), 2);
+    assert!(diff(&missing, &files).unwrap().contains("+++ b/main.tf"));
+    assert!(!missing.exists(), "check and diff do not create the folder");
+
+    let out = tmp.path();
+    write(
+        out,
+        &rendered(&[("main.tf", "old\n"), ("gone.tf", "g\n")]),
+        false,
+    )
+    .unwrap();
+    let before = tree(out);
+    let t = age(&out.join("main.tf"));
+    assert_eq!(changes(out, &files).unwrap().len(), 3);
+    assert!(!diff(out, &files).unwrap().is_empty());
+    assert_eq!(tree(out), before);
+    assert_eq!(mtime(&out.join("main.tf")), t);
+    assert!(!staging_left(out));
 }
