@@ -38,6 +38,10 @@ impl Json {
         }
     }
 
+    pub fn reserve(&mut self, bytes: usize) {
+        self.out.reserve(bytes);
+    }
+
     pub fn len(&self) -> usize {
         self.out.len()
     }
@@ -201,30 +205,60 @@ fn escaped(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x09 => b"\\t",
-            0x0A => b"\\n",
-            0x0C => b"\\f",
-            0x0D => b"\\r",
-            0x00..=0x1F => &[],
-            _ => continue,
-        };
+    while let Some(i) = next_escape(bytes, start) {
+        let b = bytes[i];
         out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xF)]);
-        } else {
-            out.extend_from_slice(escape);
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x09 => out.extend_from_slice(b"\\t"),
+            0x0A => out.extend_from_slice(b"\\n"),
+            0x0C => out.extend_from_slice(b"\\f"),
+            0x0D => out.extend_from_slice(b"\\r"),
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xF)]);
+            }
         }
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+fn must_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The first byte at or after `from` that must be escaped. Almost no
+/// string has one, so eight bytes are tested at a time: a byte below
+/// 0x20, or equal to `"` or `\`, sets its high bit in `flags` (the
+/// classic "has a byte less than n" and "has a zero byte" word tricks).
+fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let flags = |w: u64| {
+        let below = w.wrapping_sub(ONES * 0x20) & !w;
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let quote = quote.wrapping_sub(ONES) & !quote;
+        let slash = w ^ (ONES * u64::from(b'\\'));
+        let slash = slash.wrapping_sub(ONES) & !slash;
+        (below | quote | slash) & HIGH
+    };
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        if flags(w) != 0 {
+            break;
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|b| must_escape(*b))
+        .map(|p| i + p)
 }
 
 #[cfg(test)]
@@ -278,6 +312,18 @@ mod tests {
                     .prop_map(|kv| Value::Object(kv.into_iter().collect())),
             ]
         })
+    }
+
+    #[test]
+    fn escapes_are_found_anywhere_in_a_word() {
+        for special in ['"', '\\', '\n', '\u{1f}', '\u{0}'] {
+            for at in 0..20 {
+                let mut s: String = "abcdefghijklmnopqrst".into();
+                s.replace_range(at..at + 1, &special.to_string());
+                let v = Value::String(s);
+                assert_eq!(written(&v), to_cdk_json(&v), "{v}");
+            }
+        }
     }
 
     proptest! {

@@ -100,6 +100,16 @@ impl Sections {
         }
     }
 
+    /// Room for `resources` bytes of resources, a tenth of that for each
+    /// other section: a stack is written without growing its buffers.
+    pub fn with_capacity(resources: usize) -> Sections {
+        let mut s = Sections::new();
+        s.parameters.reserve(resources / 10);
+        s.resources.reserve(resources);
+        s.outputs.reserve(resources / 10);
+        s
+    }
+
     pub fn clear(&mut self) {
         self.parameters.clear();
         self.resources.clear();

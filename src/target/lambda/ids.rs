@@ -39,8 +39,14 @@ pub fn make_unique_id(components: &[&str]) -> String {
 
 /// The first 8 hex digits, uppercase, of the MD5 of `a/b/c`.
 pub fn path_hash(components: &[&str]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let digest = Md5::digest(components.join("/").as_bytes());
-    digest.iter().take(4).map(|b| format!("{b:02X}")).collect()
+    let mut hash = String::with_capacity(8);
+    for b in &digest[..4] {
+        hash.push(char::from(HEX[usize::from(b >> 4)]));
+        hash.push(char::from(HEX[usize::from(b & 0xF)]));
+    }
+    hash
 }
 
 /// Drops a component when the previous kept one ends with it.

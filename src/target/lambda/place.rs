@@ -401,7 +401,7 @@ pub fn one_stack(copy: &Copy) -> Layout {
 pub fn write_stack(model: &Model, copy: &Copy, layout: &Layout, stack: usize) -> Vec<u8> {
     let v = View::new(model, copy);
     let st = &layout.stacks[stack];
-    let mut sections = Sections::new();
+    let mut sections = Sections::with_capacity(MAX_TEMPLATE_BYTES);
     let mut placed = Placed { layout, stack };
     for &u in &st.units {
         emit(v, u, &st.name, &mut sections, &mut placed, None);
@@ -442,6 +442,7 @@ fn assemble(description: &str, s: &Sections) -> Vec<u8> {
         }
     }
     let mut j = Json::at_depth(0);
+    j.reserve(s.bytes() + description.len() + 128);
     j.object(|o| {
         o.key("Description").str(description);
         if !s.parameters.is_empty() {
