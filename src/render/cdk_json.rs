@@ -71,6 +71,18 @@ impl Json {
         escaped(&mut self.out, s);
     }
 
+    /// One string: `head`, then each of `rest` after `separator`,
+    /// without building it first.
+    pub fn joined(&mut self, head: &str, rest: &[&str], separator: &str) {
+        self.out.push(b'"');
+        escape_into(&mut self.out, head);
+        for p in rest {
+            escape_into(&mut self.out, separator);
+            escape_into(&mut self.out, p);
+        }
+        self.out.push(b'"');
+    }
+
     pub fn u64(&mut self, n: u64) {
         let mut digits = [0u8; 20];
         let mut i = digits.len();
@@ -201,8 +213,14 @@ impl Arr<'_> {
 /// `\u00xx` (lowercase hex) for other control characters; everything
 /// else, non-ASCII included, as is.
 fn escaped(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
+    escape_into(out, s);
+    out.push(b'"');
+}
+
+/// `s` escaped, without the quotes.
+fn escape_into(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     let mut start = 0;
     while let Some(i) = next_escape(bytes, start) {
@@ -225,7 +243,6 @@ fn escaped(out: &mut Vec<u8>, s: &str) {
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 fn must_escape(b: u8) -> bool {
@@ -286,6 +303,13 @@ mod tests {
             "Quote\"d": "tab\there\u{1}\u{7f}é/"
         });
         assert_eq!(written(&v), to_cdk_json(&v));
+    }
+
+    #[test]
+    fn joined_is_the_joined_string() {
+        let mut j = Json::at_depth(0);
+        j.joined("Stack", &["a\"b", "Resource"], "/");
+        assert_eq!(j.bytes(), br#""Stack/a\"b/Resource""#);
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct Copy {
     /// and `VpcId`/`PrivateSubnetIds` (any function, no network given).
     pub retention: bool,
     pub network_params: bool,
+    /// Queue name -> index into `model.queues`.
+    queues: BTreeMap<String, usize>,
 }
 
 pub struct Unit {
@@ -292,7 +294,17 @@ impl Copy {
             units,
             retention: any_function,
             network_params: any_function && model.app.network.is_none(),
+            queues: model
+                .queues
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (q.name.to_string(), i))
+                .collect(),
         }
+    }
+
+    pub fn queue_index(&self, name: &Name) -> Option<usize> {
+        self.queues.get(name.as_str()).copied()
     }
 
     pub fn key(&self) -> &str {

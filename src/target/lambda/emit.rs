@@ -255,7 +255,7 @@ impl<'v, R: Resolve> Emitter<'_, 'v, R> {
             Some((_, n)) => *n += 1,
             None => counts.types.push((ty, 1)),
         }
-        let cdk_path = format!("{}/{}", self.stack, path.join("/"));
+        let stack = self.stack;
         self.out.resources.entry(id).object(|o| {
             o.key("Type").str(ty);
             o.key("Properties").object(properties);
@@ -264,7 +264,7 @@ impl<'v, R: Resolve> Emitter<'_, 'v, R> {
                 o.key("DeletionPolicy").str(p);
             }
             o.key("Metadata").object(|m| {
-                m.key("aws:cdk:path").str(&cdk_path);
+                m.key("aws:cdk:path").joined(stack, path, "/");
                 if !skips.is_empty() {
                     m.key("checkov").object(|c| {
                         c.key("skip").array(|a| {
@@ -794,12 +794,8 @@ impl<'v, R: Resolve> Emitter<'_, 'v, R> {
     /// queue.
     fn queue_ref(&mut self, scope: &Scope, q: &Name, attr: Option<&'static str>) -> Ref<'v> {
         let copy = self.v.copy;
-        let index = self
-            .v
-            .model
-            .queues
-            .iter()
-            .position(|x| x.name == *q)
+        let index = copy
+            .queue_index(q)
             .expect("normalize resolves every queue reference");
         let unit = scope.queue_unit(index);
         let Kind::Queue { id, .. } = &copy.units[unit].kind else {

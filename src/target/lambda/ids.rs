@@ -13,51 +13,58 @@ const HIDDEN_ID: &str = "Default";
 const MAX_HUMAN_LEN: usize = 240;
 
 /// CDK's `makeUniqueId` over construct path components (stack excluded).
+/// Called for every resource of every stack, so it allocates only its
+/// result.
 pub fn make_unique_id(components: &[&str]) -> String {
-    let components: Vec<&str> = components
-        .iter()
-        .copied()
-        .filter(|c| *c != HIDDEN_ID)
-        .collect();
-    assert!(
-        !components.is_empty(),
-        "a logical ID needs at least one path component"
-    );
-    if components.len() == 1 {
-        // CDK keeps top-level IDs as written (migrated templates).
-        return components[0].to_string();
+    let kept = || components.iter().copied().filter(|c| *c != HIDDEN_ID);
+    let mut count = 0;
+    let mut only = "";
+    for c in kept() {
+        count += 1;
+        only = c;
     }
-    let mut human = String::new();
-    for c in remove_dupes(&components) {
+    assert!(count > 0, "a logical ID needs at least one path component");
+    if count == 1 {
+        // CDK keeps top-level IDs as written (migrated templates).
+        return only.to_string();
+    }
+    let mut id = String::with_capacity(64);
+    // A component is dropped when the previous kept one ends with it.
+    let mut last: Option<&str> = None;
+    for c in kept() {
+        if last.is_some_and(|l| l.ends_with(c)) {
+            continue;
+        }
+        last = Some(c);
         if c != HIDDEN_FROM_HUMAN_ID {
-            human.extend(c.chars().filter(char::is_ascii_alphanumeric));
+            id.extend(c.chars().filter(char::is_ascii_alphanumeric));
         }
     }
-    human.truncate(MAX_HUMAN_LEN);
-    human + &path_hash(&components)
+    id.truncate(MAX_HUMAN_LEN);
+    push_hash(&mut id, kept());
+    id
 }
 
 /// The first 8 hex digits, uppercase, of the MD5 of `a/b/c`.
 pub fn path_hash(components: &[&str]) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let digest = Md5::digest(components.join("/").as_bytes());
     let mut hash = String::with_capacity(8);
-    for b in &digest[..4] {
-        hash.push(char::from(HEX[usize::from(b >> 4)]));
-        hash.push(char::from(HEX[usize::from(b & 0xF)]));
-    }
+    push_hash(&mut hash, components.iter().copied());
     hash
 }
 
-/// Drops a component when the previous kept one ends with it.
-fn remove_dupes<'a>(path: &[&'a str]) -> Vec<&'a str> {
-    let mut ret: Vec<&str> = Vec::new();
-    for c in path {
-        if ret.last().is_none_or(|last| !last.ends_with(c)) {
-            ret.push(c);
+fn push_hash<'a>(out: &mut String, components: impl Iterator<Item = &'a str>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut md5 = Md5::new();
+    for (i, c) in components.enumerate() {
+        if i > 0 {
+            md5.update(b"/");
         }
+        md5.update(c.as_bytes());
     }
-    ret
+    for b in &md5.finalize()[..4] {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xF)]));
+    }
 }
 
 /// The construct ID of a blueprint name: each `-`-separated word
@@ -115,6 +122,48 @@ mod tests {
         let id = make_unique_id(&["Orders", "OrdersQueue", "Queue", "Resource"]);
         assert!(id.starts_with("OrdersOrdersQueue"), "{id}");
         assert_eq!(id.len(), "OrdersOrdersQueue".len() + 8);
+    }
+
+    /// The reference: CDK's algorithm written the plain way.
+    fn naive(components: &[&str]) -> String {
+        let components: Vec<&str> = components
+            .iter()
+            .copied()
+            .filter(|c| *c != "Default")
+            .collect();
+        if components.len() == 1 {
+            return components[0].to_string();
+        }
+        let mut kept: Vec<&str> = Vec::new();
+        for c in &components {
+            if kept.last().is_none_or(|last| !last.ends_with(c)) {
+                kept.push(c);
+            }
+        }
+        let mut human: String = kept
+            .iter()
+            .filter(|c| **c != "Resource")
+            .flat_map(|c| c.chars().filter(char::is_ascii_alphanumeric))
+            .collect();
+        human.truncate(240);
+        let digest = Md5::digest(components.join("/").as_bytes());
+        human
+            + &digest[..4]
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect::<String>()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn same_ids_as_the_plain_algorithm(
+            parts in proptest::collection::vec("(Default|Resource|[A-Za-z0-9-]{0,6}|Queue)", 1..6)
+        ) {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            if parts.iter().any(|p| *p != "Default") {
+                proptest::prop_assert_eq!(make_unique_id(&parts), naive(&parts));
+            }
+        }
     }
 
     #[test]

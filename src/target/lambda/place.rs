@@ -123,6 +123,9 @@ impl Resolve for Noting {
 struct Placed<'l> {
     layout: &'l Layout,
     stack: usize,
+    /// Export names already made (most imports are of a few items: the
+    /// key and the shared parameters), as hashing each costs an MD5.
+    names: BTreeMap<(usize, String, Option<&'static str>), String>,
 }
 
 impl Resolve for Placed<'_> {
@@ -137,8 +140,14 @@ impl Resolve for Placed<'_> {
         if owner == self.stack {
             return Ref::local(id, attr);
         }
+        let stacks = &self.layout.stacks;
+        let name = self
+            .names
+            .entry((owner, id.to_string(), attr))
+            .or_insert_with(|| export_name(&stacks[owner].name, id, attr))
+            .clone();
         Ref::Import {
-            name: export_name(&self.layout.stacks[owner].name, id, attr),
+            name,
             list: is_list(to, id, attr),
         }
     }
@@ -402,7 +411,11 @@ pub fn write_stack(model: &Model, copy: &Copy, layout: &Layout, stack: usize) ->
     let v = View::new(model, copy);
     let st = &layout.stacks[stack];
     let mut sections = Sections::with_capacity(MAX_TEMPLATE_BYTES);
-    let mut placed = Placed { layout, stack };
+    let mut placed = Placed {
+        layout,
+        stack,
+        names: BTreeMap::new(),
+    };
     for &u in &st.units {
         emit(v, u, &st.name, &mut sections, &mut placed, None);
     }
