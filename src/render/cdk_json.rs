@@ -178,8 +178,19 @@ impl Json {
     }
 
     fn newline(&mut self) {
-        self.out.push(b'\n');
-        self.out.resize(self.out.len() + self.depth, b' ');
+        /// A newline and the indentation of the deepest level we write.
+        const NEWLINE_INDENT: [u8; 33] = {
+            let mut a = [b' '; 33];
+            a[0] = b'\n';
+            a
+        };
+        match NEWLINE_INDENT.get(..=self.depth) {
+            Some(s) => self.out.extend_from_slice(s),
+            None => {
+                self.out.push(b'\n');
+                self.out.resize(self.out.len() + self.depth, b' ');
+            }
+        }
     }
 }
 
@@ -265,12 +276,22 @@ fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
         (below | quote | slash) & HIGH
     };
     let mut i = from;
+    let mut flagged = false;
     while let Some(chunk) = bytes.get(i..i + 8) {
         let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         if flags(w) != 0 {
+            flagged = true;
             break;
         }
         i += 8;
+    }
+    // Fewer than eight bytes left: the last word, overlapping what is
+    // already clean, spares a byte loop over the tail of most strings.
+    if !flagged && i < bytes.len() && bytes.len() >= 8 {
+        let tail = &bytes[bytes.len() - 8..];
+        if flags(u64::from_le_bytes(tail.try_into().expect("eight bytes"))) == 0 {
+            return None;
+        }
     }
     bytes[i..]
         .iter()
@@ -340,12 +361,16 @@ mod tests {
 
     #[test]
     fn escapes_are_found_anywhere_in_a_word() {
+        // Every length around a word or two, the character at every
+        // position: in a full word, in the tail, in both.
         for special in ['"', '\\', '\n', '\u{1f}', '\u{0}'] {
-            for at in 0..20 {
-                let mut s: String = "abcdefghijklmnopqrst".into();
-                s.replace_range(at..at + 1, &special.to_string());
-                let v = Value::String(s);
-                assert_eq!(written(&v), to_cdk_json(&v), "{v}");
+            for len in 1..=20 {
+                for at in 0..len {
+                    let mut s: String = "abcdefghijklmnopqrst"[..len].into();
+                    s.replace_range(at..at + 1, &special.to_string());
+                    let v = Value::String(s);
+                    assert_eq!(written(&v), to_cdk_json(&v), "{v}");
+                }
             }
         }
     }

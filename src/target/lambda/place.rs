@@ -29,6 +29,7 @@ use super::{MAX_OUTPUTS, MAX_PARAMETERS, MAX_RESOURCES, MAX_TEMPLATE_BYTES};
 use crate::model::{Model, Name, PlatformKind};
 use crate::render::cdk_json::Json;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Room kept for a template's `Description` and its own braces when
 /// packing.
@@ -39,6 +40,20 @@ pub struct Layout {
     pub stacks: Vec<StackPlan>,
     /// The stack of each unit.
     pub stack_of: Vec<usize>,
+    /// Per stack, the names of its exports: logical ID -> (attribute,
+    /// name). Made once here: each costs two MD5s, and a stack imports
+    /// the same few items many times.
+    names: Vec<BTreeMap<String, Vec<(Option<&'static str>, Arc<str>)>>>,
+}
+
+impl Layout {
+    fn export_name(&self, stack: usize, id: &str, attr: Option<&str>) -> Arc<str> {
+        self.names[stack]
+            .get(id)
+            .and_then(|named| named.iter().find(|(a, _)| *a == attr))
+            .map(|(_, name)| Arc::clone(name))
+            .unwrap_or_else(|| export_name(&self.stacks[stack].name, id, attr).into())
+    }
 }
 
 pub struct StackPlan {
@@ -123,9 +138,6 @@ impl Resolve for Noting {
 struct Placed<'l> {
     layout: &'l Layout,
     stack: usize,
-    /// Export names already made (most imports are of a few items: the
-    /// key and the shared parameters), as hashing each costs an MD5.
-    names: BTreeMap<(usize, String, Option<&'static str>), String>,
 }
 
 impl Resolve for Placed<'_> {
@@ -140,14 +152,8 @@ impl Resolve for Placed<'_> {
         if owner == self.stack {
             return Ref::local(id, attr);
         }
-        let stacks = &self.layout.stacks;
-        let name = self
-            .names
-            .entry((owner, id.to_string(), attr))
-            .or_insert_with(|| export_name(&stacks[owner].name, id, attr))
-            .clone();
         Ref::Import {
-            name,
+            name: self.layout.export_name(owner, id, attr),
             list: is_list(to, id, attr),
         }
     }
@@ -366,6 +372,19 @@ fn finish(copy: &Copy, groups: Vec<(String, String, Vec<usize>)>, measured: &[Me
         }
     }
     let names: Vec<String> = groups.iter().map(|(n, _, _)| n.clone()).collect();
+    let export_names = exports
+        .iter()
+        .zip(&names)
+        .map(|(set, stack)| {
+            let mut named: BTreeMap<String, Vec<(Option<&'static str>, Arc<str>)>> =
+                BTreeMap::new();
+            for (id, attr) in set {
+                let name = export_name(stack, id, *attr).into();
+                named.entry(id.clone()).or_default().push((*attr, name));
+            }
+            named
+        })
+        .collect();
     let stacks = groups
         .into_iter()
         .zip(exports)
@@ -386,7 +405,11 @@ fn finish(copy: &Copy, groups: Vec<(String, String, Vec<usize>)>, measured: &[Me
             },
         )
         .collect();
-    Layout { stacks, stack_of }
+    Layout {
+        stacks,
+        stack_of,
+        names: export_names,
+    }
 }
 
 /// `copy` as one stack, whatever its size (to compare a split with).
@@ -402,6 +425,7 @@ pub fn one_stack(copy: &Copy) -> Layout {
             types: BTreeMap::new(),
         }],
         stack_of: vec![0; copy.units.len()],
+        names: vec![BTreeMap::new()],
     }
 }
 
@@ -411,11 +435,7 @@ pub fn write_stack(model: &Model, copy: &Copy, layout: &Layout, stack: usize) ->
     let v = View::new(model, copy);
     let st = &layout.stacks[stack];
     let mut sections = Sections::with_capacity(MAX_TEMPLATE_BYTES);
-    let mut placed = Placed {
-        layout,
-        stack,
-        names: BTreeMap::new(),
-    };
+    let mut placed = Placed { layout, stack };
     for &u in &st.units {
         emit(v, u, &st.name, &mut sections, &mut placed, None);
     }
@@ -435,7 +455,7 @@ pub fn write_stack(model: &Model, copy: &Copy, layout: &Layout, stack: usize) ->
                 (None, false) => Ref::Id(id).write(value),
             }
             o.key("Export")
-                .object(|o| o.key("Name").str(&export_name(&st.name, id, *attr)));
+                .object(|o| o.key("Name").str(&layout.export_name(stack, id, *attr)));
         });
     }
     assemble(&st.description, &sections)

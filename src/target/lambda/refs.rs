@@ -5,6 +5,7 @@
 
 use super::ids::make_unique_id;
 use crate::render::cdk_json::Json;
+use std::sync::Arc;
 
 /// CloudFormation's limit on an export name.
 const EXPORT_NAME_MAX: usize = 255;
@@ -18,7 +19,7 @@ pub enum Ref<'a> {
     GetAtt(&'a str, &'static str),
     /// `{"Fn::ImportValue": name}`; `list`: wrapped in `Fn::Split` to
     /// turn the exported comma-joined string back into a list.
-    Import { name: String, list: bool },
+    Import { name: Arc<str>, list: bool },
 }
 
 impl Ref<'_> {
