@@ -43,8 +43,11 @@ pub struct Layout {
     /// Per stack, the names of its exports: logical ID -> (attribute,
     /// name). Made once here: each costs two MD5s, and a stack imports
     /// the same few items many times.
-    names: Vec<BTreeMap<String, Vec<(Option<&'static str>, Arc<str>)>>>,
+    names: Vec<ExportNames>,
 }
+
+/// A stack's export names: logical ID -> (attribute, name).
+type ExportNames = BTreeMap<String, Vec<(Option<&'static str>, Arc<str>)>>;
 
 impl Layout {
     fn export_name(&self, stack: usize, id: &str, attr: Option<&str>) -> Arc<str> {
@@ -376,8 +379,7 @@ fn finish(copy: &Copy, groups: Vec<(String, String, Vec<usize>)>, measured: &[Me
         .iter()
         .zip(&names)
         .map(|(set, stack)| {
-            let mut named: BTreeMap<String, Vec<(Option<&'static str>, Arc<str>)>> =
-                BTreeMap::new();
+            let mut named = ExportNames::new();
             for (id, attr) in set {
                 let name = export_name(stack, id, *attr).into();
                 named.entry(id.clone()).or_default().push((*attr, name));
