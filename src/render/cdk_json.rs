@@ -11,47 +11,100 @@
 //! `entry` writes a `,\n<indent>"key": ` prefix followed by a value, for
 //! entries of an object whose braces someone else writes (the sections
 //! of a template that many units fill).
+//!
+//! The same writer can count instead of write (`Count`): the Lambda
+//! target measures every unit before it knows which stack it goes to.
 
-pub struct Json {
-    out: Vec<u8>,
+/// Where a writer's bytes go.
+pub trait Out {
+    fn extend(&mut self, bytes: &[u8]);
+    fn push(&mut self, byte: u8);
+    fn len(&self) -> usize;
+    fn clear(&mut self);
+    /// `s` with serde_json's escapes, without quotes.
+    fn escaped(&mut self, s: &str);
+}
+
+impl Out for Vec<u8> {
+    fn extend(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+
+    fn push(&mut self, byte: u8) {
+        Vec::push(self, byte);
+    }
+
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
+
+    fn escaped(&mut self, s: &str) {
+        escape_into(self, s);
+    }
+}
+
+/// Bytes counted, not kept: the length of what a `Vec<u8>` would hold
+/// (tested equal).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Count(pub usize);
+
+impl Out for Count {
+    fn extend(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+
+    fn push(&mut self, _: u8) {
+        self.0 += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.0
+    }
+
+    fn clear(&mut self) {
+        self.0 = 0;
+    }
+
+    fn escaped(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        self.0 += bytes.len();
+        let mut from = 0;
+        while let Some(i) = next_escape(bytes, from) {
+            self.0 += escape(bytes[i]).1 - 1;
+            from = i + 1;
+        }
+    }
+}
+
+pub struct Json<O: Out = Vec<u8>> {
+    out: O,
     depth: usize,
 }
 
 /// Entries of an object being written.
-pub struct Obj<'a> {
-    j: &'a mut Json,
+pub struct Obj<'a, O: Out = Vec<u8>> {
+    j: &'a mut Json<O>,
     empty: bool,
 }
 
 /// Items of an array being written.
-pub struct Arr<'a> {
-    j: &'a mut Json,
+pub struct Arr<'a, O: Out = Vec<u8>> {
+    j: &'a mut Json<O>,
     empty: bool,
 }
 
-impl Json {
+impl Json<Vec<u8>> {
     /// A writer whose values sit `depth` levels deep (0: a whole document).
     pub fn at_depth(depth: usize) -> Json {
-        Json {
-            out: Vec::new(),
-            depth,
-        }
+        Json::into(Vec::new(), depth)
     }
 
     pub fn reserve(&mut self, bytes: usize) {
         self.out.reserve(bytes);
-    }
-
-    pub fn len(&self) -> usize {
-        self.out.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.out.is_empty()
-    }
-
-    pub fn clear(&mut self) {
-        self.out.clear();
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -61,24 +114,45 @@ impl Json {
     pub fn into_bytes(self) -> Vec<u8> {
         self.out
     }
+}
+
+impl<O: Out> Json<O> {
+    /// A writer into `out`, its values `depth` levels deep.
+    pub fn into(out: O, depth: usize) -> Json<O> {
+        Json { out, depth }
+    }
+
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.out.len() == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.out.clear();
+    }
 
     /// Text written as is: bytes already laid out for this depth.
     pub fn raw(&mut self, text: &[u8]) {
-        self.out.extend_from_slice(text);
+        self.out.extend(text);
     }
 
     pub fn str(&mut self, s: &str) {
-        escaped(&mut self.out, s);
+        self.out.push(b'"');
+        self.out.escaped(s);
+        self.out.push(b'"');
     }
 
     /// One string: `head`, then each of `rest` after `separator`,
     /// without building it first.
     pub fn joined(&mut self, head: &str, rest: &[&str], separator: &str) {
         self.out.push(b'"');
-        escape_into(&mut self.out, head);
+        self.out.escaped(head);
         for p in rest {
-            escape_into(&mut self.out, separator);
-            escape_into(&mut self.out, p);
+            self.out.escaped(separator);
+            self.out.escaped(p);
         }
         self.out.push(b'"');
     }
@@ -95,15 +169,14 @@ impl Json {
                 break;
             }
         }
-        self.out.extend_from_slice(&digits[i..]);
+        self.out.extend(&digits[i..]);
     }
 
     pub fn bool(&mut self, b: bool) {
-        self.out
-            .extend_from_slice(if b { b"true" } else { b"false" });
+        self.out.extend(if b { b"true" } else { b"false" });
     }
 
-    pub fn object(&mut self, f: impl FnOnce(&mut Obj)) {
+    pub fn object(&mut self, f: impl FnOnce(&mut Obj<O>)) {
         self.out.push(b'{');
         self.depth += 1;
         let mut o = Obj {
@@ -119,7 +192,7 @@ impl Json {
         self.out.push(b'}');
     }
 
-    pub fn array(&mut self, f: impl FnOnce(&mut Arr)) {
+    pub fn array(&mut self, f: impl FnOnce(&mut Arr<O>)) {
         self.out.push(b'[');
         self.depth += 1;
         let mut a = Arr {
@@ -149,9 +222,9 @@ impl Json {
     pub fn value(&mut self, v: &serde_json::Value) {
         use serde_json::Value;
         match v {
-            Value::Null => self.out.extend_from_slice(b"null"),
+            Value::Null => self.out.extend(b"null"),
             Value::Bool(b) => self.bool(*b),
-            Value::Number(n) => self.out.extend_from_slice(n.to_string().as_bytes()),
+            Value::Number(n) => self.out.extend(n.to_string().as_bytes()),
             Value::String(s) => self.str(s),
             Value::Array(items) => self.array(|a| {
                 for x in items {
@@ -169,11 +242,11 @@ impl Json {
     /// `,\n<indent>"key": `: the start of an entry of an object whose
     /// opening brace is elsewhere (the first entry's comma is dropped by
     /// whoever joins the entries).
-    pub fn entry(&mut self, key: &str) -> &mut Json {
+    pub fn entry(&mut self, key: &str) -> &mut Json<O> {
         self.out.push(b',');
         self.newline();
-        escaped(&mut self.out, key);
-        self.out.extend_from_slice(b": ");
+        self.str(key);
+        self.out.extend(b": ");
         self
     }
 
@@ -185,32 +258,34 @@ impl Json {
             a
         };
         match NEWLINE_INDENT.get(..=self.depth) {
-            Some(s) => self.out.extend_from_slice(s),
+            Some(s) => self.out.extend(s),
             None => {
                 self.out.push(b'\n');
-                self.out.resize(self.out.len() + self.depth, b' ');
+                for _ in 0..self.depth {
+                    self.out.push(b' ');
+                }
             }
         }
     }
 }
 
-impl Obj<'_> {
+impl<O: Out> Obj<'_, O> {
     /// Starts the entry `key`; write its value on the returned writer.
-    pub fn key(&mut self, key: &str) -> &mut Json {
+    pub fn key(&mut self, key: &str) -> &mut Json<O> {
         if !self.empty {
             self.j.out.push(b',');
         }
         self.empty = false;
         self.j.newline();
-        escaped(&mut self.j.out, key);
-        self.j.out.extend_from_slice(b": ");
+        self.j.str(key);
+        self.j.out.extend(b": ");
         self.j
     }
 }
 
-impl Arr<'_> {
+impl<O: Out> Arr<'_, O> {
     /// Starts the next item; write it on the returned writer.
-    pub fn item(&mut self) -> &mut Json {
+    pub fn item(&mut self) -> &mut Json<O> {
         if !self.empty {
             self.j.out.push(b',');
         }
@@ -220,37 +295,43 @@ impl Arr<'_> {
     }
 }
 
-/// `"s"` with serde_json's escapes: `\"`, `\\`, `\b \t \n \f \r`, and
-/// `\u00xx` (lowercase hex) for other control characters; everything
-/// else, non-ASCII included, as is.
-fn escaped(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    escape_into(out, s);
-    out.push(b'"');
+/// serde_json's escape of a byte that needs one, and its length: `\"`,
+/// `\\`, `\b \t \n \f \r`, and `\u00xx` (lowercase hex) for other
+/// control characters.
+fn escape(b: u8) -> ([u8; 6], usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = |c: u8| ([b'\\', c, 0, 0, 0, 0], 2);
+    match b {
+        b'"' => short(b'"'),
+        b'\\' => short(b'\\'),
+        0x08 => short(b'b'),
+        0x09 => short(b't'),
+        0x0A => short(b'n'),
+        0x0C => short(b'f'),
+        0x0D => short(b'r'),
+        _ => (
+            [
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xF)],
+            ],
+            6,
+        ),
+    }
 }
 
-/// `s` escaped, without the quotes.
+/// `s` escaped, without the quotes; everything else, non-ASCII included,
+/// as is.
 fn escape_into(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     let mut start = 0;
     while let Some(i) = next_escape(bytes, start) {
-        let b = bytes[i];
         out.extend_from_slice(&bytes[start..i]);
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x09 => out.extend_from_slice(b"\\t"),
-            0x0A => out.extend_from_slice(b"\\n"),
-            0x0C => out.extend_from_slice(b"\\f"),
-            0x0D => out.extend_from_slice(b"\\r"),
-            _ => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xF)]);
-            }
-        }
+        let (e, len) = escape(bytes[i]);
+        out.extend_from_slice(&e[..len]);
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
@@ -375,7 +456,21 @@ mod tests {
         }
     }
 
+    fn counted(v: &Value) -> usize {
+        let mut j = Json::into(Count::default(), 0);
+        j.value(v);
+        j.len()
+    }
+
     proptest! {
+        /// Counting gives the length of what writing gives.
+        #[test]
+        fn counting_is_the_written_length(v in any_value()) {
+            let mut j = Json::at_depth(0);
+            j.value(&v);
+            prop_assert_eq!(counted(&v), j.len());
+        }
+
         /// Any value, any string (control characters, quotes, non-ASCII):
         /// byte for byte what serde_json writes.
         #[test]

@@ -17,7 +17,7 @@ use super::refs::{arn, join, managed_policy, Part, Ref};
 use super::{consumer_visibility, esm_concurrency, is_ecr, ASYNC_RETRY_MAX, BATCH_SIZE};
 use super::{SERVICE_TIMEOUT_SECS, VISIBILITY_FACTOR};
 use crate::model::{Image, Name, Queue, SecretRef, Service, ServiceKind};
-use crate::render::cdk_json::{Json, Obj};
+use crate::render::cdk_json::{Arr, Json, Obj, Out};
 use crate::target::names::fit;
 use crate::target::terraform::QUEUE_NAME_MAX;
 use std::collections::btree_map::Entry;
@@ -74,10 +74,10 @@ pub trait Resolve {
 
 /// The entries units write into a template's three sections (each entry
 /// `,\n  "<id>": ...`, two levels deep), and what they declare.
-pub struct Sections {
-    pub parameters: Json,
-    pub resources: Json,
-    pub outputs: Json,
+pub struct Sections<O: Out = Vec<u8>> {
+    pub parameters: Json<O>,
+    pub resources: Json<O>,
+    pub outputs: Json<O>,
     pub counts: Counts,
 }
 
@@ -90,24 +90,14 @@ pub struct Counts {
     pub types: Vec<(&'static str, usize)>,
 }
 
-impl Sections {
-    pub fn new() -> Sections {
+impl<O: Out + Default> Sections<O> {
+    pub fn new() -> Sections<O> {
         Sections {
-            parameters: Json::at_depth(2),
-            resources: Json::at_depth(2),
-            outputs: Json::at_depth(2),
+            parameters: Json::into(O::default(), 2),
+            resources: Json::into(O::default(), 2),
+            outputs: Json::into(O::default(), 2),
             counts: Counts::default(),
         }
-    }
-
-    /// Room for `resources` bytes of resources, a tenth of that for each
-    /// other section: a stack is written without growing its buffers.
-    pub fn with_capacity(resources: usize) -> Sections {
-        let mut s = Sections::new();
-        s.parameters.reserve(resources / 10);
-        s.resources.reserve(resources);
-        s.outputs.reserve(resources / 10);
-        s
     }
 
     pub fn clear(&mut self) {
@@ -122,14 +112,26 @@ impl Sections {
     }
 }
 
+impl Sections {
+    /// Room for `resources` bytes of resources, a tenth of that for each
+    /// other section: a stack is written without growing its buffers.
+    pub fn with_capacity(resources: usize) -> Sections {
+        let mut s = Sections::new();
+        s.parameters.reserve(resources / 10);
+        s.resources.reserve(resources);
+        s.outputs.reserve(resources / 10);
+        s
+    }
+}
+
 /// Writes the entries of `unit` into `out`, as part of stack `stack`.
 /// `notes` takes what the user should know (given once per unit, while
 /// measuring).
-pub fn emit(
+pub fn emit<O: Out>(
     v: View,
     unit: usize,
     stack: &str,
-    out: &mut Sections,
+    out: &mut Sections<O>,
     resolve: &mut impl Resolve,
     notes: Option<&mut Notes>,
 ) {
@@ -166,11 +168,11 @@ pub fn emit(
     }
 }
 
-struct Emitter<'e, 'v, R> {
+struct Emitter<'e, 'v, R, O: Out> {
     v: View<'v>,
     unit: usize,
     stack: &'e str,
-    out: &'e mut Sections,
+    out: &'e mut Sections<O>,
     resolve: &'e mut R,
     notes: Option<&'e mut Notes>,
 }
@@ -212,7 +214,7 @@ enum Resource<'a> {
     Secret(&'a SecretRef),
 }
 
-impl<'v, R: Resolve> Emitter<'_, 'v, R> {
+impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     fn note(&mut self, message: String, place: &str) {
         if let Some(n) = self.notes.as_deref_mut() {
             n.add(message, place);
@@ -247,7 +249,7 @@ impl<'v, R: Resolve> Emitter<'_, 'v, R> {
         ty: &'static str,
         retain: Option<&str>,
         skips: &[Skip],
-        properties: impl FnOnce(&mut Obj),
+        properties: impl FnOnce(&mut Obj<O>),
     ) {
         let counts = &mut self.out.counts;
         counts.resources += 1;
@@ -288,14 +290,14 @@ impl<'v, R: Resolve> Emitter<'_, 'v, R> {
         ty: &'static str,
         retain: Option<&str>,
         skips: &[Skip],
-        properties: impl FnOnce(&mut Obj),
+        properties: impl FnOnce(&mut Obj<O>),
     ) -> String {
         let id = make_unique_id(path);
         self.resource(&id, path, ty, retain, skips, properties);
         id
     }
 
-    fn parameter(&mut self, id: &str, body: impl FnOnce(&mut Obj)) {
+    fn parameter(&mut self, id: &str, body: impl FnOnce(&mut Obj<O>)) {
         self.out.counts.parameters += 1;
         self.out.parameters.entry(id).object(body);
     }
@@ -494,7 +496,7 @@ impl<'v, R: Resolve> Emitter<'_, 'v, R> {
         scope: &Scope,
         path: &[&str],
         queues: &[&str],
-        extra: impl FnOnce(&mut crate::render::cdk_json::Arr),
+        extra: impl FnOnce(&mut Arr<O>),
     ) {
         self.add(&scope.path(path), "AWS::SQS::QueuePolicy", None, &[], |p| {
             p.key("PolicyDocument").object(|o| {
@@ -1142,14 +1144,14 @@ impl<'v, R: Resolve> Emitter<'_, 'v, R> {
     }
 }
 
-fn write_allow(j: &mut crate::render::cdk_json::Json, s: &Allow) {
+fn write_allow<O: Out>(j: &mut Json<O>, s: &Allow) {
     j.object(|o| {
         o.key("Effect").str("Allow");
         match s.actions {
             [one] => o.key("Action").str(one),
             many => o.key("Action").strs(many),
         }
-        let resource = |j: &mut Json, r: &Resource| match r {
+        let resource = |j: &mut Json<O>, r: &Resource| match r {
             Resource::Ref(r) => r.write(j),
             Resource::Secret(s) => secret_arn(j, s),
         };
@@ -1185,7 +1187,7 @@ pub fn route_keys(routes: &[String]) -> Vec<(String, String)> {
 /// What a function's environment gets for a secret: its ARN as given, or
 /// for a name the ARN without Secrets Manager's random suffix, which
 /// `GetSecretValue` accepts as a secret id.
-fn secret_env_arn(j: &mut Json, secret: &SecretRef) {
+fn secret_env_arn<O: Out>(j: &mut Json<O>, secret: &SecretRef) {
     match secret {
         SecretRef::Arn(a) => j.str(a),
         SecretRef::Name(n) => arn(j, "secretsmanager", &[Part::Text("secret:"), Part::Text(n)]),
@@ -1195,7 +1197,7 @@ fn secret_env_arn(j: &mut Json, secret: &SecretRef) {
 /// The IAM resource of a secret: its ARN as given, or for a name the ARN
 /// Secrets Manager will give it (`-` and six random characters appended).
 /// The name stays a literal item of `Fn::Join`.
-fn secret_arn(j: &mut Json, secret: &SecretRef) {
+fn secret_arn<O: Out>(j: &mut Json<O>, secret: &SecretRef) {
     match secret {
         SecretRef::Arn(a) => j.str(a),
         SecretRef::Name(n) => arn(

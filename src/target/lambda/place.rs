@@ -27,7 +27,7 @@ use super::notes::Notes;
 use super::refs::{export_id, export_id_len, export_name, Ref};
 use super::{MAX_OUTPUTS, MAX_PARAMETERS, MAX_RESOURCES, MAX_TEMPLATE_BYTES};
 use crate::model::{Model, Name, PlatformKind};
-use crate::render::cdk_json::Json;
+use crate::render::cdk_json::{Count, Json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -183,7 +183,8 @@ pub fn layout(v: View, notes: &mut Notes) -> Layout {
     // The longest stack name a split can make.
     let stack_max = copy.name.len() + tenant_max + "-Part".len() + 6;
 
-    let mut sections = Sections::new();
+    // Counted, not written: only sizes are needed here.
+    let mut sections: Sections<Count> = Sections::new();
     let mut measured = Vec::with_capacity(copy.units.len());
     for unit in 0..copy.units.len() {
         sections.clear();
@@ -412,6 +413,21 @@ fn finish(copy: &Copy, groups: Vec<(String, String, Vec<usize>)>, measured: &[Me
         stack_of,
         names: export_names,
     }
+}
+
+/// The bytes the measuring pass counts for all units of `v`'s copy.
+#[cfg(test)]
+pub fn counted_bytes(v: View) -> usize {
+    let mut sections: Sections<Count> = Sections::new();
+    let mut noting = Noting {
+        cross: Vec::new(),
+        import_bytes: 0,
+        stack_max: 0,
+    };
+    for unit in 0..v.copy.units.len() {
+        emit(v, unit, &v.copy.name, &mut sections, &mut noting, None);
+    }
+    sections.bytes()
 }
 
 /// `copy` as one stack, whatever its size (to compare a split with).

@@ -4,7 +4,7 @@
 //! cross-stack references.
 
 use super::ids::make_unique_id;
-use crate::render::cdk_json::Json;
+use crate::render::cdk_json::{Json, Out};
 use std::sync::Arc;
 
 /// CloudFormation's limit on an export name.
@@ -30,7 +30,7 @@ impl Ref<'_> {
         }
     }
 
-    pub fn write(&self, j: &mut Json) {
+    pub fn write<O: Out>(&self, j: &mut Json<O>) {
         match self {
             Ref::Id(id) => j.object(|o| o.key("Ref").str(id)),
             Ref::GetAtt(id, attr) => j.object(|o| {
@@ -60,7 +60,7 @@ pub enum Part<'a> {
 }
 
 /// `{"Fn::Join": ["", [parts]]}`: user text stays a literal list item.
-pub fn join(j: &mut Json, parts: &[Part]) {
+pub fn join<O: Out>(j: &mut Json<O>, parts: &[Part]) {
     j.object(|o| {
         o.key("Fn::Join").array(|a| {
             a.item().str("");
@@ -77,7 +77,7 @@ pub fn join(j: &mut Json, parts: &[Part]) {
 }
 
 /// `arn:<partition>:<service>:<region>:<account>:<rest...>`.
-pub fn arn(j: &mut Json, service: &str, rest: &[Part]) {
+pub fn arn<O: Out>(j: &mut Json<O>, service: &str, rest: &[Part]) {
     let service = format!(":{service}:");
     let mut parts = vec![
         Part::Text("arn:"),
@@ -93,7 +93,7 @@ pub fn arn(j: &mut Json, service: &str, rest: &[Part]) {
 }
 
 /// An AWS managed policy, partition-aware.
-pub fn managed_policy(j: &mut Json, name: &str) {
+pub fn managed_policy<O: Out>(j: &mut Json<O>, name: &str) {
     let name = format!(":iam::aws:policy/{name}");
     join(
         j,

@@ -951,3 +951,21 @@ fn stacks_within_the_quotas_are_not_split() {
     assert_eq!(assembly(&out).len(), 3);
     assert!(!all_text(&out).contains("Fn::ImportValue"));
 }
+
+#[test]
+fn measuring_counts_exactly_the_bytes_a_stack_is_written_with() {
+    let m = big();
+    for (e, env) in m.environments.iter().enumerate() {
+        for p in 0..env.platforms.len() {
+            let copy = super::copy::Copy::new(&m, e, p);
+            let counted = super::place::counted_bytes(super::copy::View::new(&m, &copy));
+            let one = super::place::one_stack(&copy);
+            let written = super::place::write_stack(&m, &copy, &one, 0).len();
+            // The template around the entries: braces, section names, an
+            // empty description, the final newline; minus the three
+            // sections' first commas.
+            let frame = "{\n \"Description\": \"\",\n \"Parameters\": {\n },\n \"Resources\": {\n },\n \"Outputs\": {\n }\n}\n".len() - 3;
+            assert_eq!(counted + frame, written, "{}", copy.name);
+        }
+    }
+}
