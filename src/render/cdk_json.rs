@@ -20,6 +20,9 @@ pub trait Out {
     fn extend(&mut self, bytes: &[u8]);
     fn push(&mut self, byte: u8);
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     fn clear(&mut self);
     /// `s` with serde_json's escapes, without quotes.
     fn escaped(&mut self, s: &str);
@@ -127,7 +130,7 @@ impl<O: Out> Json<O> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.out.len() == 0
+        self.out.is_empty()
     }
 
     pub fn clear(&mut self) {
