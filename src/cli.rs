@@ -431,6 +431,9 @@ fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
         .into_iter()
         .collect::<Result<Vec<_>, _>>()
         .map_err(refuse)?;
+    // The process ends soon after: freeing a model of thousands of
+    // services costs tens of milliseconds for nothing.
+    std::mem::forget(model);
     Ok(Produced {
         stage,
         staged,
