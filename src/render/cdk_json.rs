@@ -129,6 +129,11 @@ impl<O: Out> Json<O> {
         self.out.len()
     }
 
+    /// How deep the values this writer writes sit.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
     pub fn is_empty(&self) -> bool {
         self.out.is_empty()
     }

@@ -9,7 +9,7 @@
 //! written, they stay in place or become imports, depending on where the
 //! other unit was put.
 
-use super::copy::{queue_cid, Kind, Scope, View, Workload, RETENTION_PARAM};
+use super::copy::{queue_cid, Kind, Scope, View, Workload, PROPERTY_DEPTH, RETENTION_PARAM};
 use super::copy::{SHARED, SUBNETS_PARAM, VPC_PARAM};
 use super::ids::{construct_id, make_unique_id};
 use super::notes::Notes;
@@ -22,6 +22,7 @@ use crate::target::names::fit;
 use crate::target::terraform::QUEUE_NAME_MAX;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// AWS name limits.
 const FUNCTION_NAME_MAX: usize = 64;
@@ -59,6 +60,109 @@ const SKIP_ROUTE_AUTH: Skip = (
     "CKV_AWS_309",
     "a public service of the blueprint: authentication is the service's own (the blueprint declares no authorizer)",
 );
+
+/// JSON that never changes, laid out once per process at
+/// `PROPERTY_DEPTH` (a property value, or a metadata value) and copied
+/// from then on: a role's trust policy and managed policies are the same
+/// in every one of tens of thousands of functions.
+struct Fixed {
+    bytes: OnceLock<Vec<u8>>,
+    write: fn(&mut Json),
+}
+
+impl Fixed {
+    const fn new(write: fn(&mut Json)) -> Fixed {
+        Fixed {
+            bytes: OnceLock::new(),
+            write,
+        }
+    }
+
+    /// Writes it as the value `j` is at.
+    fn put<O: Out>(&self, j: &mut Json<O>) {
+        debug_assert_eq!(
+            j.depth(),
+            PROPERTY_DEPTH,
+            "fixed JSON is laid out for one depth"
+        );
+        let bytes = self.bytes.get_or_init(|| {
+            let mut j = Json::at_depth(PROPERTY_DEPTH);
+            (self.write)(&mut j);
+            j.into_bytes()
+        });
+        j.raw(bytes);
+    }
+}
+
+/// checkov suppressions of a kind of resource, with their metadata.
+struct Skips {
+    list: &'static [Skip],
+    checkov: Fixed,
+}
+
+macro_rules! skips {
+    ($name:ident = [$($skip:expr),*]) => {
+        static $name: Skips = Skips {
+            list: &[$($skip),*],
+            checkov: Fixed::new(|j| {
+                j.object(|c| {
+                    c.key("skip").array(|a| {
+                        for (id, comment) in [$($skip),*] {
+                            a.item().object(|s| {
+                                s.key("id").str(id);
+                                s.key("comment").str(comment);
+                            });
+                        }
+                    })
+                })
+            }),
+        };
+    };
+}
+
+skips!(NO_SKIPS = []);
+skips!(QUEUE_SKIPS = [SKIP_SQS_KMS]);
+skips!(SERVICE_SKIPS = [SKIP_CONCURRENCY, SKIP_SYNC_DLQ]);
+skips!(JOB_SKIPS = [SKIP_CONCURRENCY]);
+skips!(ROUTE_SKIPS = [SKIP_ROUTE_AUTH]);
+
+/// A Lambda function's trust policy.
+static ASSUME_ROLE: Fixed = Fixed::new(|j| {
+    j.object(|o| {
+        o.key("Version").str("2012-10-17");
+        o.key("Statement").array(|a| {
+            a.item().object(|s| {
+                s.key("Effect").str("Allow");
+                s.key("Principal")
+                    .object(|o| o.key("Service").str("lambda.amazonaws.com"));
+                s.key("Action").str("sts:AssumeRole");
+            })
+        });
+    })
+});
+
+/// The managed policies every function's role gets.
+static MANAGED_POLICIES: Fixed = Fixed::new(|j| {
+    j.array(|a| {
+        managed_policy(a.item(), "service-role/AWSLambdaBasicExecutionRole");
+        managed_policy(a.item(), "service-role/AWSLambdaVPCAccessExecutionRole");
+        managed_policy(a.item(), "AWSXrayWriteOnlyAccess");
+    })
+});
+
+/// A function's security group: HTTPS out, nothing in.
+static HTTPS_EGRESS: Fixed = Fixed::new(|j| {
+    j.array(|a| {
+        a.item().object(|o| {
+            o.key("CidrIp").str("0.0.0.0/0");
+            o.key("Description")
+                .str("HTTPS to AWS APIs and the internet");
+            o.key("FromPort").u64(443);
+            o.key("IpProtocol").str("tcp");
+            o.key("ToPort").u64(443);
+        })
+    })
+});
 
 /// How a unit refers to another unit's items.
 pub trait Resolve {
@@ -192,7 +296,7 @@ struct FunctionSpec<'a> {
     calls: &'a [Name],
     /// A job's dead-letter queue for failed asynchronous invocations.
     dead_letter: Option<&'a str>,
-    skips: &'a [Skip],
+    skips: &'static Skips,
 }
 
 /// A function environment variable's value.
@@ -248,7 +352,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         path: &[&str],
         ty: &'static str,
         retain: Option<&str>,
-        skips: &[Skip],
+        skips: &Skips,
         properties: impl FnOnce(&mut Obj<O>),
     ) {
         let counts = &mut self.out.counts;
@@ -267,17 +371,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             }
             o.key("Metadata").object(|m| {
                 m.key("aws:cdk:path").joined(stack, path, "/");
-                if !skips.is_empty() {
-                    m.key("checkov").object(|c| {
-                        c.key("skip").array(|a| {
-                            for (id, comment) in skips {
-                                a.item().object(|s| {
-                                    s.key("id").str(id);
-                                    s.key("comment").str(comment);
-                                });
-                            }
-                        })
-                    });
+                if !skips.list.is_empty() {
+                    skips.checkov.put(m.key("checkov"));
                 }
             });
         });
@@ -289,7 +384,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         path: &[&str],
         ty: &'static str,
         retain: Option<&str>,
-        skips: &[Skip],
+        skips: &Skips,
         properties: impl FnOnce(&mut Obj<O>),
     ) -> String {
         let id = make_unique_id(path);
@@ -354,7 +449,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &["LogsKey", "Resource"],
             "AWS::KMS::Key",
             Some("Retain"),
-            &[],
+            &NO_SKIPS,
             |p| {
                 p.key("Description").str(&description);
                 p.key("EnableKeyRotation").bool(true);
@@ -443,7 +538,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 &scope.path(&[&cid, "DeadLetterQueue", "Resource"]),
                 "AWS::SQS::Queue",
                 Some("Delete"),
-                &[SKIP_SQS_KMS],
+                &QUEUE_SKIPS,
                 |p| {
                     p.key("QueueName").str(&name);
                     if q.fifo {
@@ -461,7 +556,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&[&cid, "Resource"]),
             "AWS::SQS::Queue",
             Some("Delete"),
-            &[SKIP_SQS_KMS],
+            &QUEUE_SKIPS,
             |p| {
                 p.key("QueueName").str(&name);
                 if q.fifo {
@@ -498,34 +593,40 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         queues: &[&str],
         extra: impl FnOnce(&mut Arr<O>),
     ) {
-        self.add(&scope.path(path), "AWS::SQS::QueuePolicy", None, &[], |p| {
-            p.key("PolicyDocument").object(|o| {
-                o.key("Version").str("2012-10-17");
-                o.key("Statement").array(|a| {
-                    a.item().object(|s| {
-                        s.key("Sid").str("DenyInsecureTransport");
-                        s.key("Effect").str("Deny");
-                        s.key("Principal").object(|o| o.key("AWS").str("*"));
-                        s.key("Action").str("sqs:*");
-                        s.key("Resource").array(|a| {
-                            for q in queues {
-                                Ref::GetAtt(q, "Arn").write(a.item());
-                            }
+        self.add(
+            &scope.path(path),
+            "AWS::SQS::QueuePolicy",
+            None,
+            &NO_SKIPS,
+            |p| {
+                p.key("PolicyDocument").object(|o| {
+                    o.key("Version").str("2012-10-17");
+                    o.key("Statement").array(|a| {
+                        a.item().object(|s| {
+                            s.key("Sid").str("DenyInsecureTransport");
+                            s.key("Effect").str("Deny");
+                            s.key("Principal").object(|o| o.key("AWS").str("*"));
+                            s.key("Action").str("sqs:*");
+                            s.key("Resource").array(|a| {
+                                for q in queues {
+                                    Ref::GetAtt(q, "Arn").write(a.item());
+                                }
+                            });
+                            s.key("Condition").object(|o| {
+                                o.key("Bool")
+                                    .object(|o| o.key("aws:SecureTransport").str("false"))
+                            });
                         });
-                        s.key("Condition").object(|o| {
-                            o.key("Bool")
-                                .object(|o| o.key("aws:SecureTransport").str("false"))
-                        });
+                        extra(a);
                     });
-                    extra(a);
                 });
-            });
-            p.key("Queues").array(|a| {
-                for q in queues {
-                    Ref::Id(q).write(a.item());
-                }
-            });
-        });
+                p.key("Queues").array(|a| {
+                    for q in queues {
+                        Ref::Id(q).write(a.item());
+                    }
+                });
+            },
+        );
     }
 
     fn service(&mut self, scope: &Scope, s: &Service, function: &str, image: &str) {
@@ -556,7 +657,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             consumes: &s.consumes,
             calls: &s.calls,
             dead_letter: None,
-            skips: &[SKIP_CONCURRENCY, SKIP_SYNC_DLQ],
+            skips: &SERVICE_SKIPS,
         };
         self.function(scope, &spec, function, image);
         let cid = construct_id(s.name.as_str());
@@ -577,7 +678,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 &scope.path(&[&cid, &esm_cid, "Resource"]),
                 "AWS::Lambda::EventSourceMapping",
                 None,
-                &[],
+                &NO_SKIPS,
                 |p| {
                     Ref::Id(function).write(p.key("FunctionName"));
                     queue.write(p.key("EventSourceArn"));
@@ -610,7 +711,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&[&cid, "HttpIntegration", "Resource"]),
             "AWS::ApiGatewayV2::Integration",
             None,
-            &[],
+            &NO_SKIPS,
             |p| {
                 api.write(p.key("ApiId"));
                 p.key("IntegrationType").str("AWS_PROXY");
@@ -623,7 +724,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 &scope.path(&[&cid, &route_cid, "Resource"]),
                 "AWS::ApiGatewayV2::Route",
                 None,
-                &[SKIP_ROUTE_AUTH],
+                &ROUTE_SKIPS,
                 |p| {
                     api.write(p.key("ApiId"));
                     p.key("RouteKey").str(&route_key);
@@ -642,7 +743,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&[&cid, "HttpApiPermission", "Resource"]),
             "AWS::Lambda::Permission",
             None,
-            &[],
+            &NO_SKIPS,
             |p| {
                 p.key("Action").str("lambda:InvokeFunction");
                 Ref::GetAtt(function, "Arn").write(p.key("FunctionName"));
@@ -664,7 +765,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&[&cid, "DeadLetterQueue", "Resource"]),
             "AWS::SQS::Queue",
             Some("Delete"),
-            &[SKIP_SQS_KMS],
+            &QUEUE_SKIPS,
             |p| {
                 p.key("QueueName").str(&dlq_name);
                 p.key("MessageRetentionPeriod").u64(DLQ_RETENTION_SECS);
@@ -685,7 +786,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             consumes: &j.consumes,
             calls: &j.calls,
             dead_letter: Some(&dlq),
-            skips: &[SKIP_CONCURRENCY],
+            skips: &JOB_SKIPS,
         };
         self.function(scope, &spec, function, image);
         if j.retries > ASYNC_RETRY_MAX {
@@ -701,7 +802,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&[&cid, "EventInvokeConfig", "Resource"]),
             "AWS::Lambda::EventInvokeConfig",
             None,
-            &[],
+            &NO_SKIPS,
             |p| {
                 Ref::Id(function).write(p.key("FunctionName"));
                 p.key("Qualifier").str("$LATEST");
@@ -733,7 +834,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 &scope.path(&[&cid, &rule_cid, "Resource"]),
                 "AWS::Events::Rule",
                 None,
-                &[],
+                &NO_SKIPS,
                 |p| {
                     p.key("Name").str(&name);
                     p.key("Description").str(&description);
@@ -756,7 +857,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 &scope.path(&[&cid, &perm_cid, "Resource"]),
                 "AWS::Lambda::Permission",
                 None,
-                &[],
+                &NO_SKIPS,
                 |p| {
                     p.key("Action").str("lambda:InvokeFunction");
                     Ref::GetAtt(function, "Arn").write(p.key("FunctionName"));
@@ -858,7 +959,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&[&cid, "LogGroup", "Resource"]),
             "AWS::Logs::LogGroup",
             Some("Retain"),
-            &[],
+            &NO_SKIPS,
             |p| {
                 p.key("LogGroupName").str(&log_group_name);
                 retention.write(p.key("RetentionInDays"));
@@ -959,25 +1060,11 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&[&cid, "ServiceRole", "Resource"]),
             "AWS::IAM::Role",
             None,
-            &[],
+            &NO_SKIPS,
             |p| {
-                p.key("AssumeRolePolicyDocument").object(|o| {
-                    o.key("Version").str("2012-10-17");
-                    o.key("Statement").array(|a| {
-                        a.item().object(|s| {
-                            s.key("Effect").str("Allow");
-                            s.key("Principal")
-                                .object(|o| o.key("Service").str("lambda.amazonaws.com"));
-                            s.key("Action").str("sts:AssumeRole");
-                        })
-                    });
-                });
+                ASSUME_ROLE.put(p.key("AssumeRolePolicyDocument"));
                 p.key("Description").str(&role_description);
-                p.key("ManagedPolicyArns").array(|a| {
-                    managed_policy(a.item(), "service-role/AWSLambdaBasicExecutionRole");
-                    managed_policy(a.item(), "service-role/AWSLambdaVPCAccessExecutionRole");
-                    managed_policy(a.item(), "AWSXrayWriteOnlyAccess");
-                });
+                MANAGED_POLICIES.put(p.key("ManagedPolicyArns"));
                 if !statements.is_empty() {
                     p.key("Policies").array(|a| {
                         a.item().object(|o| {
@@ -1004,7 +1091,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&[&cid, "SecurityGroup", "Resource"]),
             "AWS::EC2::SecurityGroup",
             None,
-            &[],
+            &NO_SKIPS,
             |p| {
                 p.key("GroupDescription").str(&group_description);
                 match (network, &vpc) {
@@ -1012,16 +1099,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                     (None, Some(r)) => r.write(p.key("VpcId")),
                     (None, None) => unreachable!("no network means VPC parameters"),
                 }
-                p.key("SecurityGroupEgress").array(|a| {
-                    a.item().object(|o| {
-                        o.key("CidrIp").str("0.0.0.0/0");
-                        o.key("Description")
-                            .str("HTTPS to AWS APIs and the internet");
-                        o.key("FromPort").u64(443);
-                        o.key("IpProtocol").str("tcp");
-                        o.key("ToPort").u64(443);
-                    })
-                });
+                HTTPS_EGRESS.put(p.key("SecurityGroupEgress"));
                 p.key("Tags").raw(&scope.tag_list);
             },
         );
@@ -1099,7 +1177,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&["HttpApi", "Resource"]),
             "AWS::ApiGatewayV2::Api",
             None,
-            &[],
+            &NO_SKIPS,
             |p| {
                 p.key("Name").str(&api_name);
                 p.key("Description").str(&description);
@@ -1112,7 +1190,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&["HttpApi", "AccessLogs", "Resource"]),
             "AWS::Logs::LogGroup",
             Some("Retain"),
-            &[],
+            &NO_SKIPS,
             |p| {
                 p.key("LogGroupName").str(&log_group_name);
                 retention.write(p.key("RetentionInDays"));
@@ -1124,7 +1202,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&["HttpApi", "DefaultStage", "Resource"]),
             "AWS::ApiGatewayV2::Stage",
             None,
-            &[],
+            &NO_SKIPS,
             |p| {
                 Ref::Id(api).write(p.key("ApiId"));
                 p.key("StageName").str("$default");
