@@ -166,14 +166,9 @@ static HTTPS_EGRESS: Fixed = Fixed::new(|j| {
 
 /// How a unit refers to another unit's items.
 pub trait Resolve {
-    /// The reference from unit `from` to `id` (`attr`) of unit `to`.
-    fn cross<'a>(
-        &mut self,
-        from: usize,
-        to: usize,
-        id: &'a str,
-        attr: Option<&'static str>,
-    ) -> Ref<'a>;
+    /// The reference from the unit being written to `id` (`attr`) of
+    /// another unit, `to`.
+    fn cross<'a>(&mut self, to: usize, id: &'a str, attr: Option<&'static str>) -> Ref<'a>;
 }
 
 /// The entries units write into a template's three sections (each entry
@@ -330,7 +325,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         if to == self.unit {
             Ref::local(id, attr)
         } else {
-            self.resolve.cross(self.unit, to, id, attr)
+            self.resolve.cross(to, id, attr)
         }
     }
 

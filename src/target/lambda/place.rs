@@ -122,13 +122,7 @@ struct Noting {
 }
 
 impl Resolve for Noting {
-    fn cross<'a>(
-        &mut self,
-        _from: usize,
-        to: usize,
-        id: &'a str,
-        attr: Option<&'static str>,
-    ) -> Ref<'a> {
+    fn cross<'a>(&mut self, to: usize, id: &'a str, attr: Option<&'static str>) -> Ref<'a> {
         // `{"Fn::ImportValue": "<Stack>:<OutputId>"}`, wrapped in
         // `Fn::Split` for a list.
         self.import_bytes += self.stack_max + export_id_len(id, attr) + 80;
@@ -144,13 +138,7 @@ struct Placed<'l> {
 }
 
 impl Resolve for Placed<'_> {
-    fn cross<'a>(
-        &mut self,
-        _from: usize,
-        to: usize,
-        id: &'a str,
-        attr: Option<&'static str>,
-    ) -> Ref<'a> {
+    fn cross<'a>(&mut self, to: usize, id: &'a str, attr: Option<&'static str>) -> Ref<'a> {
         let owner = self.layout.stack_of[to];
         if owner == self.stack {
             return Ref::local(id, attr);
