@@ -969,3 +969,28 @@ fn measuring_counts_exactly_the_bytes_a_stack_is_written_with() {
         }
     }
 }
+
+#[test]
+fn declared_resource_types_are_what_the_templates_hold() {
+    // `plan` and the README count resources from what each deferred
+    // template declares, without writing it.
+    let out = lower(&big());
+    let mut declared: BTreeMap<String, usize> = BTreeMap::new();
+    let mut written: BTreeMap<String, usize> = BTreeMap::new();
+    for doc in out.files.values() {
+        let crate::doc::Document::Deferred(d) = doc else {
+            continue;
+        };
+        for (t, n) in &d.resource_types {
+            *declared.entry(t.clone()).or_default() += n;
+        }
+        let t: Value = serde_json::from_slice(&d.bytes()).unwrap();
+        for r in t["Resources"].as_object().unwrap().values() {
+            *written
+                .entry(r["Type"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+    }
+    assert!(declared.len() > 5, "{declared:?}");
+    assert_eq!(declared, written);
+}
