@@ -162,18 +162,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         let cid = construct_id(j.name.as_str());
         let full = scope.full(j.name.as_str());
         let dlq_name = format!("{}-dlq", fit(&full, QUEUE_NAME_MAX));
-        let dlq = self.add(
-            &scope.path(&[&cid, "DeadLetterQueue", "Resource"]),
-            "AWS::SQS::Queue",
-            Some("Delete"),
-            &QUEUE_SKIPS,
-            |p| {
-                p.key("QueueName").str(&dlq_name);
-                p.key("MessageRetentionPeriod").u64(DLQ_RETENTION_SECS);
-                p.key("SqsManagedSseEnabled").bool(true);
-                p.key("Tags").raw(&scope.tag_list);
-            },
-        );
+        let dlq_path = scope.path(&[&cid, "DeadLetterQueue", "Resource"]);
+        let dlq = make_unique_id(&dlq_path);
+        self.dead_letter_queue(scope, &dlq, &dlq_path, &dlq_name, false);
         let spec = FunctionSpec {
             name: &j.name,
             kind: "scheduled job",

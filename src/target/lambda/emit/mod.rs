@@ -35,9 +35,6 @@ mod function;
 mod queue;
 mod shared;
 
-/// Dead-letter queues keep messages as long as SQS allows.
-const DLQ_RETENTION_SECS: u64 = 14 * 86400;
-
 /// A checkov suppression: the check and why it does not apply.
 type Skip = (&'static str, &'static str);
 

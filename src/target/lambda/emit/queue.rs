@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// Dead-letter queues keep messages as long as SQS allows.
+const DLQ_RETENTION_SECS: u64 = 14 * 86400;
+
 impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     pub(super) fn queue(&mut self, scope: &Scope, q: &Queue, id: &str, dlq: Option<&str>) {
         let cid = queue_cid(q.name.as_str());
@@ -23,23 +26,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         }
         let tags = &scope.tag_list;
         if let (Some(dlq), Some(_)) = (dlq, &q.dead_letter) {
-            let name = format!("{base}-dlq{fifo}");
-            self.resource(
-                dlq,
-                &scope.path(&[&cid, "DeadLetterQueue", "Resource"]),
-                "AWS::SQS::Queue",
-                Some("Delete"),
-                &QUEUE_SKIPS,
-                |p| {
-                    p.key("QueueName").str(&name);
-                    if q.fifo {
-                        p.key("FifoQueue").bool(true);
-                    }
-                    p.key("MessageRetentionPeriod").u64(DLQ_RETENTION_SECS);
-                    p.key("SqsManagedSseEnabled").bool(true);
-                    p.key("Tags").raw(tags);
-                },
-            );
+            let path = scope.path(&[&cid, "DeadLetterQueue", "Resource"]);
+            self.dead_letter_queue(scope, dlq, &path, &format!("{base}-dlq{fifo}"), q.fifo);
         }
         let name = format!("{base}{fifo}");
         self.resource(
@@ -72,6 +60,34 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &scope.path(&[&cid, "Url"]),
             &format!("URL of queue {}{}", q.name, scope.for_tenant),
             &Ref::Id(id),
+        );
+    }
+
+    /// A dead-letter queue (a queue's, or a job's for failed runs): it
+    /// keeps messages as long as SQS allows.
+    pub(super) fn dead_letter_queue(
+        &mut self,
+        scope: &Scope,
+        id: &str,
+        path: &[&str],
+        name: &str,
+        fifo: bool,
+    ) {
+        self.resource(
+            id,
+            path,
+            "AWS::SQS::Queue",
+            Some("Delete"),
+            &QUEUE_SKIPS,
+            |p| {
+                p.key("QueueName").str(name);
+                if fifo {
+                    p.key("FifoQueue").bool(true);
+                }
+                p.key("MessageRetentionPeriod").u64(DLQ_RETENTION_SECS);
+                p.key("SqsManagedSseEnabled").bool(true);
+                p.key("Tags").raw(&scope.tag_list);
+            },
         );
     }
 
