@@ -12,8 +12,6 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
     /// with access logs; the services add their integrations and routes.
     pub(super) fn http_api(&mut self, scope: &Scope, api: &str) {
         let api_name = fit(&scope.base(), API_NAME_MAX);
-        let retention = self.retention();
-        let key = self.key_arn();
         let description = format!(
             "Public services of {}{}",
             self.v.model.app.name, scope.for_tenant
@@ -32,17 +30,10 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             },
         );
         let log_group_name = format!("/aws/apigateway/{api_name}");
-        let logs = self.add(
+        let logs = self.log_group(
+            scope,
             &scope.path(&["HttpApi", "AccessLogs", "Resource"]),
-            "AWS::Logs::LogGroup",
-            Some("Retain"),
-            &NO_SKIPS,
-            |p| {
-                p.key("LogGroupName").str(&log_group_name);
-                retention.write(p.key("RetentionInDays"));
-                key.write(p.key("KmsKeyId"));
-                p.key("Tags").raw(&scope.tag_list);
-            },
+            &log_group_name,
         );
         self.add(
             &scope.path(&["HttpApi", "DefaultStage", "Resource"]),

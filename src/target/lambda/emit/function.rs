@@ -302,7 +302,6 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         let cid = construct_id(f.name.as_str());
         let full = scope.full(f.name.as_str());
         let function_name = fit(&full, FUNCTION_NAME_MAX);
-        let retention = self.retention();
         let key = self.key_arn();
         let (vpc, subnets) = match &self.v.model.app.network {
             Some(_) => (None, None),
@@ -333,17 +332,10 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         }
 
         let log_group_name = format!("/aws/lambda/{function_name}");
-        let log_group = self.add(
+        let log_group = self.log_group(
+            scope,
             &scope.path(&[&cid, "LogGroup", "Resource"]),
-            "AWS::Logs::LogGroup",
-            Some("Retain"),
-            &NO_SKIPS,
-            |p| {
-                p.key("LogGroupName").str(&log_group_name);
-                retention.write(p.key("RetentionInDays"));
-                key.write(p.key("KmsKeyId"));
-                p.key("Tags").raw(&scope.tag_list);
-            },
+            &log_group_name,
         );
 
         // Environment: the blueprint's values as literal strings, then what
@@ -374,31 +366,22 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
 
         // Least privilege: exactly its queues, secrets, callees and key.
         let mut statements: Vec<Allow> = Vec::new();
-        if !f.publishes.is_empty() {
-            let resources = f
-                .publishes
-                .iter()
-                .map(|q| Resource::Ref(self.queue_ref(scope, q, Some("Arn"))))
-                .collect();
-            statements.push(Allow {
-                actions: &["sqs:SendMessage"],
-                resources,
-            });
-        }
-        if !f.consumes.is_empty() {
-            let resources = f
-                .consumes
-                .iter()
-                .map(|q| Resource::Ref(self.queue_ref(scope, q, Some("Arn"))))
-                .collect();
-            statements.push(Allow {
-                actions: &[
-                    "sqs:DeleteMessage",
-                    "sqs:GetQueueAttributes",
-                    "sqs:ReceiveMessage",
-                ],
-                resources,
-            });
+        let consume: &[&str] = &[
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage",
+        ];
+        for (actions, queues) in [
+            (&["sqs:SendMessage"][..], f.publishes),
+            (consume, f.consumes),
+        ] {
+            if !queues.is_empty() {
+                let resources = queues
+                    .iter()
+                    .map(|q| Resource::Ref(self.queue_ref(scope, q, Some("Arn"))))
+                    .collect();
+                statements.push(Allow { actions, resources });
+            }
         }
         if !f.secrets.is_empty() {
             let mut secrets: Vec<&SecretRef> = f.secrets.values().collect();

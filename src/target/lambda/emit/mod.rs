@@ -306,6 +306,25 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         id
     }
 
+    /// A log group (a function's, or an API's access logs): the shared
+    /// retention, encrypted with the copy's key, kept on delete.
+    fn log_group(&mut self, scope: &Scope, path: &[&str], name: &str) -> String {
+        let retention = self.retention();
+        let key = self.key_arn();
+        self.add(
+            path,
+            "AWS::Logs::LogGroup",
+            Some("Retain"),
+            &NO_SKIPS,
+            |p| {
+                p.key("LogGroupName").str(name);
+                retention.write(p.key("RetentionInDays"));
+                key.write(p.key("KmsKeyId"));
+                p.key("Tags").raw(&scope.tag_list);
+            },
+        )
+    }
+
     fn parameter(&mut self, id: &str, body: impl FnOnce(&mut Obj<O>)) {
         self.out.counts.parameters += 1;
         self.out.parameters.entry(id).object(body);
