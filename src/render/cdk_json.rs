@@ -1,8 +1,9 @@
 //! JSON written straight into bytes, laid out as `cdk synth` lays out its
-//! templates: the same bytes `json::to_cdk_json` gives for the equivalent
-//! `serde_json::Value` (one-space indentation, `"key": value`, `{}` and
-//! `[]` when empty, serde_json's string escapes), without building the
-//! value first. The Lambda target writes hundreds of megabytes of
+//! templates (`JSON.stringify(template, undefined, 1)`): the bytes
+//! serde_json's pretty printer writes with a one-space indent (`"key":
+//! value`, `{}` and `[]` when empty, its string escapes; tested against
+//! it), without building a value first. Every JSON file blueprint writes
+//! goes through here (`json::to_cdk_json` for `serde_json::Value`s). The Lambda target writes hundreds of megabytes of
 //! templates at scale; a tree of `Value`s for them cost a dozen
 //! allocations per node.
 //!
@@ -391,16 +392,25 @@ fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::json::to_cdk_json;
+    use serde::Serialize;
+
+    /// The oracle: serde_json's pretty printer, one-space indent, and the
+    /// final newline `json::to_cdk_json` adds.
+    fn to_cdk_json(v: &Value) -> String {
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
+        let mut buf = Vec::new();
+        v.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut buf, formatter,
+        ))
+        .unwrap();
+        String::from_utf8(buf).unwrap() + "\n"
+    }
     use proptest::prelude::*;
     use serde_json::{json, Value};
 
+    /// What blueprint writes for a value.
     fn written(v: &Value) -> String {
-        let mut j = Json::at_depth(0);
-        j.value(v);
-        let mut s = String::from_utf8(j.into_bytes()).unwrap();
-        s.push('\n');
-        s
+        crate::render::json::to_cdk_json(v)
     }
 
     #[test]

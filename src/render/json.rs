@@ -1,24 +1,16 @@
 //! JSON bytes: one-space indentation, as `cdk synth` writes templates
 //! (`JSON.stringify(template, undefined, 1)`), and a final newline.
 
-use serde::Serialize;
+use super::cdk_json::Json;
 
+/// `value` as a file: the layout of `cdk_json` (the one JSON writer), and
+/// a final newline.
 pub fn to_cdk_json(value: &serde_json::Value) -> String {
-    let mut buf = Vec::new();
-    to_cdk_json_writer(&mut buf, value);
-    let mut s = String::from_utf8(buf).expect("serde_json writes UTF-8");
-    s.push('\n');
-    s
-}
-
-/// The same bytes without the final newline, into `out` (to measure a
-/// document without keeping it).
-pub fn to_cdk_json_writer(out: &mut impl std::io::Write, value: &serde_json::Value) {
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
-    let mut ser = serde_json::Serializer::with_formatter(out, formatter);
-    value
-        .serialize(&mut ser)
-        .expect("serde_json values always serialize");
+    let mut j = Json::at_depth(0);
+    j.value(value);
+    let mut bytes = j.into_bytes();
+    bytes.push(b'\n');
+    String::from_utf8(bytes).expect("the writer copies UTF-8 strings and writes ASCII")
 }
 
 #[cfg(test)]
