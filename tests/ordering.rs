@@ -23,6 +23,12 @@
 //!   service (its tasks start at once, pulling images and reading secrets
 //!   with the task definition's execution role), an EKS cluster, node group
 //!   or add-on (EKS documents this ordering for create and delete).
+//! - R3: every `aws_ecs_service` comes after the rules of its own security
+//!   group. Terraform removes the default allow-all egress rule of a new
+//!   security group, so until the HTTPS egress rule exists the first tasks
+//!   cannot pull their image or read their secrets, and until the ingress
+//!   rule from the load balancer exists its health checks fail; on destroy
+//!   the rules go only after the service.
 
 use crate::support::repo;
 use hcl::expr::{Expression, ObjectKey, TemplateExpr, TraversalOperator};
@@ -113,7 +119,8 @@ impl Module {
         seen
     }
 
-    fn of_type<'a>(&'a self, t: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+    fn of_type<'a>(&'a self, t: &str) -> impl Iterator<Item = &'a String> + 'a {
+        let t = t.to_string();
         self.resources
             .keys()
             .filter(move |a| a.split_once('.').is_some_and(|(ty, _)| ty == t))
@@ -143,19 +150,28 @@ impl Module {
 
     /// The policies and policy attachments whose `role` is `role`.
     fn policies_of(&self, role: &str) -> Vec<&String> {
-        ["aws_iam_role_policy", "aws_iam_role_policy_attachment"]
-            .into_iter()
+        self.attached(
+            &["aws_iam_role_policy", "aws_iam_role_policy_attachment"],
+            "role",
+            role,
+        )
+    }
+
+    /// The resources of `types` whose attribute `attr` names `target`.
+    fn attached(&self, types: &[&str], attr: &str, target: &str) -> Vec<&String> {
+        types
+            .iter()
             .flat_map(|t| self.of_type(t))
             .filter(|p| {
                 let mut refs = BTreeSet::new();
                 if let Some(a) = self.resources[*p]
                     .body()
                     .attributes()
-                    .find(|a| a.key() == "role")
+                    .find(|a| a.key() == attr)
                 {
                     expr_refs(a.expr(), &mut refs);
                 }
-                refs.contains(role)
+                refs.contains(target)
             })
             .collect()
     }
@@ -345,11 +361,31 @@ fn resources_are_ordered_as_aws_requires() {
                 }
             }
         }
+        // R3
+        for svc in m.of_type("aws_ecs_service") {
+            let reach = m.reach(svc);
+            for sg in m.direct(svc, "aws_security_group") {
+                let rules = [
+                    "aws_vpc_security_group_ingress_rule",
+                    "aws_vpc_security_group_egress_rule",
+                ];
+                for r in m.attached(&rules, "security_group_id", sg) {
+                    *checked.entry((m.name, "R3")).or_default() += 1;
+                    if !reach.contains(r) {
+                        problems.push(format!(
+                            "{}: R3 {svc} is not ordered after {r}, a rule of its security group {sg}: its tasks start at once and need it (add {r} to its depends_on)",
+                            m.name
+                        ));
+                    }
+                }
+            }
+        }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // The rules are not vacuous: each checks what the modules are known to hold.
     for key in [
         ("ecs platform", "R1"),
+        ("ecs platform", "R3"),
         ("ecs platform", "aws_sfn_state_machine"),
         ("ecs platform", "aws_scheduler_schedule"),
         ("ecs platform", "aws_ecs_service"),

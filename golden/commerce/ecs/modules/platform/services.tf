@@ -92,9 +92,12 @@ resource "aws_ecs_service" "this" {
   # Created after, and destroyed before: the listener rules (a target group
   # must be attached to the load balancer), the cluster's capacity providers
   # (a strategy may name only providers already associated with the cluster,
-  # and an association in use cannot be removed), and the policies of the
-  # roles its tasks run with (tasks start at once: image pull, secrets, logs;
-  # on destroy, draining tasks still need them).
+  # and an association in use cannot be removed), and what its tasks need the
+  # moment they start: the policies of the roles they run with (image pull,
+  # secrets, logs) and the rules of their security group (Terraform removes
+  # a new group's default egress, so no image pull before the HTTPS rule; no
+  # health check before the load balancer's ingress). Draining tasks still
+  # need them on destroy.
   depends_on = [
     aws_lb_listener_rule.route,
     aws_ecs_cluster_capacity_providers.this,
@@ -102,6 +105,10 @@ resource "aws_ecs_service" "this" {
     aws_iam_role_policy.execution_secrets,
     aws_iam_role_policy.task_queues,
     aws_iam_role_policy.task_exec,
+    aws_vpc_security_group_egress_rule.https,
+    aws_vpc_security_group_egress_rule.calls,
+    aws_vpc_security_group_ingress_rule.calls,
+    aws_vpc_security_group_ingress_rule.from_load_balancer,
   ]
 
   tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
