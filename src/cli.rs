@@ -3,7 +3,7 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
-use crate::{graph, normalize, plan, readme, render, review, target, write};
+use crate::{graph, normalize, plan, readme, render, review, targets, write};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -406,10 +406,10 @@ fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
     let target: Target = io.target.into();
     let (model, source) = load(&io.file)?;
     check_fit(&model, target, &io.file, &source)?;
-    if !target::is_implemented(target) {
+    if !targets::is_implemented(target) {
         let available: Vec<&str> = Target::ALL
             .iter()
-            .filter(|t| target::is_implemented(**t))
+            .filter(|t| targets::is_implemented(**t))
             .map(|t| t.as_str())
             .collect();
         return Err(refuse(format!(
@@ -419,7 +419,7 @@ fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
         )));
     }
     let model = std::sync::Arc::new(model);
-    let mut output = target::lower(&model, target);
+    let mut output = targets::lower(&model, target);
     readme::add(&model, target, &mut output);
     let out = io
         .out

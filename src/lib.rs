@@ -16,7 +16,7 @@ pub mod render;
 pub mod review;
 pub mod schema;
 pub mod starter;
-pub mod target;
+pub mod targets;
 pub mod write;
 
 pub use cli::run;

@@ -6,7 +6,7 @@
 use crate::doc::{Document, FileSet};
 use crate::model::{Model, Target};
 use crate::plan::{self, prices, Assumptions};
-use crate::{graph, target};
+use crate::{graph, targets};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -320,8 +320,8 @@ pub fn render(model: &Model, target: Target, files: &FileSet, notes: &[String]) 
 }
 
 /// Adds `README.md` to a lowered output (cli.rs calls this after
-/// `target::lower`).
-pub fn add(model: &Model, target: Target, output: &mut target::Output) {
+/// `targets::lower`).
+pub fn add(model: &Model, target: Target, output: &mut targets::Output) {
     let text = render(model, target, &output.files, &output.notes);
     output.files.insert(PATH.to_string(), Document::Text(text));
 }
@@ -340,10 +340,10 @@ mod tests {
         ] {
             let m = normalize::load(src).unwrap();
             for t in Target::ALL {
-                let mut out = if target::is_implemented(t) && normalize::fit(&m, t).is_empty() {
-                    target::lower(&std::sync::Arc::new(m.clone()), t)
+                let mut out = if targets::is_implemented(t) && normalize::fit(&m, t).is_empty() {
+                    targets::lower(&std::sync::Arc::new(m.clone()), t)
                 } else {
-                    target::Output::default()
+                    targets::Output::default()
                 };
                 add(&m, t, &mut out);
                 let Document::Text(text) = &out.files[PATH] else {
@@ -362,7 +362,7 @@ mod tests {
     #[test]
     fn ecs_readme_lists_roots_and_layout() {
         let m = normalize::load(include_str!("../blueprints/commerce.yaml")).unwrap();
-        let mut out = target::lower(&std::sync::Arc::new(m.clone()), Target::Ecs);
+        let mut out = targets::lower(&std::sync::Arc::new(m.clone()), Target::Ecs);
         add(&m, Target::Ecs, &mut out);
         let Document::Text(text) = &out.files[PATH] else {
             panic!()

@@ -2,7 +2,7 @@
 //! key order); any string arrives literally; no input panics.
 
 use blueprint::model::Target;
-use blueprint::{normalize, render, target};
+use blueprint::{normalize, render, targets};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 fn render_ecs(yaml: &str) -> BTreeMap<String, String> {
     let model = normalize::load(yaml).unwrap_or_else(|d| panic!("{d:#?}\n{yaml}"));
     assert!(normalize::fit(&model, Target::Ecs).is_empty());
-    target::ecs::lower(&model)
+    targets::ecs::lower(&model)
         .files
         .iter()
         .map(|(p, d)| (p.clone(), String::from_utf8(render::render(d)).unwrap()))

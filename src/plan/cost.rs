@@ -7,7 +7,7 @@ use super::Assumptions;
 use crate::model::{
     fargate, Environment, Expose, Job, Model, Service, ServiceKind, Target, Workloads,
 };
-use crate::target::ecs::fargate_size;
+use crate::targets::ecs::fargate_size;
 use std::collections::BTreeMap;
 
 /// One environment's monthly cost on one target, in USD (unrounded).

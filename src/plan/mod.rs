@@ -10,7 +10,7 @@ pub mod resources;
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
-use crate::{normalize, target};
+use crate::{normalize, targets};
 pub use cost::Cost;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -131,8 +131,8 @@ pub fn build(model: &Model, a: &Assumptions) -> Plan {
         .map(|t| {
             let reasons = normalize::fit(model, t);
             let fits = reasons.is_empty();
-            let implemented = target::is_implemented(t);
-            let output = (fits && implemented).then(|| target::lower(&shared, t));
+            let implemented = targets::is_implemented(t);
+            let output = (fits && implemented).then(|| targets::lower(&shared, t));
             let resources = if fits {
                 resources::count(model, t, output.as_ref())
             } else {

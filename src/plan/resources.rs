@@ -9,7 +9,7 @@
 
 use crate::doc::Document;
 use crate::model::{Expose, Model, Platform, ServiceKind, Target};
-use crate::target::Output;
+use crate::targets::Output;
 use std::collections::BTreeMap;
 
 pub type Counts = BTreeMap<String, u64>;

@@ -1,7 +1,7 @@
 //! The copy's KMS key and the parameters its functions share.
 
 use super::*;
-use crate::target::lambda::copy;
+use crate::targets::lambda::copy;
 
 /// Log retention offered by `LogRetentionDays` (CloudWatch Logs' values).
 const RETENTION_DAYS: [u64; 22] = [

@@ -147,7 +147,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 },
             );
         }
-        if crate::target::lambda::copy::is_public(s) {
+        if crate::targets::lambda::copy::is_public(s) {
             self.api_routes(scope, s, function);
         }
     }

@@ -24,8 +24,8 @@ use super::{consumer_visibility, esm_concurrency, is_ecr, ASYNC_RETRY_MAX, BATCH
 use super::{SERVICE_TIMEOUT_SECS, VISIBILITY_FACTOR};
 use crate::model::{Image, Name, Queue, SecretRef, Service, ServiceKind};
 use crate::render::cdk_json::{Arr, Json, Obj, Out};
-use crate::target::names::fit;
-use crate::target::terraform::QUEUE_NAME_MAX;
+use crate::targets::names::fit;
+use crate::targets::terraform::QUEUE_NAME_MAX;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

@@ -5,7 +5,7 @@ use crate::model::fixtures::*;
 use crate::model::{Expose, Scale};
 use crate::render::render;
 
-fn text(out: &crate::target::Output, path: &str) -> String {
+fn text(out: &crate::targets::Output, path: &str) -> String {
     let doc = out.files.get(path).unwrap_or_else(|| {
         panic!(
             "{path} missing; files: {:?}",
@@ -112,7 +112,7 @@ fn listener_rule_priorities_do_not_move_when_a_service_is_added() {
         s.routes = vec![format!("/{n}")];
         s
     };
-    let priority = |out: &crate::target::Output, key: &str| -> String {
+    let priority = |out: &crate::targets::Output, key: &str| -> String {
         let main = text(out, "prod/main.tf");
         let start = main.find(&format!("\"{key}\" = {{")).unwrap();
         let line = main[start..]

@@ -4,7 +4,7 @@ use super::ids::make_unique_id;
 use crate::model::fixtures::*;
 use crate::model::{Duration, Expose, Model, SecretRef};
 use crate::render::render;
-use crate::target::Output;
+use crate::targets::Output;
 use serde_json::Value;
 
 fn lower(m: &Model) -> Output {

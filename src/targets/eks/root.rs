@@ -8,7 +8,7 @@ use super::KUBERNETES_VERSION;
 use crate::doc::hcl::{map, number, object, reference, string, strings};
 use crate::doc::{Document, FileSet};
 use crate::model::{Environment, Expose, Model, Name, SecretRef};
-use crate::target::terraform::{self, add_root_basics, ident, type_call, variable};
+use crate::targets::terraform::{self, add_root_basics, ident, type_call, variable};
 use hcl::{Block, Body, Expression};
 use std::collections::BTreeMap;
 

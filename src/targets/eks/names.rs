@@ -2,13 +2,13 @@
 //! fitted to AWS and Kubernetes limits the same way on every run.
 
 use crate::model::{Environment, Model};
-use crate::target::names::fit;
+use crate::targets::names::fit;
 
 /// Cluster names are kept short enough for every derived name
 /// (`<cluster>-karpenter-node`, EventBridge rules `<cluster>-karpenter-rebalance`).
 const CLUSTER_MAX: usize = 40;
 const IAM_ROLE_MAX: usize = 64;
-use crate::target::terraform::QUEUE_NAME_MAX;
+use crate::targets::terraform::QUEUE_NAME_MAX;
 /// Kubernetes label values and DNS labels.
 pub const LABEL_MAX: usize = 63;
 

@@ -22,7 +22,7 @@ use crate::model::{
     Cpu, Environment, Expose, Health, Image, Job, Memory, Model, Name, PlatformKind, Queue,
     Service, ServiceKind, Task, Workloads,
 };
-use crate::target::names::fit;
+use crate::targets::names::fit;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Non-root user and group every container runs as.

@@ -8,7 +8,7 @@ use super::platform::{module_args, PlatformNames};
 use crate::doc::hcl::{boolean, map, reference, string, strings};
 use crate::doc::{Document, FileSet};
 use crate::model::{Environment, Model, PlatformKind};
-use crate::target::terraform::{add_root_basics, ident, type_call, variable};
+use crate::targets::terraform::{add_root_basics, ident, type_call, variable};
 use hcl::{Attribute, Block, Body, Expression};
 
 pub fn add(model: &Model, env: &Environment, files: &mut FileSet) {

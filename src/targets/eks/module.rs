@@ -3,7 +3,7 @@
 //! every environment root passes its names, queues and workloads in.
 
 use crate::doc::FileSet;
-use crate::target::terraform::{add_fixed_module, QUEUES_TF};
+use crate::targets::terraform::{add_fixed_module, QUEUES_TF};
 
 pub const DIR: &str = "terraform/modules/eks";
 pub const SOURCE_FROM_ROOT: &str = "../modules/eks";

@@ -8,8 +8,8 @@ use crate::doc::hcl::{map, number, object, reference, string, string_map, string
 use crate::model::{
     Expose, Job, Model, Name, Platform, PlatformKind, Queue, Service, ServiceKind, Workloads,
 };
-use crate::target::names::fit;
-use crate::target::terraform::{self, QUEUE_NAME_MAX};
+use crate::targets::names::fit;
+use crate::targets::terraform::{self, QUEUE_NAME_MAX};
 use hcl::Expression;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;

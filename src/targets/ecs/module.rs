@@ -3,7 +3,7 @@
 //! instantiates it once for the shared tenants and once per dedicated tenant.
 
 use crate::doc::FileSet;
-use crate::target::terraform::{add_fixed_module, QUEUES_TF};
+use crate::targets::terraform::{add_fixed_module, QUEUES_TF};
 
 /// Where the module lives in the output folder, and how roots reach it.
 pub const DIR: &str = "modules/platform";
