@@ -1,6 +1,7 @@
 //! blueprint: one platform-neutral YAML blueprint in, reviewable
 //! infrastructure code out. See ARCHITECTURE.md for the map.
 
+pub mod aws;
 pub mod cli;
 pub mod diag;
 pub mod doc;

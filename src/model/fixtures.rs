@@ -136,5 +136,6 @@ pub fn model(
                 platforms: platforms(),
             })
             .collect(),
+        locations: Default::default(),
     }
 }

@@ -11,6 +11,9 @@ pub use values::*;
 mod schedule;
 pub use schedule::*;
 
+mod locations;
+pub use locations::Locations;
+
 use std::collections::BTreeMap;
 
 /// The whole application after normalization.
@@ -23,6 +26,9 @@ pub struct Model {
     pub tenants: Vec<Tenant>,
     /// Every environment, sorted by name (`prod` alone when none is declared).
     pub environments: Vec<Environment>,
+    /// Where each key was written, for diagnostics raised after
+    /// normalization.
+    pub locations: Locations,
 }
 
 /// Application-wide settings.

@@ -85,7 +85,7 @@ fn problems(model: &Model, target: Target) -> Vec<Diagnostic> {
             } else {
                 format!("{msg} (in {})", places.join("; "))
             };
-            Diagnostic::new(path, msg)
+            model.locations.diag(path, msg)
         })
         .collect()
 }

@@ -54,6 +54,7 @@ pub const DEFAULT_MEMORY: u32 = 512;
 pub struct Catalog {
     pub queues: BTreeSet<String>,
     pub services: BTreeSet<String>,
+    pub jobs: BTreeSet<String>,
 }
 
 /// A decoded service and where its references were written (for the checks
@@ -126,14 +127,15 @@ fn common(
         .get("spot")
         .and_then(|n| cx.uint(n, 0, 100))
         .map_or(0, |v| v as u8);
-    let refs = |cx: &mut Cx, key: &str, known: &BTreeSet<String>, kind: &str| {
+    let refs = |cx: &mut Cx, key: &str, known: &BTreeSet<String>, kind: &str, elsewhere| {
         f.get(key)
-            .map(|n| cx.refs(n, key, known, kind))
+            .map(|n| cx.refs(n, key, known, kind, elsewhere))
             .unwrap_or_default()
     };
-    let (publishes, _) = refs(cx, "publishes", &cat.queues, "queue");
-    let (consumes, _) = refs(cx, "consumes", &cat.queues, "queue");
-    let (calls, calls_at) = refs(cx, "calls", &cat.services, "service");
+    let (publishes, _) = refs(cx, "publishes", &cat.queues, "queue", None);
+    let (consumes, _) = refs(cx, "consumes", &cat.queues, "queue", None);
+    let jobs = Some((&cat.jobs, "job"));
+    let (calls, calls_at) = refs(cx, "calls", &cat.services, "service", jobs);
     if is_service {
         for (n, at) in &calls_at {
             if n == name {
@@ -291,9 +293,9 @@ pub fn decode_service(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> O
                 for i in items {
                     let Some(t) = cx.text(i) else { continue };
                     match check_route(t) {
-                        Ok(()) => {
-                            out.push(t.to_string());
-                            routes_at.push((t.to_string(), Loc::of(i)));
+                        Ok(route) => {
+                            routes_at.push((route.clone(), Loc::of(i)));
+                            out.push(route);
                         }
                         Err(e) => cx.err(i, e),
                     }
@@ -365,20 +367,39 @@ pub fn decode_service(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> O
 
 /// A route: starts with `/`, no whitespace, control characters, quotes,
 /// backslashes, `?`, `#` or `*`.
-fn check_route(t: &str) -> Result<(), String> {
+/// The longest route: an ALB path pattern (`<route>/*`) holds at most 128
+/// characters.
+const ROUTE_MAX: usize = 120;
+
+/// A route's canonical form: `/api/` and `/api` are the same prefix on
+/// every target, so the trailing `/` is dropped (`/` stays `/`).
+fn check_route(t: &str) -> Result<String, String> {
     if !t.starts_with('/') {
         return Err(format!("route `{t}` must start with `/`"));
     }
     if let Some(bad) = t
         .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || "\"'`\\?#*".contains(*c))
+        .find(|c| c.is_whitespace() || c.is_control() || "\"'`\\?#*{}$".contains(*c))
     {
         return Err(format!(
             "route `{}` contains {bad:?}; a route is a plain path prefix like `/api`",
             t.escape_debug()
         ));
     }
-    Ok(())
+    if t.contains("//") {
+        return Err(format!(
+            "route `{t}` has an empty segment (`//`); write each `/` once"
+        ));
+    }
+    if t.len() > ROUTE_MAX {
+        return Err(format!(
+            "route `{}...` is {} characters long; at most {ROUTE_MAX} are allowed",
+            t.chars().take(40).collect::<String>(),
+            t.len()
+        ));
+    }
+    let trimmed = t.trim_end_matches('/');
+    Ok(if trimmed.is_empty() { "/" } else { trimmed }.to_string())
 }
 
 fn health(cx: &mut Cx, n: &Node) -> Option<Health> {

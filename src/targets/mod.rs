@@ -3,7 +3,6 @@
 pub mod ecs;
 pub mod eks;
 pub mod lambda;
-pub mod names;
 pub mod terraform;
 
 use crate::doc::FileSet;

@@ -4,11 +4,11 @@
 
 use super::images::ImageVariables;
 use super::limits::{self, fargate_size};
+use crate::aws::names::fit;
 use crate::doc::hcl::{map, number, object, reference, string, string_map, strings};
 use crate::model::{
     Expose, Job, Model, Name, Platform, PlatformKind, Queue, Service, ServiceKind, Workloads,
 };
-use crate::targets::names::fit;
 use crate::targets::terraform::{self, QUEUE_NAME_MAX};
 use hcl::Expression;
 use sha2::{Digest, Sha256};

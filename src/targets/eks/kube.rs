@@ -17,12 +17,12 @@ use super::k8s::*;
 use super::karpenter::{self, TENANT_LABEL};
 use super::names::{namespace, EnvNames, LABEL_MAX};
 use super::patch;
+use crate::aws::names::fit;
 use crate::doc::{Document, FileSet};
 use crate::model::{
     Cpu, Environment, Expose, Health, Image, Job, Memory, Model, Name, PlatformKind, Queue,
     Service, ServiceKind, Task, Workloads,
 };
-use crate::targets::names::fit;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Non-root user and group every container runs as.

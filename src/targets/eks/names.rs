@@ -1,8 +1,8 @@
 //! Every name the EKS target gives: cluster, namespaces, IAM roles, queues,
 //! fitted to AWS and Kubernetes limits the same way on every run.
 
+use crate::aws::names::fit;
 use crate::model::{Environment, Model};
-use crate::targets::names::fit;
 
 /// Cluster names are kept short enough for every derived name
 /// (`<cluster>-karpenter-node`, EventBridge rules `<cluster>-karpenter-rebalance`).
