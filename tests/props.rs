@@ -93,7 +93,7 @@ proptest! {
         let main: hcl::Value = hcl::from_str(&files["prod/main.tf"]).unwrap();
         let main = serde_json::to_value(&main).unwrap();
         for (k, v) in &env {
-            prop_assert_eq!(&main["module"]["shared"]["services"]["globex-api"]["environment"][k], &json!(v));
+            prop_assert_eq!(&main["module"]["shared"]["services"]["globex/api"]["environment"][k], &json!(v));
             prop_assert_eq!(&main["module"]["tenant_acme"]["jobs"]["nightly"]["environment"][k], &json!(v));
         }
         let providers: hcl::Value = hcl::from_str(&files["prod/providers.tf"]).unwrap();

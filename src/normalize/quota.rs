@@ -194,6 +194,50 @@ pub fn check(model: &Model) -> Vec<Diagnostic> {
     out
 }
 
+/// Tenants whose workloads, at their maximum scale, need more than their
+/// quota, in words (`tenant `acme` can scale to 20 vCPU, 40Gi in
+/// environment `prod`; its quota allows 8 vCPU, 16Gi`), for each target
+/// to say how it holds them to it.
+pub fn over_at_maximum(model: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    for env in &model.environments {
+        for (_, w) in env.all_workloads() {
+            let Some(t) = w
+                .tenant
+                .as_ref()
+                .and_then(|t| model.tenants.iter().find(|x| &x.name == t))
+            else {
+                continue;
+            };
+            let over = over(maximum(w), &t.quota);
+            if over.is_empty() {
+                continue;
+            }
+            let unit = |f: &str| match f {
+                "cpu" => " vCPU",
+                "pods" => " pods",
+                _ => "",
+            };
+            let need: Vec<String> = over
+                .iter()
+                .map(|(f, n, _)| format!("{n}{}", unit(f)))
+                .collect();
+            let allowed: Vec<String> = over
+                .iter()
+                .map(|(f, _, a)| format!("{a}{}", unit(f)))
+                .collect();
+            out.push(format!(
+                "tenant `{}` can scale to {} in environment `{}`; its quota allows {}",
+                t.name,
+                need.join(", "),
+                env.name,
+                allowed.join(", ")
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

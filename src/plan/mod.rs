@@ -134,7 +134,7 @@ pub fn build(model: &Model, a: &Assumptions) -> Plan {
             let implemented = targets::is_implemented(t);
             let output = (fits && implemented).then(|| targets::lower(&shared, t));
             let resources = if fits {
-                resources::count(model, t, output.as_ref())
+                resources::count(t, output.as_ref())
             } else {
                 None
             };

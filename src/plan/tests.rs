@@ -488,7 +488,7 @@ fn json_shape_is_stable() {
 fn ecs_resource_counts_follow_the_module() {
     // minimal: one internal HTTP service, min 1 = max 1, no secrets/queues.
     let m = load(include_str!("../../blueprints/minimal.yaml"));
-    let c = resources::ecs(&m);
+    let c = resources::ecs(&crate::targets::ecs::lower(&m));
     let expected: &[(&str, u64)] = &[
         ("aws_cloudwatch_log_group", 2), // exec + workload
         ("aws_ecs_cluster", 1),

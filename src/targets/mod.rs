@@ -4,6 +4,8 @@ pub mod ecs;
 pub mod eks;
 pub mod lambda;
 pub mod terraform;
+#[cfg(test)]
+mod tests;
 
 use crate::doc::FileSet;
 use crate::model::{Model, Target};

@@ -2,21 +2,18 @@
 //! target: the version pins, the provider with its default tags, variable
 //! blocks, and the SQS queue arguments both the ECS and the EKS modules take.
 
-use crate::doc::hcl::{number, object, string, string_map};
+use crate::aws::iam;
+use crate::aws::names::QueueNames;
+use crate::doc::hcl::{number, object, string, string_map, strings};
 use crate::doc::{Document, FileSet};
 use crate::model::{Environment, Model, Queue};
 use hcl::expr::{FuncCall, Variable};
 use hcl::{Block, Body, Expression};
-use std::collections::BTreeMap;
 
 /// The AWS provider every root requires: any 5.x from 5.100, the version
 /// validated in CI.
 pub const AWS_PROVIDER_VERSION: &str = "~> 5.100";
 pub const TERRAFORM_VERSION: &str = ">= 1.5.0";
-
-/// SQS names are at most 80 characters: a queue's base name leaves room
-/// for `-dlq` and `.fifo`.
-pub const QUEUE_NAME_MAX: usize = 71;
 
 /// A bare identifier expression: `string`, `number`, `bool`.
 pub fn ident(name: &str) -> Expression {
@@ -50,21 +47,9 @@ pub fn versions() -> Body {
         .build()
 }
 
-/// The blueprint's tags, plus where each resource comes from; the
-/// blueprint's own value wins when it sets one of these keys itself.
-pub fn default_tags(model: &Model, env: &Environment) -> BTreeMap<String, String> {
-    let mut tags = BTreeMap::from([
-        ("app".to_string(), model.app.name.to_string()),
-        ("environment".to_string(), env.name.to_string()),
-        ("managed-by".to_string(), "blueprint".to_string()),
-    ]);
-    tags.extend(model.app.tags.clone());
-    tags
-}
-
 /// `providers.tf`: the region and the default tags.
 pub fn provider(model: &Model, env: &Environment) -> Body {
-    let tags = default_tags(model, env);
+    let tags = crate::aws::tags::defaults(model, env);
     Body::builder()
         .add_block(
             Block::builder("provider")
@@ -107,11 +92,11 @@ pub fn variable(
     b.build()
 }
 
-/// One entry of a module's `queues` argument: the queue named `base` (fitted
-/// to [`QUEUE_NAME_MAX`]), its dead-letter queue, and the tenant it serves.
-pub fn queue(base: &str, tenant: Option<&str>, q: &Queue) -> Expression {
-    let fifo = if q.fifo { ".fifo" } else { "" };
-    let mut items = vec![("name", string(format!("{base}{fifo}")))];
+/// One entry of a module's `queues` argument: the queue and its
+/// dead-letter queue as `names` (from `aws::names`), and the tenant it
+/// serves.
+pub fn queue(names: &QueueNames, tenant: Option<&str>, q: &Queue) -> Expression {
+    let mut items = vec![("name", string(names.queue.clone()))];
     if let Some(t) = tenant {
         items.push(("tenant", string(t)));
     }
@@ -125,12 +110,24 @@ pub fn queue(base: &str, tenant: Option<&str>, q: &Queue) -> Expression {
         items.push((
             "dead_letter",
             object([
-                ("name", string(format!("{base}-dlq{fifo}"))),
+                ("name", string(names.dead_letter.clone())),
                 ("max_receive_count", number(u64::from(dl.max_receives))),
             ]),
         ));
     }
     object(items)
+}
+
+/// The module argument that tells a fixed module which IAM actions each
+/// use of a queue or secret grants (`aws::iam`), so that the module spells
+/// none itself. `lookup`: whether workloads look queue URLs up by name.
+pub fn iam_actions(lookup: bool) -> Expression {
+    let list = |v: Vec<&str>| strings(v.into_iter().map(str::to_string));
+    object([
+        ("queue_publish", list(iam::queue_actions(false, lookup))),
+        ("queue_consume", list(iam::queue_actions(true, lookup))),
+        ("secret_read", list(iam::SECRET_READ.to_vec())),
+    ])
 }
 
 /// The SQS resources both fixed modules share (queues, dead-letter queues,

@@ -58,12 +58,12 @@ pub fn cluster(model: &Model, env: &Environment) -> ClusterNames {
 
 impl ClusterNames {
     /// The IAM role of a tenant's service or job (Pod Identity).
-    pub fn workload_role(&self, tenant: Option<&Name>, workload: &str) -> String {
+    pub fn workload_role(&self, tenant: Option<&str>, workload: &str) -> String {
         Kind::IamRole.fit(&format!("{}-{}", self.cluster, local(tenant, workload)))
     }
 
     /// The SQS names of a tenant's copy of `q`.
-    pub fn queue(&self, tenant: Option<&Name>, q: &Queue) -> QueueNames {
+    pub fn queue(&self, tenant: Option<&str>, q: &Queue) -> QueueNames {
         let full = format!(
             "{}-{}-{}",
             self.app,
@@ -75,7 +75,7 @@ impl ClusterNames {
 }
 
 /// `name`, or `<tenant>-<name>`.
-fn local(tenant: Option<&Name>, name: &str) -> String {
+fn local(tenant: Option<&str>, name: &str) -> String {
     match tenant {
         Some(t) => format!("{t}-{name}"),
         None => name.to_string(),
@@ -134,7 +134,8 @@ pub fn register(model: &Model, reg: &mut Registry) {
         }
         for (_, w) in env.all_workloads() {
             let tenant = w.tenant.as_ref();
-            let ns = namespace(model.app.name.as_str(), tenant.map(Name::as_str));
+            let t = tenant.map(Name::as_str);
+            let ns = namespace(model.app.name.as_str(), t);
             let what = match tenant {
                 Some(t) => format!("the namespace of tenant `{t}`"),
                 None => "the application's namespace".to_string(),
@@ -147,7 +148,7 @@ pub fn register(model: &Model, reg: &mut Registry) {
             reg.add_in(Kind::Namespace, env.name.as_str(), &ns, &ns_at);
             for q in &model.queues {
                 let at = Origin::item(env, tenant, "queue", q.name.as_str());
-                let names = n.queue(tenant, q);
+                let names = n.queue(t, q);
                 reg.add(Kind::SqsQueue, &names.queue, &at);
                 if q.dead_letter.is_some() {
                     reg.add(Kind::SqsQueue, &names.dead_letter, &at);
@@ -160,7 +161,7 @@ pub fn register(model: &Model, reg: &mut Registry) {
                 .chain(w.jobs.iter().map(|j| ("job", &j.name)));
             for (noun, name) in workloads {
                 let at = Origin::item(env, tenant, noun, name.as_str());
-                reg.add(Kind::IamRole, &n.workload_role(tenant, name.as_str()), &at);
+                reg.add(Kind::IamRole, &n.workload_role(t, name.as_str()), &at);
             }
         }
     }

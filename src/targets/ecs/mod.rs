@@ -22,6 +22,12 @@ pub fn lower(model: &Model) -> Output {
         root::add(model, env, &mut out.files);
     }
     out.notes = notes(model);
+    // ECS has no per-tenant quota: say so rather than pretend.
+    out.notes.extend(
+        crate::normalize::quota::over_at_maximum(model)
+            .into_iter()
+            .map(|o| format!("{o}: ECS does not enforce quotas, so lower the services' `scale.max` to hold the tenant to it")),
+    );
     out
 }
 

@@ -4,11 +4,12 @@
 
 use super::images::ImageVariables;
 use super::module::SOURCE_FROM_ROOT;
-use super::platform::{module_args, PlatformNames};
-use crate::doc::hcl::{boolean, map, reference, string, strings};
+use super::platform::module_args;
+use crate::aws::names::{ecs as names, Copy};
+use crate::doc::hcl::{boolean, map, object, reference, string, strings};
 use crate::doc::{Document, FileSet};
 use crate::model::{Environment, Model, PlatformKind};
-use crate::targets::terraform::{add_root_basics, ident, type_call, variable};
+use crate::targets::terraform::{self, add_root_basics, ident, type_call, variable};
 use hcl::{Attribute, Block, Body, Expression};
 
 pub fn add(model: &Model, env: &Environment, files: &mut FileSet) {
@@ -20,13 +21,13 @@ pub fn add(model: &Model, env: &Environment, files: &mut FileSet) {
     let mut shared_public = false;
     let mut module_names = Vec::new();
     for platform in &env.platforms {
-        let names = PlatformNames::new(model, dir, platform);
-        let args = module_args(model, &names, platform, &images);
+        let copy = Copy::new(model, env, platform);
+        let args = module_args(model, &copy, platform, &images);
         any_public |= args.has_public;
-        shared_public |= args.has_public && names.shared;
+        shared_public |= args.has_public && copy.is_shared();
         let label = module_label(&platform.kind);
         module_names.push((label.clone(), platform.id().to_string()));
-        modules.push(module_block(model, &label, &names, platform, args));
+        modules.push(module_block(model, &label, &copy, platform, args));
     }
 
     add_root_basics(files, dir, model, env);
@@ -123,15 +124,32 @@ fn variables(
 fn module_block(
     model: &Model,
     label: &str,
-    names: &PlatformNames,
+    copy: &Copy,
     platform: &crate::model::Platform,
     args: super::platform::ModuleArgs,
 ) -> Block {
     let var = |n: &str| reference("var", &[n]);
+    let n = names::copy(copy);
     let mut b = Block::builder("module")
         .add_label(label)
         .add_attribute(("source", string(SOURCE_FROM_ROOT)))
-        .add_attribute(("name", string(names.prefix.clone())));
+        .add_attribute((
+            "names",
+            object([
+                ("cluster", string(n.cluster)),
+                ("kms_alias", string(n.kms_alias)),
+                ("exec_log_group", string(n.exec_log_group)),
+                ("load_balancer", string(n.load_balancer)),
+                (
+                    "load_balancer_security_group",
+                    string(n.load_balancer_security_group),
+                ),
+                ("dns_namespace", string(n.dns_namespace)),
+            ]),
+        ))
+        // Tasks look their queues' URLs up by name until the runtime
+        // contract hands them the URLs.
+        .add_attribute(("iam_actions", terraform::iam_actions(true)));
     let (vpc, private, public) = match &model.app.network {
         Some(n) => (
             string(n.vpc_id.clone()),
@@ -150,9 +168,8 @@ fn module_block(
     if args.has_public {
         b = b
             .add_attribute(("public_subnet_ids", public))
-            .add_attribute(("certificate_arn", var("certificate_arn")))
-            .add_attribute(("load_balancer_name", string(names.load_balancer())));
-        if names.shared {
+            .add_attribute(("certificate_arn", var("certificate_arn")));
+        if copy.is_shared() {
             b = b.add_attribute(("domain_name", var("domain_name")));
         }
     }

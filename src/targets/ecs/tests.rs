@@ -44,7 +44,7 @@ fn single_tenant_gets_one_platform_module_and_the_shared_module_files() {
     let main = text(&out, "prod/main.tf");
     assert!(main.contains("module \"platform\""), "{main}");
     assert!(main.contains("source = \"../modules/platform\""), "{main}");
-    assert!(main.contains("name = \"shop-prod\""), "{main}");
+    assert!(main.contains("cluster = \"shop-prod\""), "{main}");
     assert!(out.files.contains_key("modules/platform/tasks.tf"));
     for f in ["versions.tf", "providers.tf", "variables.tf", "outputs.tf"] {
         assert!(out.files.contains_key(&format!("prod/{f}")), "{f}");
@@ -68,15 +68,16 @@ fn shared_tenants_share_one_module_and_dedicated_tenants_get_their_own() {
     assert_eq!(main.matches("module \"shared\"").count(), 1, "{main}");
     assert_eq!(main.matches("module \"tenant_acme\"").count(), 1, "{main}");
     // Inside the shared platform, everything is scoped to its tenant.
-    assert!(main.contains("\"globex-api\" = {"), "{main}");
-    assert!(main.contains("\"initech-orders\" = {"), "{main}");
-    assert!(main.contains("publishes = [\"globex-orders\"]"), "{main}");
+    // Keys are `<tenant>/<name>`: `/` never appears in a name.
+    assert!(main.contains("\"globex/api\" = {"), "{main}");
+    assert!(main.contains("\"initech/orders\" = {"), "{main}");
+    assert!(main.contains("publishes = [\"globex/orders\"]"), "{main}");
     assert!(
         main.contains("name = \"shop-prod-globex-orders\""),
         "{main}"
     );
     // The dedicated copy has its own prefix and unscoped keys.
-    assert!(main.contains("name = \"shop-prod-acme\""), "{main}");
+    assert!(main.contains("= \"shop-prod-acme\""), "{main}");
     assert!(main.contains("publishes = [\"orders\"]"), "{main}");
     assert!(out.files.contains_key("dev/main.tf"));
 }
@@ -117,7 +118,7 @@ fn listener_rule_priorities_do_not_move_when_a_service_is_added() {
         let start = main.find(&format!("\"{key}\" = {{")).unwrap();
         let line = main[start..]
             .lines()
-            .find(|l| l.contains("rule_priority"))
+            .find(|l| l.contains("rule_priorities"))
             .unwrap()
             .to_string();
         line.split('=').nth(1).unwrap().trim().to_string()

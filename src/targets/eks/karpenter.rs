@@ -8,7 +8,7 @@ use super::k8s::{
     NodePool, NodePoolSpec, Object, ObjectMeta, PodMeta, TagSelectorTerm, Taint,
 };
 use super::kube::common_labels;
-use super::names::EnvNames;
+use crate::aws::names::eks::ClusterNames as EnvNames;
 use crate::model::{Environment, PlatformKind, Workloads};
 use std::collections::BTreeMap;
 
@@ -53,7 +53,7 @@ fn node_class(names: &EnvNames) -> Object<Ec2NodeClass> {
         meta(names, NODE_CLASS),
         Ec2NodeClass {
             spec: Ec2NodeClassSpec {
-                role: names.karpenter_node_role(),
+                role: names.karpenter_node_role.clone(),
                 ami_selector_terms: vec![AmiSelectorTerm {
                     alias: AMI_ALIAS.into(),
                 }],

@@ -15,7 +15,11 @@
 
 use super::k8s::*;
 use super::karpenter::{self, TENANT_LABEL};
-use super::names::{namespace, EnvNames, LABEL_MAX};
+use crate::aws::names::eks::{namespace, ClusterNames as EnvNames};
+use crate::aws::routes;
+
+/// Kubernetes label values and DNS labels.
+const LABEL_MAX: usize = 63;
 use super::patch;
 use crate::aws::names::fit;
 use crate::doc::{Document, FileSet};
@@ -446,7 +450,7 @@ impl<'w> Workload<'w> {
 impl<'m> Shared<'m> {
     pub fn new(model: &'m Model) -> Shared<'m> {
         let env = &model.environments[0];
-        let names = EnvNames::new(model, env);
+        let names = crate::aws::names::eks::cluster(model, env);
         let w = &env.base;
         let index = Index::new(w);
         let scope = Scope::new(model.app.name.as_str(), None);
@@ -1001,7 +1005,7 @@ impl Ctx<'_> {
             .to_value(),
         );
         if let (Expose::Public, Some(p)) = (s.expose, s.port) {
-            docs.push(self.ingress(s, p));
+            docs.extend(self.ingresses(s, p));
         }
         if let Some(np) = self.network_policy(s) {
             docs.push(np);
@@ -1126,25 +1130,58 @@ impl Ctx<'_> {
 
     /// The SQS name of a tenant's queue (KEDA accepts a name in `queueURL`).
     fn queue_name(&self, tenant: Option<&str>, queue: &str) -> String {
-        let base = self.names.queue(tenant, queue);
-        let fifo = self
+        let q = self
             .queues
             .iter()
-            .any(|q| q.name.as_str() == queue && q.fifo);
-        if fifo {
-            format!("{base}.fifo")
-        } else {
-            base
-        }
+            .find(|q| q.name.as_str() == queue)
+            .expect("normalize resolved every consumed queue");
+        self.names.queue(tenant, q).queue
     }
 
-    fn ingress(&self, s: &Service, port: u16) -> serde_json::Value {
+    /// A public service's Ingresses: one per depth of its routes, in the
+    /// tenant's ALB group. The load balancer controller orders rules across
+    /// a group's Ingresses by `group.order` (lowest first) and only within
+    /// one Ingress by path length, so each depth gets the order `-depth`:
+    /// `/api/v2` is matched before `/api`, and `/` last, whichever service
+    /// holds them. Routes of one depth never nest, so they share an order.
+    fn ingresses(&self, s: &Service, port: u16) -> Vec<serde_json::Value> {
+        let mut by_depth: BTreeMap<usize, Vec<&String>> = BTreeMap::new();
+        for r in &s.routes {
+            by_depth.entry(routes::depth(r)).or_default().push(r);
+        }
+        let several = by_depth.len() > 1;
+        by_depth
+            .into_iter()
+            .map(|(depth, paths)| {
+                // `.` never appears in a workload name: no other object
+                // can take these.
+                let name = if several {
+                    format!("{}.depth-{depth}", s.name)
+                } else {
+                    s.name.to_string()
+                };
+                self.ingress(s, port, &name, depth, &paths)
+            })
+            .collect()
+    }
+
+    fn ingress(
+        &self,
+        s: &Service,
+        port: u16,
+        name: &str,
+        depth: usize,
+        paths: &[&String],
+    ) -> serde_json::Value {
         let mut meta = workload_meta(self.scope.app, s.name.as_str(), component(s));
+        meta.name = name.to_string();
         let a = |k: &str, v: &str| (format!("alb.ingress.kubernetes.io/{k}"), v.to_string());
+        let order = -(depth.min(1000) as i64);
         let mut annotations = BTreeMap::from([
             a("scheme", "internet-facing"),
             a("target-type", "ip"),
             a("group.name", self.scope.app),
+            a("group.order", &order.to_string()),
             a("listen-ports", r#"[{"HTTP":80},{"HTTPS":443}]"#),
             a("ssl-redirect", "443"),
             a("ssl-policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
@@ -1172,11 +1209,10 @@ impl Ctx<'_> {
                     ingress_class_name: "alb".into(),
                     rules: vec![IngressRule {
                         http: HttpIngressRuleValue {
-                            paths: s
-                                .routes
+                            paths: paths
                                 .iter()
                                 .map(|r| HttpIngressPath {
-                                    path: r.clone(),
+                                    path: (*r).clone(),
                                     path_type: "Prefix".into(),
                                     backend: IngressBackend {
                                         service: IngressServiceBackend {

@@ -7,12 +7,11 @@
 //! patches only what the environment or tenant changes (see `kube`).
 
 #[cfg(test)]
-mod build;
+pub(crate) mod build;
 mod k8s;
 mod karpenter;
 mod kube;
 mod module;
-mod names;
 mod patch;
 mod root;
 #[cfg(test)]
@@ -35,7 +34,7 @@ pub fn lower(model: &Model) -> Output {
     let envs: Vec<_> = model.environments.iter().collect();
     let per_env = crate::parallel::map(envs, |env| {
         let (mut files, mut notes) = (FileSet::new(), kube::Notes::new());
-        let names = names::EnvNames::new(model, env);
+        let names = crate::aws::names::eks::cluster(model, env);
         root::add(model, env, &names, &mut files);
         // The root's module arguments list every tenant's workloads and
         // queues: megabytes of HCL whose typed form is several times
@@ -58,6 +57,9 @@ pub fn lower(model: &Model) -> Output {
     }
     kube::add_workloads(shared, &mut out.files);
     kube::add_base(model, &mut out.files);
+    let quota_notes = crate::normalize::quota::over_at_maximum(model)
+        .into_iter()
+        .map(|o| format!("{o}: the namespace's ResourceQuota holds pods beyond it Pending"));
     out.notes = notes
         .into_iter()
         .map(|(message, places)| {
@@ -67,5 +69,6 @@ pub fn lower(model: &Model) -> Output {
             )
         })
         .collect();
+    out.notes.extend(quota_notes);
     out
 }

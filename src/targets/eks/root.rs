@@ -3,8 +3,10 @@
 //! identities, and outputs.
 
 use super::module::SOURCE_FROM_ROOT;
-use super::names::{namespace, EnvNames};
 use super::KUBERNETES_VERSION;
+use crate::aws::iam::{self, SecretResource};
+use crate::aws::names::eks::{namespace, ClusterNames as EnvNames};
+use crate::aws::names::key;
 use crate::doc::hcl::{map, number, object, reference, string, strings};
 use crate::doc::{Document, FileSet};
 use crate::model::{Environment, Expose, Model, Name, SecretRef};
@@ -80,7 +82,7 @@ fn variables(model: &Model, any_public: bool) -> Body {
 }
 
 fn keys(tenant: Option<&str>, refs: &[Name]) -> Expression {
-    strings(refs.iter().map(|r| EnvNames::key(tenant, r.as_str())))
+    strings(refs.iter().map(|r| key(tenant, r.as_str())))
 }
 
 /// The workload entry of the module's `workloads` map.
@@ -109,8 +111,18 @@ fn workload(model: &Model, names: &EnvNames, w: &Identity) -> Expression {
         items.push(("consumes", keys(w.tenant, w.consumes)));
     }
     // Distinct secrets, sorted: two variables may read the same secret.
-    let secrets: std::collections::BTreeSet<&str> =
-        w.secrets.values().map(SecretRef::as_str).collect();
+    // Names and partial ARNs get Secrets Manager's random suffix as a
+    // pattern here; the module prefixes names with the account's ARN.
+    let secrets: std::collections::BTreeSet<String> = w
+        .secrets
+        .values()
+        .map(|s| match iam::secret_resource(s) {
+            SecretResource::Arn(a) => a.to_string(),
+            SecretResource::PartialArn(p) | SecretResource::Name(p) => {
+                format!("{p}{}", iam::SECRET_SUFFIX_PATTERN)
+            }
+        })
+        .collect();
     if !secrets.is_empty() {
         items.push(("secrets", strings(secrets)));
     }
@@ -124,10 +136,9 @@ fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public
     for (_, w) in env.all_workloads() {
         let tenant = w.tenant.as_ref().map(Name::as_str);
         for q in &model.queues {
-            let base = names.queue(tenant, q.name.as_str());
             queues.push((
-                EnvNames::key(tenant, q.name.as_str()),
-                terraform::queue(&base, tenant, q),
+                key(tenant, q.name.as_str()),
+                terraform::queue(&names.queue(tenant, q), tenant, q),
             ));
         }
         let identities = w
@@ -148,7 +159,7 @@ fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public
                 secrets: &j.secrets,
             }));
         for id in identities {
-            workloads.push((EnvNames::key(tenant, id.name), workload(model, names, &id)));
+            workloads.push((key(tenant, id.name), workload(model, names, &id)));
         }
     }
     let (private, public) = match &model.app.network {
@@ -173,13 +184,36 @@ fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public
             var("system_node_instance_types"),
         ))
         .add_attribute(("log_retention_days", var("log_retention_days")))
-        .add_attribute((
-            "karpenter_node_role_name",
-            string(names.karpenter_node_role()),
-        ))
+        .add_attribute(("names", cluster_names(names)))
+        // Workloads look their queues' URLs up by name until the runtime
+        // contract hands them the URLs.
+        .add_attribute(("iam_actions", terraform::iam_actions(true)))
         .add_attribute(("queues", map(queues)))
         .add_attribute(("workloads", map(workloads)))
         .build()
+}
+
+/// The `names` argument: what the cluster module creates once, named by
+/// `aws::names::eks`.
+fn cluster_names(n: &EnvNames) -> Expression {
+    object([
+        ("kms_alias", string(n.kms_alias.clone())),
+        ("log_group", string(n.log_group.clone())),
+        ("cluster_role", string(n.cluster_role.clone())),
+        ("system_node_role", string(n.system_node_role.clone())),
+        ("karpenter_role", string(n.karpenter_role.clone())),
+        ("karpenter_node_role", string(n.karpenter_node_role.clone())),
+        ("karpenter_queue", string(n.karpenter_queue.clone())),
+        (
+            "karpenter_rules",
+            map(n
+                .karpenter_rules
+                .iter()
+                .map(|(k, v)| (k.to_string(), string(v.clone())))),
+        ),
+        ("keda_role", string(n.keda_role.clone())),
+        ("ebs_csi_role", string(n.ebs_csi_role.clone())),
+    ])
 }
 
 fn outputs() -> Body {

@@ -369,11 +369,11 @@ fn terraform_roots_hold_queues_and_identities_per_tenant() {
     let m = shop();
     let out = lower(&m);
     let text = String::from_utf8(render::render(&out.files["terraform/prod/main.tf"])).unwrap();
-    assert!(text.contains("\"globex-orders\" = {"), "{text}");
+    assert!(text.contains("\"globex/orders\" = {"), "{text}");
     assert!(text.contains("name                       = \"shop-prod-globex-orders\""));
-    assert!(text.contains("\"acme-worker\" = {"));
+    assert!(text.contains("\"acme/worker\" = {"));
     assert!(text.contains("namespace       = \"shop-acme\""));
-    assert!(text.contains("consumes        = [\"acme-orders\"]"));
+    assert!(text.contains("consumes        = [\"acme/orders\"]"));
     assert!(text.contains("source                     = \"../modules/eks\""));
     for f in [
         "cluster.tf",

@@ -82,10 +82,8 @@ pub fn construct_id(name: &str) -> String {
 }
 
 /// PascalCase without separators, for readable top-level IDs
-/// (parameters): `nightly-report` -> `NightlyReport`.
-pub fn pascal(name: &str) -> String {
-    construct_id(name).replace('-', "")
-}
+/// (parameters, stack names): `nightly-report` -> `NightlyReport`.
+pub use crate::aws::names::lambda::pascal;
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,6 @@ use super::Output;
 use crate::doc::{Deferred, Document};
 use crate::model::{Environment, Image, Model, Name, Platform, PlatformKind, Queue, Workloads};
 use copy::{Copy, View};
-use ids::pascal;
 use notes::Notes;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -105,6 +104,11 @@ pub fn lower(model: &Arc<Model>) -> Output {
         Document::Json(json!({"version": ASSEMBLY_VERSION})),
     );
     out.notes = notes.into_lines();
+    out.notes.extend(
+        crate::normalize::quota::over_at_maximum(model)
+            .into_iter()
+            .map(|o| format!("{o}: Lambda scales each function on its own, so lower the services' `scale.max` to hold the tenant to it")),
+    );
     out
 }
 
@@ -129,17 +133,9 @@ fn description(model: &Model, env: &Environment, platform: &Platform) -> String 
 }
 
 /// `Commerce-Prod` for the shared tenants (or the single tenant),
-/// `Commerce-Prod-Acme` for a dedicated tenant.
+/// `Commerce-Prod-Acme` for a dedicated tenant (`aws::names::lambda`).
 pub fn stack_name(model: &Model, env: &Environment, platform: &Platform) -> String {
-    let base = format!(
-        "{}-{}",
-        pascal(model.app.name.as_str()),
-        pascal(env.name.as_str())
-    );
-    match &platform.kind {
-        PlatformKind::Single | PlatformKind::Shared => base,
-        PlatformKind::Dedicated(t) => format!("{base}-{}", pascal(t.as_str())),
-    }
+    crate::aws::names::lambda::stack(&model.app.name, &env.name, &platform.kind)
 }
 
 /// The visibility timeout a tenant's copy of `q` gets: as declared, raised

@@ -289,7 +289,10 @@ fn split(
         for (s, scope) in copy.scopes.iter().enumerate() {
             let w = v.workloads(scope);
             let tenant = w.tenant.as_ref().map_or("", Name::as_str);
-            let base = format!("{}-{}", copy.name, pascal(tenant));
+            let base = w.tenant.as_ref().map_or_else(
+                || copy.name.clone(),
+                |t| crate::aws::names::lambda::tenant_stack(&copy.name, t),
+            );
             let order = (0..copy.units.len()).filter(|u| copy.units[*u].scope == Some(s));
             for (n, units) in pack(order, &cost).into_iter().enumerate() {
                 let (name, part) = part_name(&base, n);

@@ -217,11 +217,7 @@ fn workers_get_an_event_source_mapping_per_consumed_queue() {
     let actions = &role_statements(&t, "shop-prod-globex-worker")[0];
     assert_eq!(
         actions["Action"],
-        serde_json::json!([
-            "sqs:DeleteMessage",
-            "sqs:GetQueueAttributes",
-            "sqs:ReceiveMessage"
-        ])
+        serde_json::json!(crate::aws::iam::QUEUE_CONSUME)
     );
     assert_eq!(actions["Resource"]["Fn::GetAtt"][0], orders.as_str());
 }

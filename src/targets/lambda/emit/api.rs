@@ -3,15 +3,13 @@
 
 use super::*;
 
-const API_NAME_MAX: usize = 128;
-
 const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationError":"$context.integrationErrorMessage"}"#;
 
 impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
     /// One HTTP API per tenant for its public services: `$default` stage
     /// with access logs; the services add their integrations and routes.
     pub(super) fn http_api(&mut self, scope: &Scope, api: &str) {
-        let api_name = fit(&scope.base(), API_NAME_MAX);
+        let (api_name, log_group_name) = names::http_api(&scope.base());
         let description = format!(
             "Public services of {}{}",
             self.v.model.app.name, scope.for_tenant
@@ -29,7 +27,6 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                 p.key("Tags").raw(&scope.tag_map);
             },
         );
-        let log_group_name = format!("/aws/apigateway/{api_name}");
         let logs = self.log_group(
             scope,
             &scope.path(&["HttpApi", "AccessLogs", "Resource"]),

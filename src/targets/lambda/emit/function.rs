@@ -3,11 +3,7 @@
 //! (event source mappings, API routes, schedules).
 
 use super::*;
-
-/// AWS name limits.
-const FUNCTION_NAME_MAX: usize = 64;
-const ROLE_NAME_MAX: usize = 64;
-const RULE_NAME_MAX: usize = 64;
+use crate::aws::iam;
 
 /// What a service and a job have in common as a function.
 struct FunctionSpec<'a> {
@@ -161,7 +157,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     ) {
         let cid = construct_id(j.name.as_str());
         let full = scope.full(j.name.as_str());
-        let dlq_name = format!("{}-dlq", fit(&full, QUEUE_NAME_MAX));
+        let dlq_name = names::job_dead_letter(&full);
         let dlq_path = scope.path(&[&cid, "DeadLetterQueue", "Resource"]);
         let dlq = make_unique_id(&dlq_path);
         self.dead_letter_queue(scope, &dlq, &dlq_path, &dlq_name, false);
@@ -208,18 +204,14 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             j.name, scope.for_tenant, j.schedule
         );
         let mut rules = Vec::new();
-        for (i, expression) in expressions.iter().enumerate() {
-            let (rule_cid, perm_cid, name) = if expressions.len() == 1 {
-                (
-                    "Schedule".to_string(),
-                    "SchedulePermission".to_string(),
-                    fit(&full, RULE_NAME_MAX),
-                )
+        let rule_names = names::rules(&full, expressions.len());
+        for (i, (expression, name)) in expressions.iter().zip(rule_names).enumerate() {
+            let (rule_cid, perm_cid) = if expressions.len() == 1 {
+                ("Schedule".to_string(), "SchedulePermission".to_string())
             } else {
                 (
                     format!("Schedule{}", i + 1),
                     format!("Schedule{}Permission", i + 1),
-                    format!("{}-{}", fit(&full, RULE_NAME_MAX - 2), i + 1),
                 )
             };
             let rule = self.add(
@@ -301,7 +293,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     fn function(&mut self, scope: &Scope, f: &FunctionSpec, function: &str, image: &str) {
         let cid = construct_id(f.name.as_str());
         let full = scope.full(f.name.as_str());
-        let function_name = fit(&full, FUNCTION_NAME_MAX);
+        let fnames = names::function(&full);
+        let function_name = fnames.function.clone();
         let key = self.key_arn();
         let (vpc, subnets) = match &self.v.model.app.network {
             Some(_) => (None, None),
@@ -331,7 +324,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             );
         }
 
-        let log_group_name = format!("/aws/lambda/{function_name}");
+        let log_group_name = fnames.log_group.clone();
         let log_group = self.log_group(
             scope,
             &scope.path(&[&cid, "LogGroup", "Resource"]),
@@ -366,14 +359,10 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
 
         // Least privilege: exactly its queues, secrets, callees and key.
         let mut statements: Vec<Allow> = Vec::new();
-        let consume: &[&str] = &[
-            "sqs:DeleteMessage",
-            "sqs:GetQueueAttributes",
-            "sqs:ReceiveMessage",
-        ];
+        // Functions are handed their queues' URLs: no lookup by name.
         for (actions, queues) in [
-            (&["sqs:SendMessage"][..], f.publishes),
-            (consume, f.consumes),
+            (iam::QUEUE_PUBLISH, f.publishes),
+            (iam::QUEUE_CONSUME, f.consumes),
         ] {
             if !queues.is_empty() {
                 let resources = queues
@@ -388,7 +377,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             secrets.sort();
             secrets.dedup();
             statements.push(Allow {
-                actions: &["secretsmanager:GetSecretValue"],
+                actions: iam::SECRET_READ,
                 resources: secrets.into_iter().map(Resource::Secret).collect(),
             });
         }
@@ -399,7 +388,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 .map(|c| Resource::Ref(self.function_ref(scope, c, Some("Arn"))))
                 .collect();
             statements.push(Allow {
-                actions: &["lambda:InvokeFunction"],
+                actions: iam::FUNCTION_INVOKE,
                 resources,
             });
         }
@@ -416,7 +405,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             });
         }
         let role_description = format!("Runs {} {}{}", f.kind, f.name, scope.for_tenant);
-        let role_name = fit(&full, ROLE_NAME_MAX);
+        let role_name = fnames.role.clone();
         let role = self.add(
             &scope.path(&[&cid, "ServiceRole", "Resource"]),
             "AWS::IAM::Role",
@@ -556,16 +545,23 @@ fn secret_env_arn<O: Out>(j: &mut Json<O>, secret: &SecretRef) {
     }
 }
 
-/// The IAM resource of a secret: its ARN as given, or for a name the ARN
-/// Secrets Manager will give it (`-` and six random characters appended).
-/// The name stays a literal item of `Fn::Join`.
+/// The IAM resource of a secret (`aws::iam::secret_resource`): a complete
+/// ARN as given; a partial ARN, or a name's ARN, with the pattern of the
+/// six random characters Secrets Manager appends. The name stays a
+/// literal item of `Fn::Join`.
 fn secret_arn<O: Out>(j: &mut Json<O>, secret: &SecretRef) {
-    match secret {
-        SecretRef::Arn(a) => j.str(a),
-        SecretRef::Name(n) => arn(
+    use crate::aws::iam::{secret_resource, SecretResource, SECRET_SUFFIX_PATTERN};
+    match secret_resource(secret) {
+        SecretResource::Arn(a) => j.str(a),
+        SecretResource::PartialArn(a) => j.str(&format!("{a}{SECRET_SUFFIX_PATTERN}")),
+        SecretResource::Name(n) => arn(
             j,
             "secretsmanager",
-            &[Part::Text("secret:"), Part::Text(n), Part::Text("-??????")],
+            &[
+                Part::Text("secret:"),
+                Part::Text(n),
+                Part::Text(SECRET_SUFFIX_PATTERN),
+            ],
         ),
     }
 }

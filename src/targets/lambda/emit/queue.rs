@@ -9,8 +9,7 @@ const DLQ_RETENTION_SECS: u64 = 14 * 86400;
 impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     pub(super) fn queue(&mut self, scope: &Scope, q: &Queue, id: &str, dlq: Option<&str>) {
         let cid = queue_cid(q.name.as_str());
-        let base = fit(&scope.full(q.name.as_str()), QUEUE_NAME_MAX);
-        let fifo = if q.fifo { ".fifo" } else { "" };
+        let n = names::queue_names(&scope.full(q.name.as_str()), q.fifo);
         let visibility = consumer_visibility(q, self.v.workloads(scope));
         if visibility != q.visibility_timeout.secs() {
             self.note(
@@ -27,9 +26,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         let tags = &scope.tag_list;
         if let (Some(dlq), Some(_)) = (dlq, &q.dead_letter) {
             let path = scope.path(&[&cid, "DeadLetterQueue", "Resource"]);
-            self.dead_letter_queue(scope, dlq, &path, &format!("{base}-dlq{fifo}"), q.fifo);
+            self.dead_letter_queue(scope, dlq, &path, &n.dead_letter, q.fifo);
         }
-        let name = format!("{base}{fifo}");
+        let name = n.queue;
         self.resource(
             id,
             &scope.path(&[&cid, "Resource"]),
