@@ -2,7 +2,7 @@
 //! assembly: `manifest.json`, `cdk.out`, and one `<Stack>.template.json`
 //! per environment and platform copy (the shared tenants, or the single
 //! tenant, and each dedicated tenant), split into several stacks when one
-//! is over CloudFormation's quotas (`split.rs`). See docs/lambda.md.
+//! is over CloudFormation's quotas (`place.rs`). See docs/lambda.md.
 
 mod copy;
 mod emit;
