@@ -4,11 +4,14 @@
 //! (`registry`), which IAM actions each use of a queue or secret needs
 //! (`iam`), which tags AWS accepts and which every resource carries
 //! (`tags`), the defaults a target fills in (`defaults`), and in which
-//! order nested routes are matched (`routes`).
+//! order nested routes are matched (`routes`), and the runtime contract:
+//! which variables tell each workload where its queues, callees and
+//! secrets are (`contract`).
 //!
 //! Targets lower the model into documents; they never spell an AWS name,
 //! an action list or a default themselves.
 
+pub mod contract;
 pub mod defaults;
 pub mod iam;
 pub mod names;

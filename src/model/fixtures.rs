@@ -32,6 +32,7 @@ pub fn service(n: &str, image: &str) -> Service {
         publishes: vec![],
         consumes: vec![],
         calls: vec![],
+        writable_paths: vec![],
     }
 }
 
@@ -58,6 +59,7 @@ pub fn job(n: &str, image: &str, schedule: &str) -> Job {
         publishes: vec![],
         consumes: vec![],
         calls: vec![],
+        writable_paths: vec![],
     }
 }
 
@@ -132,6 +134,7 @@ pub fn model(
             .iter()
             .map(|e| Environment {
                 name: name(e),
+                account: None,
                 base: workloads(None),
                 platforms: platforms(),
             })

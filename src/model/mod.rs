@@ -73,6 +73,10 @@ pub struct Quota {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Environment {
     pub name: Name,
+    /// The AWS account the environment deploys to (12 digits), when the
+    /// blueprint names it: Terraform refuses other accounts, and values
+    /// that need the account (EKS queue URLs) are rendered with it.
+    pub account: Option<String>,
     /// The workloads as this environment defines them, before any tenant's
     /// overrides (`tenant: None`): what a tenant that pins nothing runs.
     pub base: Workloads,
@@ -174,6 +178,9 @@ pub struct Service {
     pub consumes: Vec<Name>,
     /// Service names, sorted.
     pub calls: Vec<Name>,
+    /// Absolute paths that get writable scratch space under the read-only
+    /// root filesystem, sorted.
+    pub writable_paths: Vec<String>,
 }
 
 impl Service {
@@ -204,6 +211,7 @@ pub struct Task<'a> {
     pub publishes: &'a [Name],
     pub consumes: &'a [Name],
     pub calls: &'a [Name],
+    pub writable_paths: &'a [String],
 }
 
 impl Service {
@@ -220,6 +228,7 @@ impl Service {
             publishes: &self.publishes,
             consumes: &self.consumes,
             calls: &self.calls,
+            writable_paths: &self.writable_paths,
         }
     }
 }
@@ -238,6 +247,7 @@ impl Job {
             publishes: &self.publishes,
             consumes: &self.consumes,
             calls: &self.calls,
+            writable_paths: &self.writable_paths,
         }
     }
 }
@@ -284,6 +294,8 @@ pub struct Job {
     pub publishes: Vec<Name>,
     pub consumes: Vec<Name>,
     pub calls: Vec<Name>,
+    /// As for services.
+    pub writable_paths: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -70,7 +70,7 @@ const TOP_KEYS: &[&str] = &[
 const NETWORK_KEYS: &[&str] = &["vpc_id", "private_subnets", "public_subnets"];
 const TENANT_KEYS: &[&str] = &["tier", "quota", "overrides"];
 const QUOTA_KEYS: &[&str] = &["cpu", "memory", "pods"];
-const ENVIRONMENT_KEYS: &[&str] = &["overrides"];
+const ENVIRONMENT_KEYS: &[&str] = &["account", "overrides"];
 const OVERRIDE_KEYS: &[&str] = &["services", "jobs"];
 
 /// A declared entry: its checked name, where the name was written, its node.
@@ -93,6 +93,7 @@ struct TenantDef<'a> {
 
 struct EnvDef<'a> {
     name: Name,
+    account: Option<String>,
     ov: Overrides<'a>,
 }
 
@@ -259,6 +260,7 @@ fn build(cx: &mut Cx, root: &Node) -> Option<Model> {
         }
         environments.push(Environment {
             name: env.name.clone(),
+            account: env.account.clone(),
             base,
             platforms,
         });
@@ -671,11 +673,29 @@ fn environments<'a>(
             .get("overrides")
             .map(|o| overrides(cx, o, svcs, jobs))
             .unwrap_or_default();
-        out.push(EnvDef { name: e.name, ov });
+        let account = f.get("account").and_then(|a| {
+            let t = cx.text(a)?;
+            if t.len() == 12 && t.bytes().all(|b| b.is_ascii_digit()) {
+                Some(t.to_string())
+            } else {
+                cx.err_help(
+                    a,
+                    format!("`{}` is not an AWS account id", t.escape_debug()),
+                    "an account id is 12 digits, quoted so that YAML keeps leading zeros: `account: \"012345678901\"`",
+                );
+                None
+            }
+        });
+        out.push(EnvDef {
+            name: e.name,
+            account,
+            ov,
+        });
     }
     if !declared {
         out.push(EnvDef {
             name: Name::new_unchecked("prod"),
+            account: None,
             ov: Overrides::default(),
         });
     }

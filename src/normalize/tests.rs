@@ -1440,3 +1440,63 @@ fn target_fit_errors_point_at_the_workload() {
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!((d[0].line, d[0].col), (Some(7), Some(5)), "{d:?}");
 }
+
+#[test]
+fn user_variables_may_not_take_a_contract_name() {
+    let d = one(&format!(
+        "{HEAD}services:\n  api:\n    image: x\n    publishes: [orders]\n    env: {{ ORDERS_QUEUE_URL: x }}\nqueues:\n  orders: {{}}\n"
+    ));
+    assert_diag(
+        &d,
+        "services.api.env.ORDERS_QUEUE_URL",
+        8,
+        "`ORDERS_QUEUE_URL` is set by blueprint's runtime contract (the URL of queue `orders`)",
+    );
+    let d = one(&format!(
+        "{HEAD}services:\n  api:\n    image: x\n    secrets: {{ BLUEPRINT_TENANT: s }}\n"
+    ));
+    assert!(d.message.contains("runtime contract"), "{d:?}");
+    // Two contract variables on one name.
+    let d = one(&format!(
+        "{HEAD}services:\n  api:\n    image: x\n    publishes: [orders]\n    calls: [orders-queue]\n  orders-queue: {{ image: x, port: 80 }}\nqueues:\n  orders: {{}}\n"
+    ));
+    assert!(d.message.contains("`ORDERS_QUEUE_URL`"), "{d:?}");
+}
+
+#[test]
+fn writable_paths_and_account() {
+    let m = ok(&format!(
+        "{HEAD}services:\n  web:\n    image: x\n    writable_paths: [/var/run, /var/cache/nginx/, /var/run]\nenvironments:\n  prod: {{ account: \"012345678901\" }}\n"
+    ));
+    let env = &m.environments[0];
+    assert_eq!(env.account.as_deref(), Some("012345678901"));
+    assert_eq!(
+        env.base.services[0].writable_paths,
+        vec!["/var/cache/nginx".to_string(), "/var/run".to_string()]
+    );
+    for bad in ["[var/run]", "[/]", "[/a/../b]", "[\"/a b\"]"] {
+        let d = one(&format!(
+            "{HEAD}services:\n  web:\n    image: x\n    writable_paths: {bad}\n"
+        ));
+        assert!(
+            d.yaml_path.starts_with("services.web.writable_paths"),
+            "{bad}: {d:?}"
+        );
+    }
+    let d = one(&format!(
+        "{HEAD}services:\n  web: {{ image: x }}\nenvironments:\n  prod: {{ account: \"1234\" }}\n"
+    ));
+    assert_diag(
+        &d,
+        "environments.prod.account",
+        7,
+        "is not an AWS account id",
+    );
+    // Lambda writes only under /tmp.
+    let m = ok(&format!(
+        "{HEAD}services:\n  web:\n    image: x\n    writable_paths: [/tmp/cache, /var/run]\n"
+    ));
+    let d = fit(&m, Target::Lambda);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("`/var/run`"), "{d:?}");
+}

@@ -26,6 +26,7 @@ pub const SERVICE_KEYS: &[&str] = &[
     "publishes",
     "consumes",
     "calls",
+    "writable_paths",
 ];
 pub const JOB_KEYS: &[&str] = &[
     "schedule",
@@ -41,6 +42,7 @@ pub const JOB_KEYS: &[&str] = &[
     "publishes",
     "consumes",
     "calls",
+    "writable_paths",
 ];
 const HEALTH_KEYS: &[&str] = &["path", "interval", "timeout", "retries", "grace"];
 const SCALE_KEYS: &[&str] = &["min", "max", "cpu", "memory", "requests", "queue_depth"];
@@ -85,6 +87,7 @@ struct Common {
     consumes: Vec<Name>,
     calls: Vec<Name>,
     calls_at: Vec<(Name, Loc)>,
+    writable_paths: Vec<String>,
 }
 
 fn common(
@@ -136,6 +139,7 @@ fn common(
     let (consumes, _) = refs(cx, "consumes", &cat.queues, "queue", None);
     let jobs = Some((&cat.jobs, "job"));
     let (calls, calls_at) = refs(cx, "calls", &cat.services, "service", jobs);
+    contract_names(cx, f, &publishes, &consumes, &calls, &env, &secrets);
     if is_service {
         for (n, at) in &calls_at {
             if n == name {
@@ -146,7 +150,12 @@ fn common(
             }
         }
     }
+    let writable_paths = f
+        .get("writable_paths")
+        .map(|n| writable_paths(cx, n))
+        .unwrap_or_default();
     Common {
+        writable_paths,
         image,
         cpu,
         memory,
@@ -357,6 +366,7 @@ pub fn decode_service(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> O
         publishes: c.publishes,
         consumes: c.consumes,
         calls: c.calls,
+        writable_paths: c.writable_paths,
     };
     Some(SvcInfo {
         svc,
@@ -367,6 +377,119 @@ pub fn decode_service(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> O
 
 /// A route: starts with `/`, no whitespace, control characters, quotes,
 /// backslashes, `?`, `#` or `*`.
+/// The runtime contract sets variables of its own (`BLUEPRINT_APP`,
+/// `ORDERS_QUEUE_URL`, ...): a user's `env` or `secrets` key may not be
+/// one of them, and two of them may not fall on one name (queue `orders`
+/// and a called service `orders-queue` would both be `ORDERS_QUEUE_URL`).
+fn contract_names(
+    cx: &mut Cx,
+    f: &Fields,
+    publishes: &[Name],
+    consumes: &[Name],
+    calls: &[Name],
+    env: &BTreeMap<String, String>,
+    secrets: &BTreeMap<String, SecretRef>,
+) {
+    let reserved =
+        crate::aws::contract::reserved(publishes, consumes, calls, secrets.keys().cloned());
+    for pair in reserved.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            let at = f.get("calls").or(f.get("publishes")).or(f.get("consumes"));
+            if let Some(n) = at {
+                cx.err_help(
+                    n,
+                    format!(
+                        "{} and {} would both be given in the variable `{}`",
+                        pair[0].1, pair[1].1, pair[0].0
+                    ),
+                    "rename the queue or the service",
+                );
+            }
+        }
+    }
+    for (block, keys) in [
+        ("env", env.keys().collect::<Vec<_>>()),
+        ("secrets", secrets.keys().collect()),
+    ] {
+        let Some(node) = f.get(block) else { continue };
+        for key in keys {
+            if let Some((_, what)) = reserved.iter().find(|(n, _)| n == key) {
+                let at = node
+                    .entries()
+                    .and_then(|e| e.iter().find(|(k, _)| &k.text == key))
+                    .map(|(_, v)| v)
+                    .unwrap_or(node);
+                cx.err_help(
+                    at,
+                    format!("`{key}` is set by blueprint's runtime contract ({what})"),
+                    "rename your variable; blueprint gives every workload this one (see docs/runtime-contract.md)",
+                );
+            }
+        }
+    }
+}
+
+/// Most scratch mounts one workload takes.
+const WRITABLE_PATHS_MAX: usize = 16;
+
+/// `writable_paths`: absolute, normalised directories that get scratch
+/// space (`/var/cache/nginx`), sorted and deduplicated.
+fn writable_paths(cx: &mut Cx, n: &Node) -> Vec<String> {
+    let Some(items) = cx.list(n, "`writable_paths`") else {
+        return Vec::new();
+    };
+    if items.len() > WRITABLE_PATHS_MAX {
+        cx.err(
+            n,
+            format!(
+                "`writable_paths` lists {} paths; at most {WRITABLE_PATHS_MAX} are allowed",
+                items.len()
+            ),
+        );
+    }
+    let mut out = Vec::new();
+    for i in items {
+        let Some(t) = cx.text(i) else { continue };
+        let bad_char = t
+            .chars()
+            .find(|c| c.is_whitespace() || c.is_control() || "\"'`\\:$*?{}".contains(*c));
+        let problem = if !t.starts_with('/') {
+            Some(format!(
+                "writable path `{t}` must be absolute (start with `/`)"
+            ))
+        } else if let Some(c) = bad_char {
+            Some(format!(
+                "writable path `{}` contains {c:?}",
+                t.escape_debug()
+            ))
+        } else if t.split('/').any(|seg| seg == "." || seg == "..") || t.contains("//") {
+            Some(format!(
+                "writable path `{t}` must be normalised: no `.`, `..` or `//`"
+            ))
+        } else if t.trim_end_matches('/').is_empty() {
+            Some("`/` cannot be a writable path: the root filesystem stays read-only".to_string())
+        } else if t.len() > 200 {
+            Some(format!(
+                "writable path `{}...` is longer than 200 characters",
+                t.chars().take(40).collect::<String>()
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some(m) => cx.err_help(
+                i,
+                m,
+                "write an absolute directory such as `/var/cache/nginx`",
+            ),
+            None => out.push(t.trim_end_matches('/').to_string()),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The longest route: an ALB path pattern (`<route>/*`) holds at most 128
 /// characters.
 const ROUTE_MAX: usize = 120;
@@ -568,6 +691,7 @@ pub fn decode_job(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> Optio
         publishes: c.publishes,
         consumes: c.consumes,
         calls: c.calls,
+        writable_paths: c.writable_paths,
     };
     Some(JobInfo {
         job,

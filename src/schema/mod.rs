@@ -120,7 +120,7 @@ pub fn schema() -> Value {
                     "quota": {
                         "type": ["object", "null"],
                         "additionalProperties": false,
-                        "description": "Resource quota (EKS). Default: none.",
+                        "description": "What the tenant's workloads may request in total: their minimum must fit (refused otherwise); EKS enforces it with a ResourceQuota. Default: none.",
                         "properties": {
                             "cpu": cpu("Total CPU of the tenant's workloads."),
                             "memory": memory("Total memory of the tenant's workloads."),
@@ -133,7 +133,14 @@ pub fn schema() -> Value {
             "environment": {
                 "type": ["object", "null"],
                 "additionalProperties": false,
-                "properties": { "overrides": { "$ref": "#/$defs/overrides" } }
+                "properties": {
+                    "account": {
+                        "type": "string",
+                        "pattern": "^[0-9]{12}$",
+                        "description": "The AWS account (12 digits) the environment deploys to: Terraform refuses others, and values that need it (EKS queue URLs) are rendered with it. Default: none."
+                    },
+                    "overrides": { "$ref": "#/$defs/overrides" }
+                }
             },
             "overrides": {
                 "type": ["object", "null"],
@@ -301,7 +308,13 @@ fn common_props() -> Value {
         },
         "spot": uint(0, 100, "Percent of capacity on spot. Default: `0`."),
         "publishes": names("Queues this workload sends to. Default: `[]`."),
-        "consumes": names("Queues this workload receives from. Default: `[]`.")
+        "consumes": names("Queues this workload receives from. Default: `[]`."),
+        "writable_paths": {
+            "type": ["array", "null"],
+            "maxItems": 16,
+            "description": "Absolute directories that get writable scratch space under the read-only root filesystem (`/var/cache/nginx`). Lambda: only under `/tmp`. Default: `[]`.",
+            "items": { "type": "string", "pattern": "^/[^\\s\\x00-\\x1f\\x7f\"'`\\\\:$*?{}]+$" }
+        }
     })
 }
 
