@@ -128,6 +128,14 @@ resource "aws_sfn_state_machine" "job" {
   }
 
   tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
+
+  # CreateStateMachine with logging checks that the role may deliver logs,
+  # so its policy must exist first; each run's RunTask names capacity
+  # providers, which must be associated with the cluster.
+  depends_on = [
+    aws_iam_role_policy.job_runner,
+    aws_ecs_cluster_capacity_providers.this,
+  ]
 }
 
 resource "aws_iam_role" "scheduler" {
@@ -173,4 +181,8 @@ resource "aws_scheduler_schedule" "job" {
       maximum_event_age_in_seconds = 3600
     }
   }
+
+  # The first run assumes the role: its permission exists before the
+  # schedule and outlives it.
+  depends_on = [aws_iam_role_policy.scheduler]
 }
