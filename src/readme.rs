@@ -11,6 +11,12 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 const TEMPLATE: &str = include_str!("../templates/README.md.tera");
+/// Each target's part: its layout and how to apply it.
+const PARTS: [(&str, &str); 3] = [
+    ("readme/ecs.md", include_str!("../templates/readme/ecs.md.tera")),
+    ("readme/eks.md", include_str!("../templates/readme/eks.md.tera")),
+    ("readme/lambda.md", include_str!("../templates/readme/lambda.md.tera")),
+];
 /// Where the README goes in the output folder.
 pub const PATH: &str = "README.md";
 /// Layout entries shown before the listing is cut short.
@@ -313,7 +319,7 @@ pub fn render(model: &Model, target: Target, files: &FileSet, notes: &[String]) 
     cx.insert("mermaid", &graph::mermaid(model));
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![]);
-    tera.add_raw_templates(vec![("README.md", TEMPLATE)])
+    tera.add_raw_templates(std::iter::once(("README.md", TEMPLATE)).chain(PARTS))
         .expect("the embedded README template parses");
     tera.render("README.md", &cx)
         .expect("the README template renders with its context")
