@@ -211,3 +211,49 @@ pub fn check(model: &Model, target: Target) -> Vec<Diagnostic> {
     }
     reg.diagnostics(model)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The longest names the format allows, everywhere at once: every
+    /// generated name still fits its service's limit and character set.
+    #[test]
+    fn the_longest_names_fit_on_every_target() {
+        let app = "a".repeat(27) + "x";
+        let env = "e".repeat(15) + "x";
+        let svc = "s".repeat(31) + "x";
+        let job = "j".repeat(31) + "x";
+        let queue = "q".repeat(31) + "x";
+        let shared = "t".repeat(15) + "x";
+        let dedicated = "d".repeat(15) + "x";
+        let src = format!(
+            "version: 1\nname: {app}\nregion: us-gov-west-1\nservices:\n  {svc}: {{ image: x, port: 80, expose: public, publishes: [{queue}] }}\njobs:\n  {job}: {{ image: x, schedule: \"0 3 1 * *\" }}\nqueues:\n  {queue}: {{ fifo: true }}\ntenants:\n  {shared}: {{}}\n  {dedicated}: {{ tier: dedicated }}\nenvironments:\n  {env}: {{}}\n"
+        );
+        let model = crate::normalize::load(&src).unwrap_or_else(|d| panic!("{d:#?}"));
+        for t in Target::ALL {
+            assert_eq!(check(&model, t), Vec::new(), "{}", t.as_str());
+        }
+    }
+
+    #[test]
+    fn prefix_names_collide_and_are_refused_with_both_sources() {
+        let src = "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  api: { image: x }\nqueues:\n  orders: {}\n  eu-orders: {}\ntenants:\n  north: {}\n  north-eu: {}\n";
+        let model = crate::normalize::load(src).unwrap();
+        for t in Target::ALL {
+            let d = check(&model, t);
+            assert_eq!(d.len(), 1, "{}: {d:#?}", t.as_str());
+            assert!(
+                d[0].message.starts_with("queue `eu-orders` of tenant `north` and queue `orders` of tenant `north-eu` would both be named `shop-prod-north-eu-orders`"),
+                "{}", d[0].message
+            );
+            assert_eq!(d[0].yaml_path, "queues.orders");
+            assert_eq!(d[0].line, Some(7));
+        }
+        let internal = "version: 1\nname: internal-tools\nregion: eu-west-1\nservices:\n  web: { image: x, port: 80, expose: public }\n";
+        let model = crate::normalize::load(internal).unwrap();
+        let d = check(&model, Target::Ecs);
+        assert!(d[0].message.contains("begins with `internal-`"), "{d:?}");
+        assert!(check(&model, Target::Lambda).is_empty());
+    }
+}

@@ -161,11 +161,8 @@ pub fn register(model: &Model, reg: &mut Registry) {
                     add_task(reg, &n.task, &at);
                     reg.add(Kind::EcsService, &n.task.name, &at);
                     if s.port.is_some() {
-                        reg.add(
-                            Kind::DiscoveryService,
-                            &format!("{}.{}", n.discovery, c.prefix()),
-                            &at,
-                        );
+                        let ns = copy(&c).dns_namespace;
+                        reg.add_in(Kind::DiscoveryService, &ns, &n.discovery, &at);
                     }
                     if s.expose == Expose::Public {
                         reg.add(Kind::TargetGroup, &n.target_group, &at);

@@ -118,9 +118,18 @@ impl Kind {
     }
 
     /// Why AWS or Kubernetes would refuse `name` for this kind, if it
-    /// would. Lengths are not checked: every name is fitted to its limit.
+    /// would. Every name is fitted to its limit, so a name that is too long
+    /// is blueprint's own bug; it is refused all the same rather than
+    /// failing at deploy.
     pub fn refuses(self, name: &str) -> Option<String> {
         let what = self.label();
+        if name.len() > self.max() {
+            return Some(format!(
+                "the {what} name `{name}` is {} characters long; AWS allows {}",
+                name.len(),
+                self.max()
+            ));
+        }
         match self {
             Kind::LoadBalancer if name.starts_with("internal-") => Some(format!(
                 "the {what} name `{name}` begins with `internal-`, which Elastic Load Balancing refuses"
