@@ -29,6 +29,7 @@ pub fn service(n: &str, image: &str) -> Service {
         },
         spot: 0,
         stateful: false,
+        storage: None,
         publishes: vec![],
         consumes: vec![],
         calls: vec![],

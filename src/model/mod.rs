@@ -172,6 +172,9 @@ pub struct Service {
     pub spot: u8,
     /// Whether the service keeps state on local disk (not Lambda-able).
     pub stateful: bool,
+    /// The disk a stateful service keeps its state on (always set when
+    /// `stateful`, never otherwise).
+    pub storage: Option<Storage>,
     /// Queue names, sorted.
     pub publishes: Vec<Name>,
     /// Queue names, sorted.
@@ -250,6 +253,14 @@ impl Job {
             writable_paths: &self.writable_paths,
         }
     }
+}
+
+/// A stateful service's persistent volume: where it is mounted and how
+/// big it is (EBS on EKS; on ECS, EFS is elastic and the size advisory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Storage {
+    pub path: String,
+    pub size_gib: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1235,7 +1235,7 @@ fn anchors_and_merge_keys_work_in_blueprints() {
 #[test]
 fn fit_lambda() {
     let m = ok(&format!(
-        "{HEAD}services:\n  db:\n    image: a\n    stateful: true\n    memory: 12Gi\njobs:\n  backfill:\n    image: a\n    schedule: rate(1 day)\n    timeout: 2h\n"
+        "{HEAD}services:\n  db:\n    image: a\n    stateful: true\n    storage: {{ path: /data, size: 10Gi }}\n    memory: 12Gi\njobs:\n  backfill:\n    image: a\n    schedule: rate(1 day)\n    timeout: 2h\n"
     ));
     let d = fit(&m, Target::Lambda);
     let msgs: Vec<_> = d
@@ -1434,7 +1434,7 @@ fn a_tenant_whose_minimum_exceeds_its_quota_is_refused_with_the_numbers() {
 #[test]
 fn target_fit_errors_point_at_the_workload() {
     let m = ok(&format!(
-        "{HEAD}services:\n  api:\n    image: x\n    stateful: true\n"
+        "{HEAD}services:\n  api:\n    image: x\n    stateful: true\n    storage: {{ path: /data, size: 10Gi }}\n"
     ));
     let d = fit(&m, Target::Lambda);
     assert_eq!(d.len(), 1, "{d:?}");
@@ -1499,4 +1499,69 @@ fn writable_paths_and_account() {
     let d = fit(&m, Target::Lambda);
     assert_eq!(d.len(), 1, "{d:?}");
     assert!(d[0].message.contains("`/var/run`"), "{d:?}");
+}
+
+#[test]
+fn stateful_services_need_storage_and_a_statefulset_shape() {
+    let m = ok(&format!(
+        "{HEAD}services:\n  search:\n    image: x\n    port: 9200\n    stateful: true\n    storage: {{ path: /usr/share/data/, size: 20Gi }}\nenvironments:\n  prod: {{ overrides: {{ services: {{ search: {{ storage: {{ size: 200Gi }} }} }} }} }}\n  dev: {{}}\n"
+    ));
+    let size = |e: usize| {
+        m.environments[e].base.services[0]
+            .storage
+            .as_ref()
+            .unwrap()
+            .size_gib
+    };
+    assert_eq!((size(0), size(1)), (20, 200), "dev, prod");
+    assert_eq!(
+        m.environments[0].base.services[0]
+            .storage
+            .as_ref()
+            .unwrap()
+            .path,
+        "/usr/share/data"
+    );
+    let d = one(&format!(
+        "{HEAD}services:\n  s:\n    image: x\n    stateful: true\n"
+    ));
+    assert_diag(&d, "services.s.stateful", 7, "needs `storage`");
+    let d = one(&format!(
+        "{HEAD}services:\n  s:\n    image: x\n    storage: {{ path: /d, size: 1Gi }}\n"
+    ));
+    assert_diag(&d, "services.s.storage", 7, "only for a stateful service");
+    for (extra, msg) in [
+        (
+            "    port: 80\n    expose: public\n",
+            "cannot be `expose: public`",
+        ),
+        ("    scale: { min: 0, max: 2 }\n", "at least one replica"),
+        (
+            "    consumes: [q]\n    scale: { min: 1, max: 3, queue_depth: 5 }\n",
+            "does not scale on `queue_depth`",
+        ),
+        (
+            "    storage: { path: data, size: 1Gi }\n",
+            "not a storage path",
+        ),
+        (
+            "    storage: { path: /d, size: 1.5Gi }\n",
+            "not a storage size",
+        ),
+        (
+            "    storage: { path: /d, size: 20000Gi }\n",
+            "not a storage size",
+        ),
+    ] {
+        let storage = if extra.contains("storage") {
+            ""
+        } else {
+            "    storage: { path: /d, size: 1Gi }\n"
+        };
+        let src = format!(
+            "{HEAD}services:\n  s:\n    image: x\n    stateful: true\n{storage}{extra}queues:\n  q: {{}}\n"
+        );
+        let d = one(&src);
+        assert!(d.message.contains(msg), "{extra}: {d:?}");
+    }
 }

@@ -23,6 +23,7 @@ pub const SERVICE_KEYS: &[&str] = &[
     "scale",
     "spot",
     "stateful",
+    "storage",
     "publishes",
     "consumes",
     "calls",
@@ -344,6 +345,7 @@ pub fn decode_service(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> O
         .get("stateful")
         .and_then(|n| cx.boolean(n))
         .unwrap_or(false);
+    let storage = stateful_rules(cx, &f, node, stateful, expose, &scale);
 
     if cx.diags.len() != before {
         return None;
@@ -363,6 +365,7 @@ pub fn decode_service(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> O
         scale,
         spot: c.spot,
         stateful,
+        storage,
         publishes: c.publishes,
         consumes: c.consumes,
         calls: c.calls,
@@ -427,6 +430,108 @@ fn contract_names(
             }
         }
     }
+}
+
+const STORAGE_KEYS: &[&str] = &["path", "size"];
+/// EBS gp3 volumes hold 1 GiB to 16 TiB.
+const STORAGE_GIB: (u64, u64) = (1, 16 * 1024);
+
+/// A stateful service keeps its state on its own `storage`; the rest of
+/// its shape must suit a StatefulSet: replicas that each own a disk cannot
+/// scale to zero or on queue depth, and are not put behind the public load
+/// balancer (each replica sees its own data, and blueprint gives no sticky
+/// sessions): a stateless public service that `calls` it fronts it.
+fn stateful_rules(
+    cx: &mut Cx,
+    f: &Fields,
+    node: &Node,
+    stateful: bool,
+    expose: Expose,
+    scale: &Scale,
+) -> Option<crate::model::Storage> {
+    let storage = f.get("storage");
+    if !stateful {
+        if let Some(n) = storage {
+            cx.err_help(
+                n,
+                "`storage` is only for a stateful service",
+                "add `stateful: true`, or remove `storage`",
+            );
+        }
+        return None;
+    }
+    let at = f.get("stateful").unwrap_or(node);
+    if expose == Expose::Public {
+        cx.err_help(
+            f.get("expose").unwrap_or(at),
+            "a stateful service cannot be `expose: public`: each replica keeps its own data, and the load balancer would spread a client's requests over them",
+            "put a stateless public service in front that `calls` it",
+        );
+    }
+    if scale.min == 0 {
+        cx.err_help(
+            f.get("scale").unwrap_or(at),
+            "a stateful service keeps at least one replica (`scale.min` >= 1)",
+            "its replicas own their volumes and do not scale to zero",
+        );
+    }
+    if scale.queue_depth.is_some() {
+        cx.err_help(
+            f.get("scale").unwrap_or(at),
+            "a stateful service does not scale on `queue_depth`",
+            "scale it on `cpu` or `memory`, or keep it at a fixed size",
+        );
+    }
+    let Some(n) = storage else {
+        cx.err_help(
+            at,
+            "a stateful service needs `storage`: where its state lives and how big it is",
+            "add `storage: { path: /var/lib/data, size: 20Gi }`",
+        );
+        return None;
+    };
+    let s = cx.fields(n, STORAGE_KEYS, "`storage`")?;
+    let path = cx.required(&s, "path", "`storage`").and_then(|p| {
+        let t = cx.text(p)?;
+        let bad = !t.starts_with('/')
+            || t.trim_end_matches('/').is_empty()
+            || t.contains("//")
+            || t.split('/').any(|seg| seg == "." || seg == "..")
+            || t.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "\"'`\\:$*?{}".contains(c));
+        if bad {
+            cx.err_help(
+                p,
+                format!("`{}` is not a storage path", t.escape_debug()),
+                "an absolute, normalised directory such as `/var/lib/data`",
+            );
+            return None;
+        }
+        Some(t.trim_end_matches('/').to_string())
+    });
+    let size = cx.required(&s, "size", "`storage`").and_then(|z| {
+        let t = cx.text(z)?;
+        let gib = t
+            .strip_suffix("Gi")
+            .filter(|d| !d.is_empty() && d.len() <= 6 && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<u64>().ok())
+            .filter(|g| (STORAGE_GIB.0..=STORAGE_GIB.1).contains(g));
+        if gib.is_none() {
+            cx.err_help(
+                z,
+                format!("`{}` is not a storage size", t.escape_debug()),
+                format!(
+                    "a whole number of Gi from {}Gi to {}Gi, such as `20Gi`",
+                    STORAGE_GIB.0, STORAGE_GIB.1
+                ),
+            );
+        }
+        gib.map(|g| g as u32)
+    });
+    Some(crate::model::Storage {
+        path: path?,
+        size_gib: size?,
+    })
 }
 
 /// Most scratch mounts one workload takes.

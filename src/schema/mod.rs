@@ -218,7 +218,17 @@ fn service(base: bool) -> Value {
                 "queue_depth": uint(1, U32, "Target visible messages per replica (needs exactly one queue in `consumes`). Default: none.")
             }
         },
-        "stateful": { "type": "boolean", "description": "Keeps state on local disk (does not fit lambda). Default: `false`." },
+        "stateful": { "type": "boolean", "description": "Keeps state on its own disk (`storage`): a StatefulSet with EBS volumes on EKS, EFS on ECS; does not fit lambda. Not public, `scale.min` >= 1, no `queue_depth`. Default: `false`." },
+        "storage": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["path", "size"],
+            "description": "Where a stateful service keeps its state. Only with `stateful: true`, and required there.",
+            "properties": {
+                "path": { "type": "string", "pattern": "^/[^\\s\\x00-\\x1f\\x7f\"'`\\\\:$*?{}]+$", "description": "Absolute directory the volume is mounted at." },
+                "size": { "type": "string", "pattern": "^[0-9]{1,6}Gi$", "description": "Whole Gi, 1Gi to 16384Gi (EBS gp3). EFS grows on its own: there the size is advisory." }
+            }
+        },
         "calls": names("Services (with a port) this service calls; opens the network path. Default: `[]`.")
     });
     if let (Some(p), Value::Object(e)) = (props.as_object_mut(), extra) {
