@@ -3,6 +3,7 @@
 mod cli;
 mod editor;
 mod golden;
+mod module_description;
 mod ordering;
 mod plan;
 mod props;

@@ -4,7 +4,7 @@
 
 resource "aws_cloudwatch_log_group" "job_runs" {
   for_each          = var.jobs
-  name              = "/aws/vendedlogs/states/${each.value.name}"
+  name              = each.value.runs_log_group
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.platform.arn
   tags              = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
@@ -12,7 +12,7 @@ resource "aws_cloudwatch_log_group" "job_runs" {
 
 resource "aws_iam_role" "job_runner" {
   for_each           = var.jobs
-  name               = "${each.value.iam_name}-run"
+  name               = each.value.runner_role
   assume_role_policy = local.trust_policy["states"]
   tags               = var.tags
 }
@@ -138,7 +138,7 @@ resource "aws_sfn_state_machine" "job" {
 
 resource "aws_iam_role" "scheduler" {
   for_each           = var.jobs
-  name               = "${each.value.iam_name}-sched"
+  name               = each.value.scheduler_role
   assume_role_policy = local.trust_policy["scheduler"]
   tags               = var.tags
 }

@@ -3,8 +3,8 @@
 # Private DNS for service-to-service calls: <discovery>.<name>.internal.
 resource "aws_service_discovery_private_dns_namespace" "this" {
   count       = length(local.discoverable) > 0 ? 1 : 0
-  name        = "${var.name}.internal"
-  description = "Service discovery for ${var.name}"
+  name        = var.names.dns_namespace
+  description = "Service discovery for ${var.names.cluster}"
   vpc         = var.vpc_id
   tags        = var.tags
 }
