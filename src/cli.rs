@@ -3,6 +3,7 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
+use crate::stdio::{self, Stdout};
 use crate::{graph, normalize, plan, readme, render, review, target, write};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -101,7 +102,7 @@ enum Command {
     #[command(after_help = EXIT_CODES)]
     Validate {
         /// Also check that the blueprint fits this target.
-        #[arg(long, value_enum)]
+        #[arg(long, short, value_enum)]
         target: Option<TargetArg>,
         /// The blueprint file.
         #[arg(long, short, default_value = "blueprint.yaml")]
@@ -209,34 +210,43 @@ enum Failure {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Drift) => ExitCode::from(1),
-        Err(Failure::Refused) => ExitCode::from(2),
+    let mut out = Stdout::new();
+    let code = match dispatch(cli.command, &mut out) {
+        Ok(()) => 0,
+        Err(Failure::Drift) => 1,
+        Err(Failure::Refused) => 2,
+    };
+    // A reader that closed the pipe early (`| head -1`) saw what it
+    // wanted: the command's own code stands. Output that could not be
+    // written (a full disk) is an error.
+    match out.finish() {
+        Ok(()) => ExitCode::from(code),
+        Err(e) => {
+            stdio::eprintln(&format!("error: cannot write the output: {e}"));
+            ExitCode::from(2)
+        }
     }
 }
 
-fn dispatch(command: Command) -> Result<(), Failure> {
+fn dispatch(command: Command, out: &mut Stdout) -> Result<(), Failure> {
     match command {
         Command::Generate { services, tenants } => {
-            print!(
-                "{}",
-                crate::generate::blueprint(&crate::generate::Shape { services, tenants })
-            );
+            out.print(&crate::generate::blueprint(&crate::generate::Shape {
+                services,
+                tenants,
+            }));
             Ok(())
         }
         Command::Schema => {
-            print!("{}", crate::schema::to_string());
+            out.print(&crate::schema::to_string());
             Ok(())
         }
         Command::Init { file } => init(&file),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "blueprint",
-                &mut std::io::stdout(),
-            );
+            // Into memory first: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "blueprint", &mut script);
+            out.write(&script);
             Ok(())
         }
         Command::Plan {
@@ -250,9 +260,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 let mut text =
                     serde_json::to_string_pretty(&plan::json(&p)).expect("a JSON value serializes");
                 text.push('\n');
-                print!("{text}");
+                out.print(&text);
             } else {
-                print!("{}", plan::text(&p));
+                out.print(&plan::text(&p));
             }
             Ok(())
         }
@@ -262,7 +272,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 GraphFormat::Mermaid => graph::Format::Mermaid,
                 GraphFormat::Dot => graph::Format::Dot,
             };
-            print!("{}", graph::render(&model, format));
+            out.print(&graph::render(&model, format));
             Ok(())
         }
         Command::Validate { target, file } => {
@@ -270,7 +280,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if let Some(t) = target {
                 check_fit(&model, t.into(), &file, &source)?;
             }
-            eprintln!("{}: valid", file.display());
+            stdio::eprintln(&format!("{}: valid", file.display()));
             Ok(())
         }
         Command::Render { io, force } => {
@@ -278,27 +288,27 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let out = p.stage.out_dir().to_path_buf();
             let report = write::finish(p.stage, p.staged, force).map_err(refuse)?;
             for note in p.notes {
-                eprintln!("note: {note}");
+                stdio::eprintln(&format!("note: {note}"));
             }
-            eprintln!("{}: {report}", out.display());
+            stdio::eprintln(&format!("{}: {report}", out.display()));
             Ok(())
         }
         Command::Check { io } => {
             let p = produce(&io, write::Mode::Check)?;
-            let out = p.stage.out_dir().to_path_buf();
+            let dir = p.stage.out_dir().to_path_buf();
             let changes = write::changes(p.stage, p.staged).map_err(refuse)?;
             if changes.is_empty() {
-                eprintln!("{}: up to date", out.display());
+                stdio::eprintln(&format!("{}: up to date", dir.display()));
                 return Ok(());
             }
             for c in &changes {
-                println!("{c}");
+                out.print(&format!("{c}\n"));
             }
-            eprintln!(
+            stdio::eprintln(&format!(
                 "{}: {} file(s) differ from the blueprint; run `blueprint diff` to see how, `blueprint render` to update",
-                out.display(),
+                dir.display(),
                 changes.len()
-            );
+            ));
             Err(Failure::Drift)
         }
         Command::Diff { io } => {
@@ -308,21 +318,23 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if diff.is_empty() {
                 return Ok(());
             }
-            print!("{}\n{diff}", summarize(&files));
+            out.print(&format!("{}\n{diff}", summarize(&files)));
             Err(Failure::Drift)
         }
     }
 }
 
 fn refuse(e: impl std::fmt::Display) -> Failure {
-    eprintln!("error: {e}");
+    stdio::eprintln(&format!("error: {e}"));
     Failure::Refused
 }
 
 /// The model and the blueprint's text (for error excerpts).
 fn load(file: &Path) -> Result<(Model, String), Failure> {
-    let source = std::fs::read_to_string(file)
+    let text = std::fs::read_to_string(file)
         .map_err(|e| refuse(format!("cannot read {}: {e}", file.display())))?;
+    // Without the byte order mark, so that excerpts line up with columns.
+    let source = crate::parse::strip_bom(&text).to_owned();
     match normalize::load(&source) {
         Ok(model) => Ok((model, source)),
         Err(diags) => Err(report(&diags, file, &source)),
@@ -337,9 +349,12 @@ fn report(diags: &[Diagnostic], file: &Path, source: &str) -> Failure {
         std::env::var_os("CLICOLOR_FORCE").as_deref(),
     );
     for d in diags {
-        eprintln!("{}\n", d.snippet(&name, Some(source), color));
+        stdio::eprintln(&format!("{}\n", d.snippet(&name, Some(source), color)));
     }
-    eprintln!("{name}: {} error(s); nothing was written", diags.len());
+    stdio::eprintln(&format!(
+        "{name}: {} error(s); nothing was written",
+        diags.len()
+    ));
     Failure::Refused
 }
 
@@ -372,10 +387,10 @@ fn init(file: &Path) -> Result<(), Failure> {
     f.write_all(crate::starter::STARTER.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|e| refuse(format!("cannot write {}: {e}", file.display())))?;
-    eprintln!(
+    stdio::eprintln(&format!(
         "{}: written; `blueprint schema > blueprint.schema.json` gives your editor completion and checks",
         file.display()
-    );
+    ));
     Ok(())
 }
 

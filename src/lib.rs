@@ -16,6 +16,7 @@ pub mod render;
 pub mod review;
 pub mod schema;
 pub mod starter;
+pub mod stdio;
 pub mod target;
 pub mod write;
 

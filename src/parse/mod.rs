@@ -137,10 +137,19 @@ pub fn join(parent: &str, key: &str) -> String {
     }
 }
 
+/// `source` without a leading UTF-8 byte order mark, which some Windows
+/// editors write and YAML readers ignore; yaml-rust2 would make it part of
+/// the first key (`\u{feff}version`).
+pub fn strip_bom(source: &str) -> &str {
+    source.strip_prefix('\u{feff}').unwrap_or(source)
+}
+
 /// Parses one YAML document whose top level is a map. Returns the tree
 /// (when one could be built) and the diagnostics found; a syntax error stops
-/// the parse, duplicate keys do not (the first one is kept).
+/// the parse, duplicate keys do not (the first one is kept). A byte order
+/// mark is ignored.
 pub fn parse(source: &str) -> (Option<Node>, Vec<Diagnostic>) {
+    let source = strip_bom(source);
     let mut b = Builder::default();
     let root = b.run(source);
     let mut diags = b.diags;
