@@ -4,7 +4,7 @@
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
 use crate::stdio::{self, Stdout};
-use crate::{graph, normalize, plan, readme, render, review, target, write};
+use crate::{graph, normalize, plan, render, review, target, write};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -434,8 +434,7 @@ fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
         )));
     }
     let model = std::sync::Arc::new(model);
-    let mut output = target::lower(&model, target);
-    readme::add(&model, target, &mut output);
+    let output = crate::pipeline::lower(&model, target);
     let out = io
         .out
         .clone()

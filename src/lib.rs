@@ -10,6 +10,7 @@ pub mod model;
 pub mod normalize;
 pub mod parallel;
 pub mod parse;
+pub mod pipeline;
 pub mod plan;
 pub mod readme;
 pub mod render;

@@ -190,7 +190,7 @@ fn check_path(path: &str) -> Result<(), WriteError> {
 
 /// Checks every generated path, and that none is the manifest or a
 /// parent of another (`a` a file and `a/b` a file cannot both be).
-fn check_paths(paths: &BTreeSet<String>) -> Result<(), WriteError> {
+pub fn check_paths(paths: &BTreeSet<String>) -> Result<(), WriteError> {
     for path in paths {
         check_path(path)?;
         if path == MANIFEST {
