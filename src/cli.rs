@@ -284,9 +284,9 @@ fn dispatch(command: Command, out: &mut Stdout) -> Result<(), Failure> {
             Ok(())
         }
         Command::Render { io, force } => {
-            let p = produce(&io, write::Mode::Write)?;
+            let p = produce(&io, write::Mode::Write, force)?;
             let out = p.stage.out_dir().to_path_buf();
-            let report = write::finish(p.stage, p.staged, force).map_err(refuse)?;
+            let report = write::finish(p.stage, p.staged, force).map_err(refuse_write)?;
             for note in p.notes {
                 stdio::eprintln(&format!("note: {note}"));
             }
@@ -294,9 +294,12 @@ fn dispatch(command: Command, out: &mut Stdout) -> Result<(), Failure> {
             Ok(())
         }
         Command::Check { io } => {
-            let p = produce(&io, write::Mode::Check)?;
+            let p = produce(&io, write::Mode::Check, false)?;
             let dir = p.stage.out_dir().to_path_buf();
-            let changes = write::changes(p.stage, p.staged).map_err(refuse)?;
+            let changes = write::changes(p.stage, p.staged).map_err(refuse_write)?;
+            for note in p.notes {
+                stdio::eprintln(&format!("note: {note}"));
+            }
             if changes.is_empty() {
                 stdio::eprintln(&format!("{}: up to date", dir.display()));
                 return Ok(());
@@ -312,15 +315,43 @@ fn dispatch(command: Command, out: &mut Stdout) -> Result<(), Failure> {
             Err(Failure::Drift)
         }
         Command::Diff { io } => {
-            let p = produce(&io, write::Mode::Diff)?;
-            let files = write::diff(p.stage, p.staged).map_err(refuse)?;
-            let diff: String = files.iter().map(write::FileDiff::unified).collect();
-            if diff.is_empty() {
+            let p = produce(&io, write::Mode::Diff, false)?;
+            let dir = p.stage.out_dir().to_path_buf();
+            let d = write::diff(p.stage, p.staged).map_err(refuse_write)?;
+            for note in p.notes {
+                stdio::eprintln(&format!("note: {note}"));
+            }
+            let diff: String = d.files.iter().map(write::FileDiff::unified).collect();
+            if !diff.is_empty() {
+                out.print(&format!("{}\n{diff}", summarize(&d.files)));
+            }
+            if let Some(kind) = d.manifest {
+                let what = match kind {
+                    write::ChangeKind::Added => "is missing",
+                    _ => "does not match the files",
+                };
+                stdio::eprintln(&format!(
+                    "{}: the manifest ({}) {what}; `blueprint render` writes it",
+                    dir.display(),
+                    write::MANIFEST
+                ));
+            }
+            if diff.is_empty() && d.manifest.is_none() {
                 return Ok(());
             }
-            out.print(&format!("{}\n{diff}", summarize(&files)));
             Err(Failure::Drift)
         }
+    }
+}
+
+/// Prints a writer's error; exit 1 when the folder is only out of date.
+fn refuse_write(e: write::WriteError) -> Failure {
+    let code = e.code();
+    stdio::eprintln(&format!("error: {e}"));
+    if code == 1 {
+        Failure::Drift
+    } else {
+        Failure::Refused
     }
 }
 
@@ -417,7 +448,7 @@ struct Produced {
 /// Everything up to the staged files: load, fit, lower, then render each
 /// file and stage it for `mode` on the thread that rendered it (see
 /// `write::Stage`), so that no more than a few files' bytes are held at once.
-fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
+fn produce(io: &Io, mode: write::Mode, force: bool) -> Result<Produced, Failure> {
     let target: Target = io.target.into();
     let (model, source) = load(&io.file)?;
     check_fit(&model, target, &io.file, &source)?;
@@ -440,17 +471,20 @@ fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
         .clone()
         .unwrap_or_else(|| Path::new("infra").join(target.as_str()));
     let paths = output.files.keys().cloned().collect();
-    let stage = write::Stage::new(&out, mode, paths).map_err(refuse)?;
+    let stage =
+        write::Stage::new(&out, mode, paths, target.as_str(), force).map_err(refuse_write)?;
     let staged = render::render_each(output.files, |path, bytes| stage.stage(path, bytes))
         .into_iter()
         .collect::<Result<Vec<_>, _>>()
-        .map_err(refuse)?;
+        .map_err(refuse_write)?;
+    let mut notes = stage.notes().to_vec();
+    notes.extend(output.notes);
     // The process ends soon after: freeing a model of thousands of
     // services costs tens of milliseconds for nothing.
     std::mem::forget(model);
     Ok(Produced {
         stage,
         staged,
-        notes: output.notes,
+        notes,
     })
 }
