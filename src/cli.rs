@@ -379,13 +379,7 @@ fn report(diags: &[Diagnostic], file: &Path, source: &str) -> Failure {
         std::env::var_os("NO_COLOR").as_deref(),
         std::env::var_os("CLICOLOR_FORCE").as_deref(),
     );
-    for d in diags {
-        stdio::eprintln(&format!("{}\n", d.snippet(&name, Some(source), color)));
-    }
-    stdio::eprintln(&format!(
-        "{name}: {} error(s); nothing was written",
-        diags.len()
-    ));
+    stdio::eprintln(&crate::diag::report(diags, &name, source, color));
     Failure::Refused
 }
 

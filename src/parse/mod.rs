@@ -7,9 +7,11 @@
 //! and `null` stay strings here; normalize/ decides what they mean.
 //!
 //! Handled here: syntax errors (one diagnostic), duplicate keys, anchors and
-//! aliases (expanded, with a cap on the total node count against "billion
-//! laughs"), merge keys (`<<: *base`, explicit keys win), nesting depth,
-//! several documents, empty input, and a top level that is not a map.
+//! aliases (expanded, with caps on the total node count and on the bytes
+//! the tree holds, against "billion laughs" of nodes or of long strings),
+//! merge keys (`<<: *base`, explicit keys win), nesting depth, the length
+//! of keys and values, several documents, empty input, and a top level
+//! that is not a map.
 
 use crate::diag::Diagnostic;
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +23,18 @@ pub const MAX_NODES: usize = 100_000;
 /// Deepest nesting accepted. Real blueprints need fewer than ten levels;
 /// the cap keeps every recursive walk over the tree shallow.
 pub const MAX_DEPTH: usize = 64;
+/// Longest key, in bytes. Every node below a key carries it in its path,
+/// so a long key over a long list would multiply; names and tag keys are
+/// far shorter (AWS tag keys: 128 characters).
+pub const MAX_KEY_BYTES: usize = 1024;
+/// Longest value, in bytes. No field needs more (an environment value on
+/// Lambda: 4 KB for all of them together).
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// Most bytes the tree may hold once aliases are expanded: the text of
+/// every key and value and every node's YAML path. The node count alone
+/// does not bound memory: a 1 MB string aliased 1,000 times is 1,000
+/// nodes and 1 GB.
+pub const MAX_TREE_BYTES: usize = 32 * 1024 * 1024;
 
 /// A YAML node and where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +140,18 @@ impl Node {
             _ => 0,
         }
     }
+
+    /// The bytes this node and those under it hold: paths, keys, values
+    /// (what [`MAX_TREE_BYTES`] caps).
+    fn bytes(&self) -> usize {
+        self.path.len()
+            + match &self.value {
+                Value::Map(e) => e.iter().map(|(k, v)| k.text.len() + v.bytes()).sum(),
+                Value::Seq(items) => items.iter().map(Node::bytes).sum(),
+                Value::Scalar { text, .. } => text.len(),
+                Value::Null => 0,
+            }
+    }
 }
 
 /// `parent.key`, or `key` at the top.
@@ -202,6 +228,8 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: BTreeMap<usize, Node>,
     nodes: usize,
+    /// What the tree holds so far, see [`MAX_TREE_BYTES`].
+    bytes: usize,
     diags: Vec<Diagnostic>,
 }
 
@@ -253,6 +281,10 @@ impl Builder {
                 Event::Scalar(text, style, anchor, _tag) => {
                     let (line, col) = loc(&mark);
                     let path = self.next_path();
+                    if let Err(Stop(d)) = self.check_scalar(&text, &path, line, col) {
+                        self.diags.push(d);
+                        return None;
+                    }
                     let value = if text.is_empty() && style == TScalarStyle::Plain {
                         Value::Null
                     } else {
@@ -289,6 +321,36 @@ impl Builder {
         }
     }
 
+    /// A key or value within its length cap, counted into the tree's
+    /// bytes with its path.
+    fn check_scalar(
+        &mut self,
+        text: &str,
+        path: &str,
+        line: usize,
+        col: usize,
+    ) -> Result<(), Stop> {
+        let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+        let (max, what) = if is_key {
+            (MAX_KEY_BYTES, "key")
+        } else {
+            (MAX_VALUE_BYTES, "value")
+        };
+        if text.len() > max {
+            return Err(Stop(
+                Diagnostic::new(
+                    path,
+                    format!(
+                        "this {what} is {} bytes long; at most {max} are allowed",
+                        text.len()
+                    ),
+                )
+                .at(line, col),
+            ));
+        }
+        self.count_bytes(text.len() + path.len(), line, col)
+    }
+
     /// The path of the node about to start.
     fn next_path(&self) -> String {
         match self.stack.last() {
@@ -299,6 +361,25 @@ impl Builder {
             },
             Some(Frame::Seq { node, items, .. }) => format!("{}[{}]", node.path, items.len()),
         }
+    }
+
+    /// Adds `n` bytes to the tree's total, or stops past the cap.
+    fn count_bytes(&mut self, n: usize, line: usize, col: usize) -> Result<(), Stop> {
+        self.bytes = self.bytes.saturating_add(n);
+        if self.bytes > MAX_TREE_BYTES {
+            return Err(Stop(
+                Diagnostic::new(
+                    "",
+                    format!(
+                        "the blueprint expands to more than {} MiB of keys, values and paths",
+                        MAX_TREE_BYTES / (1024 * 1024)
+                    ),
+                )
+                .at(line, col)
+                .with_help("aliases (`*name`) are expanded: each copies what its anchor holds"),
+            ));
+        }
+        Ok(())
     }
 
     fn count_nodes(&mut self, n: usize, line: usize, col: usize) -> Result<(), Stop> {
@@ -323,6 +404,8 @@ impl Builder {
             (line, col) = (k.line, k.col);
         }
         self.count_nodes(1, line, col)?;
+        let path = self.next_path();
+        self.count_bytes(path.len(), line, col)?;
         if self.stack.len() >= MAX_DEPTH {
             return Err(Stop(
                 Diagnostic::new(
@@ -336,7 +419,7 @@ impl Builder {
             value: Value::Null,
             line,
             col,
-            path: self.next_path(),
+            path,
         };
         self.stack.push(if map {
             Frame::Map {
@@ -403,10 +486,14 @@ impl Builder {
                     .at(line, col),
             ));
         };
+        // Counted before the copy is made: the caps are what keep it small.
         let n = target.count();
-        let mut node = target.clone();
+        let path = self.next_path();
+        let bytes = target.bytes().saturating_add(n.saturating_mul(path.len()));
         self.count_nodes(n, line, col)?;
-        node.repath(self.next_path());
+        self.count_bytes(bytes, line, col)?;
+        let mut node = self.anchors[&id].clone();
+        node.repath(path);
         node.line = line;
         node.col = col;
         self.deliver(node, false)
