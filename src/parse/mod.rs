@@ -366,35 +366,28 @@ impl Builder {
     /// Adds `n` bytes to the tree's total, or stops past the cap.
     fn count_bytes(&mut self, n: usize, line: usize, col: usize) -> Result<(), Stop> {
         self.bytes = self.bytes.saturating_add(n);
-        if self.bytes > MAX_TREE_BYTES {
-            return Err(Stop(
-                Diagnostic::new(
-                    "",
-                    format!(
-                        "the blueprint expands to more than {} MiB of keys, values and paths",
-                        MAX_TREE_BYTES / (1024 * 1024)
-                    ),
-                )
-                .at(line, col)
-                .with_help("aliases (`*name`) are expanded: each copies what its anchor holds"),
-            ));
-        }
-        Ok(())
+        over(self.bytes, MAX_TREE_BYTES, line, col, || {
+            Diagnostic::new(
+                "",
+                format!(
+                    "the blueprint expands to more than {} MiB of keys, values and paths",
+                    MAX_TREE_BYTES / (1024 * 1024)
+                ),
+            )
+            .with_help("aliases (`*name`) are expanded: each copies what its anchor holds")
+        })
     }
 
+    /// Adds `n` nodes to the tree's count, or stops past the cap.
     fn count_nodes(&mut self, n: usize, line: usize, col: usize) -> Result<(), Stop> {
         self.nodes = self.nodes.saturating_add(n);
-        if self.nodes > MAX_NODES {
-            return Err(Stop(
-                Diagnostic::new(
-                    "",
-                    format!("the blueprint expands to more than {MAX_NODES} YAML nodes"),
-                )
-                .at(line, col)
-                .with_help("aliases (`*name`) are expanded; avoid aliases of aliases"),
-            ));
-        }
-        Ok(())
+        over(self.nodes, MAX_NODES, line, col, || {
+            Diagnostic::new(
+                "",
+                format!("the blueprint expands to more than {MAX_NODES} YAML nodes"),
+            )
+            .with_help("aliases (`*name`) are expanded; avoid aliases of aliases")
+        })
     }
 
     fn open(&mut self, mark: &Marker, anchor: usize, map: bool) -> Result<Option<Node>, Stop> {
@@ -580,6 +573,20 @@ impl Builder {
             }
         }
     }
+}
+
+/// Stops at (`line`, `col`) with `diag` when `total` is past `max`.
+fn over(
+    total: usize,
+    max: usize,
+    line: usize,
+    col: usize,
+    diag: impl FnOnce() -> Diagnostic,
+) -> Result<(), Stop> {
+    if total > max {
+        return Err(Stop(diag().at(line, col)));
+    }
+    Ok(())
 }
 
 /// The entries a merge source contributes: a map, or a list of maps (earlier

@@ -409,6 +409,16 @@ pub fn pack(pods: &[Pods]) -> Option<(&'static Instance, u64)> {
 struct Left(f64, f64, u32);
 
 impl Left {
+    /// An empty node of `inst`: its allocatable capacity, and its pod
+    /// slots after the DaemonSets.
+    fn empty(inst: &Instance) -> Left {
+        Left(
+            inst.vcpu - NODE_RESERVED_VCPU,
+            inst.memory_gib - NODE_RESERVED_GIB,
+            inst.max_pods - DAEMONSET_PODS,
+        )
+    }
+
     fn fits(&self, (cpu, mem): (f64, f64)) -> bool {
         self.0 + 1e-9 >= cpu && self.1 + 1e-9 >= mem && self.2 > 0
     }
@@ -442,11 +452,7 @@ struct Run {
 /// until it is full, then the next. So nodes are kept as runs of nodes in
 /// the same state, and a group splits a run into at most three.
 fn ffd(pods: &[Pods], inst: &Instance) -> Option<u64> {
-    let empty = Left(
-        inst.vcpu - NODE_RESERVED_VCPU,
-        inst.memory_gib - NODE_RESERVED_GIB,
-        inst.max_pods - DAEMONSET_PODS,
-    );
+    let empty = Left::empty(inst);
     let mut runs: Vec<Run> = Vec::new();
     // The smallest pod in each dimension: a node that cannot take it is
     // full for good, and the search starts after the leading full runs.
@@ -554,11 +560,7 @@ mod pack_tests {
 
     /// First fit decreasing one replica at a time: what `ffd` must equal.
     fn ffd_one_by_one(pods: &[Pods], inst: &Instance) -> Option<u64> {
-        let empty = Left(
-            inst.vcpu - NODE_RESERVED_VCPU,
-            inst.memory_gib - NODE_RESERVED_GIB,
-            inst.max_pods - DAEMONSET_PODS,
-        );
+        let empty = Left::empty(inst);
         let mut nodes: Vec<Left> = Vec::new();
         for &(pod, count) in pods {
             if !empty.fits(pod) {

@@ -88,42 +88,25 @@ impl Manifest {
         if value.get("generator").and_then(|g| g.as_str()) != Some(GENERATOR) {
             return Err(bad(format!("its generator is not `{GENERATOR}`")));
         }
-        let files = || -> Result<BTreeMap<String, String>, WriteError> {
-            let files: BTreeMap<String, String> = value
+        if value.get("format").and_then(|f| f.as_u64()) != Some(u64::from(FORMAT)) {
+            let files = value
                 .get("files")
                 .cloned()
                 .map(serde_json::from_value)
                 .transpose()
                 .map_err(|e| bad(e.to_string()))?
                 .unwrap_or_default();
-            for (file, hash) in &files {
-                check_path(file).map_err(|e| bad(e.to_string()))?;
-                if !is_sha256(hash) {
-                    return Err(bad(format!("`{file}` has no valid SHA-256")));
-                }
-            }
-            Ok(files)
-        };
-        if value.get("format").and_then(|f| f.as_u64()) != Some(u64::from(FORMAT)) {
+            check_entries(&files).map_err(bad)?;
             return Ok(Loaded::Untrusted {
-                files: files()?,
+                files,
                 why: "it was written by an older blueprint, without its target".into(),
             });
         }
         let stored: Stored = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
-        let files = {
-            let files = stored.files.clone();
-            for (file, hash) in &files {
-                check_path(file).map_err(|e| bad(e.to_string()))?;
-                if !is_sha256(hash) {
-                    return Err(bad(format!("`{file}` has no valid SHA-256")));
-                }
-            }
-            files
-        };
+        check_entries(&stored.files).map_err(bad)?;
         let manifest = Manifest {
             target: stored.target,
-            files,
+            files: stored.files,
         };
         if stored.digest != manifest.digest() {
             return Ok(Loaded::Untrusted {
@@ -162,8 +145,18 @@ impl Manifest {
     }
 }
 
-fn is_sha256(hash: &str) -> bool {
-    hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+/// Every entry a path blueprint could write, with a SHA-256: a manifest
+/// that names anything else is not read at all.
+fn check_entries(files: &BTreeMap<String, String>) -> Result<(), String> {
+    for (file, hash) in files {
+        check_path(file).map_err(|e| e.to_string())?;
+        let sha256 =
+            hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if !sha256 {
+            return Err(format!("`{file}` has no valid SHA-256"));
+        }
+    }
+    Ok(())
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
