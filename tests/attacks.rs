@@ -474,3 +474,98 @@ fn check_fails_without_the_manifest() {
     assert_eq!(r.code, 1, "{r}");
     assert!(r.stderr.contains("manifest"), "{r}");
 }
+
+/// A small tmpfs, unmounted when dropped; None where mounting is not
+/// allowed (the test then says it did not run).
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(bytes: usize) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn available(&self) -> u64 {
+        let st = rustix::fs::statvfs(self.path()).unwrap();
+        st.f_bavail * st.f_frsize
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn a_full_disk_at_any_point_of_a_render_leaves_one_version() {
+    let Some(disk) = SmallDisk::mount(4 << 20) else {
+        eprintln!("a_full_disk_…: mount is not allowed here; not run");
+        return;
+    };
+    let dir = disk.path();
+    let work = tempfile::tempdir().unwrap();
+    let (v1, v2) = (commerce(), commerce_v2(work.path()));
+    // The two versions' trees, rendered elsewhere.
+    let reference = |file: &Path| {
+        let t = tempfile::tempdir().unwrap();
+        assert_eq!(run(t.path(), &args("render", "ecs", file)).code, 0);
+        files(t.path())
+    };
+    let (old, new) = (reference(&v1), reference(&v2));
+    let new_bytes: usize = new.values().map(Vec::len).sum();
+    let filler = dir.join("filler");
+    let mut outcomes = std::collections::BTreeMap::new();
+    // From a full disk to room for the whole new tree twice over, 8 KiB
+    // at a time: every write of the render is the first to fail at some
+    // point of the band.
+    for free in (0..2 * new_bytes as u64 + 65536).step_by(8192) {
+        let _ = std::fs::remove_dir_all(dir.join("out"));
+        let _ = std::fs::remove_file(&filler);
+        assert_eq!(run(dir, &args("render", "ecs", &v1)).code, 0);
+        let avail = disk.available();
+        let fill = avail.saturating_sub(free);
+        std::fs::write(&filler, vec![0u8; fill as usize]).ok();
+        let r = run(dir, &args("render", "ecs", &v2));
+        assert!(r.code == 0 || r.code == 2, "{free}: {r}");
+        assert!(!r.stderr.contains("panicked"), "{free}: {r}");
+        let now = files(dir);
+        let which = if now == old {
+            "old"
+        } else if now == new {
+            "new"
+        } else {
+            panic!("{free} bytes free: neither version: {r}");
+        };
+        assert_eq!(r.code == 0, which == "new", "{free}: {r}");
+        if r.code == 2 {
+            assert!(r.stderr.contains("no space left"), "{free}: {r}");
+            assert!(!r.stderr.contains(".blueprint-staging"), "{free}: {r}");
+        }
+        let _ = std::fs::remove_file(&filler);
+        let (good, bad) = if which == "new" {
+            (&v2, &v1)
+        } else {
+            (&v1, &v2)
+        };
+        assert_eq!(run(dir, &args("check", "ecs", good)).code, 0, "{free}");
+        assert_eq!(run(dir, &args("check", "ecs", bad)).code, 1, "{free}");
+        *outcomes.entry(which).or_insert(0) += 1;
+    }
+    assert!(
+        outcomes.contains_key("old") && outcomes.contains_key("new"),
+        "{outcomes:?}"
+    );
+}

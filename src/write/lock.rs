@@ -48,9 +48,10 @@ impl Lock {
         }
         if exclusive {
             // A stale file from a killed render goes first: create refuses
-            // to replace anything.
+            // to replace anything. The pid only makes a refusal clearer:
+            // on a full disk the render goes on without it.
             let _ = root.unlink(LOCK_FILE);
-            root.create(LOCK_FILE, format!("{}\n", std::process::id()).as_bytes())?;
+            let _ = root.create(LOCK_FILE, format!("{}\n", std::process::id()).as_bytes());
         }
         Ok(Lock { exclusive })
     }

@@ -100,12 +100,7 @@ impl Root {
                 Err(rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => {
                     return Err(self.not_a_folder(at, component, &walked))
                 }
-                Err(e) => {
-                    return Err(WriteError::io(
-                        format!("cannot open {}", self.show(&walked).display()),
-                        e.into(),
-                    ))
-                }
+                Err(e) => return Err(self.io_error("cannot open", &walked, e)),
             }
         }
         let fd = match fd {
@@ -159,7 +154,7 @@ impl Root {
         };
         let mut bytes = Vec::new();
         io::Read::read_to_end(&mut file, &mut bytes)
-            .map_err(|e| WriteError::io(format!("cannot read {}", self.show(rel).display()), e))?;
+            .map_err(|e| self.error("cannot read", rel, e))?;
         Ok(Some(bytes))
     }
 
@@ -229,7 +224,7 @@ impl Root {
             .map_err(|e| self.io_error("cannot write", rel, e))?;
         let mut file = File::from(fd);
         file.write_all(bytes)
-            .map_err(|e| WriteError::io(format!("cannot write {}", self.show(rel).display()), e))
+            .map_err(|e| self.error("cannot write", rel, e))
     }
 
     /// Flushes the file or folder `rel` to the disk ("" is the output
@@ -309,24 +304,21 @@ impl Root {
     }
 
     fn existing_parent(&self, rel: &str) -> Result<Dir, WriteError> {
-        self.parent(rel)?.ok_or_else(|| {
-            WriteError::io(
-                format!("cannot reach {}", self.show(rel).display()),
-                io::Error::from(io::ErrorKind::NotFound),
-            )
-        })
+        self.parent(rel)?
+            .ok_or_else(|| self.error("cannot reach", rel, io::ErrorKind::NotFound.into()))
     }
 
     /// An error naming the user's path: the staging folder's files are
     /// blueprint's business, so a failure there names the output folder.
     fn io_error(&self, what: &str, rel: &str, e: rustix::io::Errno) -> WriteError {
+        self.error(what, rel, e.into())
+    }
+
+    fn error(&self, what: &str, rel: &str, e: io::Error) -> WriteError {
         if rel.is_empty() || rel.starts_with(super::STAGING_PREFIX) {
-            return WriteError::io(
-                format!("cannot write into {}", self.path.display()),
-                e.into(),
-            );
+            return WriteError::io(format!("cannot write into {}", self.path.display()), e);
         }
-        WriteError::io(format!("{what} {}", self.show(rel).display()), e.into())
+        WriteError::io(format!("{what} {}", self.show(rel).display()), e)
     }
 }
 
