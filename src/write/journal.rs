@@ -128,7 +128,7 @@ impl Journal {
                 Op::Remove { path } => (path, None),
             };
             check_path(path).map_err(|e| bad(e.to_string()))?;
-            if path.starts_with(STAGING_PREFIX) || new.is_some_and(|n| !new_ok(n)) {
+            if new.is_some_and(|n| !new_ok(n)) {
                 return Err(bad(format!("`{path}` is not a path blueprint writes")));
             }
         }

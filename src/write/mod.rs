@@ -331,20 +331,18 @@ fn check_path(path: &str) -> Result<(), WriteError> {
             _ => {}
         }
     }
+    // The manifest, the lock's pid file, the staging folders.
+    if path.starts_with(".blueprint-") {
+        return bad("`.blueprint-*` at the top are blueprint's own files");
+    }
     Ok(())
 }
 
-/// Checks every generated path, and that none is the manifest or a
-/// parent of another (`a` a file and `a/b` a file cannot both be).
+/// Checks every generated path, and that none is a parent of another
+/// (`a` a file and `a/b` a file cannot both be).
 pub fn check_paths(paths: &BTreeSet<String>) -> Result<(), WriteError> {
     for path in paths {
         check_path(path)?;
-        if path == MANIFEST {
-            return Err(WriteError::BadPath {
-                path: path.clone(),
-                reason: "it is the manifest's own name",
-            });
-        }
         let mut prefix = path.as_str();
         while let Some((parent, _)) = prefix.rsplit_once('/') {
             if paths.contains(parent) {

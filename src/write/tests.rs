@@ -388,6 +388,8 @@ fn bad_paths_are_refused_before_anything_is_written() {
         "./a.tf",
         "a\\b.tf",
         MANIFEST,
+        LOCK_FILE,
+        ".blueprint-staging-1-0/new/0",
     ] {
         let files = rendered(&[("fine.tf", "x\n"), (bad, "y\n")]);
         let err = write(out, &files, false).unwrap_err();
