@@ -12,10 +12,12 @@
 //! Only regular files are read: a FIFO or a device at a generated path is
 //! refused (opened non-blocking, so a FIFO cannot hang the read).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
 
@@ -31,7 +33,12 @@ const DIR_MODE: u32 = 0o755;
 pub struct Root {
     /// As the user named it: every message shows paths under it.
     path: PathBuf,
-    fd: OwnedFd,
+    fd: Arc<OwnedFd>,
+    /// Folders opened so far, by relative path: a render reaches each
+    /// folder for every file in it (compare, stage, rename), and opening
+    /// it from the top each time quadrupled the `openat` calls. Forgotten
+    /// when blueprint removes the folder.
+    opened: Mutex<BTreeMap<String, Arc<OwnedFd>>>,
 }
 
 /// What is at a path, without following a link.
@@ -53,7 +60,8 @@ impl Root {
         match rustix::fs::openat(CWD, path, flags, Mode::empty()) {
             Ok(fd) => Ok(Some(Root {
                 path: path.to_path_buf(),
-                fd,
+                fd: Arc::new(fd),
+                opened: Mutex::default(),
             })),
             Err(rustix::io::Errno::NOENT) => Ok(None),
             Err(rustix::io::Errno::NOTDIR) => Err(WriteError::NotAFolder {
@@ -85,35 +93,48 @@ impl Root {
     /// missing. A link, or a file where a folder is needed, is an error.
     pub fn parent(&self, rel: &str) -> Result<Option<Dir>, WriteError> {
         let (dirs, name) = split(rel);
-        let mut fd: Option<OwnedFd> = None;
+        let mut at = Arc::clone(&self.fd);
         let mut walked = String::new();
         for component in dirs {
             if !walked.is_empty() {
                 walked.push('/');
             }
             walked.push_str(component);
-            let at = fd.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
-            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            match rustix::fs::openat(at, component, flags, Mode::empty()) {
-                Ok(next) => fd = Some(next),
-                Err(rustix::io::Errno::NOENT) => return Ok(None),
-                Err(rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => {
-                    return Err(self.not_a_folder(at, component, &walked))
+            let cached = self.cache().get(&walked).cloned();
+            at = match cached {
+                Some(fd) => fd,
+                None => {
+                    let flags =
+                        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                    let next = match rustix::fs::openat(&at, component, flags, Mode::empty()) {
+                        Ok(next) => Arc::new(next),
+                        Err(rustix::io::Errno::NOENT) => return Ok(None),
+                        Err(rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => {
+                            return Err(self.not_a_folder(&at, component, &walked))
+                        }
+                        Err(e) => return Err(self.io_error("cannot open", &walked, e)),
+                    };
+                    self.cache().insert(walked.clone(), Arc::clone(&next));
+                    next
                 }
-                Err(e) => return Err(self.io_error("cannot open", &walked, e)),
-            }
+            };
         }
-        let fd = match fd {
-            Some(fd) => fd,
-            None => rustix::io::dup(&self.fd).map_err(|e| {
-                WriteError::io(format!("cannot open {}", self.path.display()), e.into())
-            })?,
-        };
         Ok(Some(Dir {
-            fd,
+            fd: at,
             name: name.to_owned(),
             rel: rel.to_owned(),
         }))
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<OwnedFd>>> {
+        self.opened.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets the opened folder `rel` and those below it, once removed.
+    fn forget(&self, rel: &str) {
+        let below = format!("{rel}/");
+        self.cache()
+            .retain(|k, _| k != rel && !k.starts_with(&below));
     }
 
     /// Why `component` (at `walked`) could not be opened as a folder.
@@ -169,7 +190,12 @@ impl Root {
     pub fn rmdir_if_empty(&self, rel: &str) -> bool {
         match self.parent(rel) {
             Ok(Some(dir)) => {
-                rustix::fs::unlinkat(&dir.fd, dir.name.as_str(), AtFlags::REMOVEDIR).is_ok()
+                let removed =
+                    rustix::fs::unlinkat(&dir.fd, dir.name.as_str(), AtFlags::REMOVEDIR).is_ok();
+                if removed {
+                    self.forget(rel);
+                }
+                removed
             }
             _ => false,
         }
@@ -274,6 +300,7 @@ impl Root {
                     self.remove_tree(&format!("{rel}/{name}"))?;
                 }
                 let dir = self.existing_parent(rel)?;
+                self.forget(rel);
                 rustix::fs::unlinkat(&dir.fd, dir.name.as_str(), AtFlags::REMOVEDIR)
                     .map_err(|e| self.io_error("cannot remove", rel, e))
             }
@@ -325,7 +352,7 @@ impl Root {
 /// An open folder inside the output folder and one name in it.
 #[derive(Debug)]
 pub struct Dir {
-    fd: OwnedFd,
+    fd: Arc<OwnedFd>,
     name: String,
     rel: String,
 }
