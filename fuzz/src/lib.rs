@@ -4,7 +4,8 @@
 //! panic; when it renders, every path must pass the writer's rules
 //! (`write::check_paths`) and every file must parse in its own format:
 //! HCL (hcl-rs), JSON (serde_json), YAML (serde_yaml, every document),
-//! Markdown as UTF-8.
+//! Markdown as UTF-8. `plan` (text and JSON) and `graph` (Mermaid and
+//! DOT) run on every valid blueprint too, and must not panic.
 
 pub mod mutate;
 
@@ -14,6 +15,16 @@ use serde::Deserialize;
 /// Runs `source` through every target and checks the output. Panics (a
 /// crash for libFuzzer) when an oracle fails.
 pub fn check(source: &str) {
+    let Ok(model) = blueprint::normalize::load(source) else {
+        return;
+    };
+    let plan = blueprint::plan::build(&model, &blueprint::plan::Assumptions::default());
+    let text = blueprint::plan::text(&plan);
+    let json = serde_json::to_string(&blueprint::plan::json(&plan)).expect("a JSON value");
+    assert!(!text.is_empty() && !json.is_empty());
+    for format in [blueprint::graph::Format::Mermaid, blueprint::graph::Format::Dot] {
+        blueprint::graph::render(&model, format);
+    }
     for target in Target::ALL {
         let Ok(rendered) = blueprint::pipeline::render_to_bytes(source, target) else {
             continue;
