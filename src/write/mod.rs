@@ -1,21 +1,28 @@
-//! The only module that touches the output folder.
+//! The only module that touches the output folder. See docs/writer.md
+//! for what it guarantees.
 //!
-//! blueprint owns exactly the files listed in the folder's manifest
-//! (`.blueprint-manifest.json`), each with the hash of the bytes it wrote.
-//! Files not in the manifest are never touched.
+//! blueprint owns exactly the files listed in a manifest it wrote
+//! (`.blueprint-manifest.json`, `manifest.rs`), each with the hash of the
+//! bytes it wrote, for one target. Files not in the manifest are never
+//! deleted, nor overwritten without `force`.
+//!
+//! Every path is reached from the folder's descriptor without following a
+//! link (`root.rs`); a render holds the folder's lock throughout
+//! (`lock.rs`), and first finishes or undoes a switch a killed render
+//! left (`journal.rs`).
 //!
 //! Files are written as they are rendered, without holding every file's
-//! bytes: [`Stage::new`] checks the paths and reads the manifest, then
-//! [`Stage::stage`], called on the rendering threads, hashes one file,
-//! compares it with the disk and (for `render`) writes it into a staging
-//! folder inside the output folder, keeping only a small [`Staged`]
-//! record. [`finish`] then decides with every record at hand: it refuses
-//! (without `force`) to overwrite or remove an owned file edited by hand,
-//! or to overwrite a file it does not own, and a refusal writes nothing
-//! (the staging folder goes with the [`Stage`]). Otherwise it renames the
-//! staged files into place, removes owned files no longer generated and
-//! writes the manifest last. [`changes`] and [`diff`] report what `finish`
-//! would do, for `check` and `diff`.
+//! bytes: [`Stage::new`] checks the paths, locks, recovers and reads the
+//! manifest, then [`Stage::stage`], called on the rendering threads,
+//! hashes one file, compares it with the disk and (for `render`) writes
+//! it into a staging folder inside the output folder, keeping only a
+//! small [`Staged`] record. [`finish`] then decides with every record at
+//! hand: it refuses (without `force`) to overwrite or remove an owned file
+//! edited by hand, or to overwrite a file it does not own, and a refusal
+//! writes nothing (the staging folder goes with the [`Stage`]). Otherwise
+//! it switches the folder to the staged files, the manifest last, all or
+//! nothing. [`changes`] and [`diff`] report what `finish` would do, for
+//! `check` and `diff`.
 
 mod compare;
 mod diff;
