@@ -935,3 +935,38 @@ fn out_naming_a_file_says_so() {
         Err(WriteError::NotAFolder { .. })
     ));
 }
+
+#[test]
+fn a_journal_blueprint_did_not_write_is_refused_not_followed() {
+    let (elsewhere, before) = decoy();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    let files = rendered(&[("a.tf", "a\n")]);
+    write(out, &files, false).unwrap();
+    let staging = out.join(".blueprint-staging-7-0");
+    fs::create_dir_all(staging.join("new")).unwrap();
+    fs::write(staging.join("manifest.json"), "{}").unwrap();
+    let outside = elsewhere.path().join("decoy.txt");
+    for journal in [
+        "not json".to_owned(),
+        format!(
+            "{{\"format\":1,\"mkdirs\":[],\"ops\":[{{\"op\":\"remove\",\"path\":\"{}\"}}]}}",
+            outside.display()
+        ),
+        "{\"format\":1,\"mkdirs\":[],\"ops\":[{\"op\":\"add\",\"path\":\"../x\",\"new\":\"0\"}]}"
+            .to_owned(),
+        "{\"format\":1,\"mkdirs\":[],\"ops\":[{\"op\":\"add\",\"path\":\"x\",\"new\":\"../../y\"}]}"
+            .to_owned(),
+    ] {
+        fs::write(staging.join("journal.json"), &journal).unwrap();
+        let err = write(out, &files, false).unwrap_err();
+        assert!(matches!(err, WriteError::BadJournal { .. }), "{journal}: {err}");
+        assert!(staging.exists(), "left for a person to look at");
+    }
+    assert_eq!(tree(elsewhere.path()), before);
+    // check reports the interrupted render instead of comparing.
+    assert!(matches!(
+        changes(out, &files),
+        Err(WriteError::Interrupted { .. })
+    ));
+}
