@@ -1,14 +1,14 @@
 //! In-process stages of `blueprint render`, on generated blueprints of
 //! 10, 100 and 1,000 services x 10 tenants x 3 environments (see
 //! docs/performance.md): load+normalize, lower, and render to bytes, for
-//! every target that `target::is_implemented`. Writing to disk is timed by
+//! every target that `targets::is_implemented`. Writing to disk is timed by
 //! `benches/e2e.sh`, with the whole release binary.
 //!
 //! `cargo bench` runs all of it; `cargo bench -- lower/ecs` one group.
 
 use blueprint::generate::{blueprint, Shape};
 use blueprint::model::Target;
-use blueprint::{normalize, render, target};
+use blueprint::{normalize, render, targets};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
@@ -27,7 +27,7 @@ fn targets() -> impl Iterator<Item = Target> {
     Target::ALL
         .iter()
         .copied()
-        .filter(|t| target::is_implemented(*t))
+        .filter(|t| targets::is_implemented(*t))
 }
 
 fn stages(c: &mut Criterion) {
@@ -54,7 +54,7 @@ fn stages(c: &mut Criterion) {
             );
             lower.throughput(Throughput::Elements(n as u64));
             lower.bench_with_input(BenchmarkId::from_parameter(n), &model, |b, m| {
-                b.iter(|| target::lower(black_box(m), t))
+                b.iter(|| targets::lower(black_box(m), t))
             });
         }
         lower.finish();
@@ -64,7 +64,7 @@ fn stages(c: &mut Criterion) {
             let model = std::sync::Arc::new(
                 normalize::load(&source(n)).expect("generated blueprints are valid"),
             );
-            let output = target::lower(&model, t);
+            let output = targets::lower(&model, t);
             let size: usize = output.files.values().map(|d| render::render(d).len()).sum();
             bytes.throughput(Throughput::Bytes(size as u64));
             bytes.bench_with_input(BenchmarkId::from_parameter(n), &output, |b, out| {

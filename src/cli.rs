@@ -4,7 +4,7 @@
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
 use crate::stdio::{self, Stdout};
-use crate::{graph, normalize, plan, render, review, target, write};
+use crate::{aws, graph, normalize, plan, render, review, targets, write};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -277,8 +277,9 @@ fn dispatch(command: Command, out: &mut Stdout) -> Result<(), Failure> {
         }
         Command::Validate { target, file } => {
             let (model, source) = load(&file)?;
-            if let Some(t) = target {
-                check_fit(&model, t.into(), &file, &source)?;
+            match target {
+                Some(t) => check_fit(&model, t.into(), &file, &source)?,
+                None => check_names(&model, &file, &source)?,
             }
             stdio::eprintln(&format!("{}: valid", file.display()));
             Ok(())
@@ -383,12 +384,36 @@ fn report(diags: &[Diagnostic], file: &Path, source: &str) -> Failure {
     Failure::Refused
 }
 
+/// Whether `model` fits `target` and the names it would get there are
+/// unique and acceptable to AWS.
 fn check_fit(model: &Model, target: Target, file: &Path, source: &str) -> Result<(), Failure> {
-    let diags = normalize::fit(model, target);
+    let mut diags = normalize::fit(model, target);
+    if diags.is_empty() {
+        diags = aws::registry::check(model, target);
+    }
     if diags.is_empty() {
         Ok(())
     } else {
         Err(report(&diags, file, source))
+    }
+}
+
+/// Whether the names every fitting target would generate are unique and
+/// acceptable to AWS (`validate` without a target).
+fn check_names(model: &Model, file: &Path, source: &str) -> Result<(), Failure> {
+    let mut diags = Vec::new();
+    for t in Target::ALL {
+        if normalize::fit(model, t).is_empty() {
+            diags.extend(aws::registry::check(model, t).into_iter().map(|mut d| {
+                d.message = format!("{} [{} target]", d.message, t.as_str());
+                d
+            }));
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(report(&crate::diag::sorted_unique(diags), file, source))
     }
 }
 
@@ -446,10 +471,10 @@ fn produce(io: &Io, mode: write::Mode, force: bool) -> Result<Produced, Failure>
     let target: Target = io.target.into();
     let (model, source) = load(&io.file)?;
     check_fit(&model, target, &io.file, &source)?;
-    if !target::is_implemented(target) {
+    if !targets::is_implemented(target) {
         let available: Vec<&str> = Target::ALL
             .iter()
-            .filter(|t| target::is_implemented(**t))
+            .filter(|t| targets::is_implemented(**t))
             .map(|t| t.as_str())
             .collect();
         return Err(refuse(format!(

@@ -113,7 +113,9 @@ pub fn blueprint(shape: &Shape) -> String {
         }
         spec.insert(
             "quota".into(),
-            json!({"cpu": 64, "memory": "128Gi", "pods": 500}),
+            // Room for every service at its minimum (about 0.3 vCPU and
+            // 0.6Gi each) and more: quotas must hold a tenant's minimum.
+            json!({"cpu": 64 + n / 2, "memory": format!("{}Gi", 128 + n), "pods": 500 + 5 * n}),
         );
         if t % 3 == 1 {
             spec.insert(

@@ -1,6 +1,7 @@
 //! blueprint: one platform-neutral YAML blueprint in, reviewable
 //! infrastructure code out. See ARCHITECTURE.md for the map.
 
+pub mod aws;
 pub mod cli;
 pub mod diag;
 pub mod doc;
@@ -18,7 +19,7 @@ pub mod review;
 pub mod schema;
 pub mod starter;
 pub mod stdio;
-pub mod target;
+pub mod targets;
 pub mod write;
 
 pub use cli::run;

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
-use crate::target::{self, Output};
+use crate::targets::{self, Output};
 use crate::{normalize, readme, render};
 
 /// Every file of a target's output: the emitter's files and the folder's
 /// README.md.
 pub fn lower(model: &Arc<Model>, target: Target) -> Output {
-    let mut output = target::lower(model, target);
+    let mut output = targets::lower(model, target);
     readme::add(model, target, &mut output);
     output
 }

@@ -6,11 +6,26 @@
 use crate::doc::{Document, FileSet};
 use crate::model::{Model, Target};
 use crate::plan::{self, prices, Assumptions};
-use crate::{graph, target};
+use crate::{graph, targets};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 const TEMPLATE: &str = include_str!("../templates/README.md.tera");
+/// Each target's part: its layout and how to apply it.
+const PARTS: [(&str, &str); 3] = [
+    (
+        "readme/ecs.md",
+        include_str!("../templates/readme/ecs.md.tera"),
+    ),
+    (
+        "readme/eks.md",
+        include_str!("../templates/readme/eks.md.tera"),
+    ),
+    (
+        "readme/lambda.md",
+        include_str!("../templates/readme/lambda.md.tera"),
+    ),
+];
 /// Where the README goes in the output folder.
 pub const PATH: &str = "README.md";
 /// Layout entries shown before the listing is cut short.
@@ -313,15 +328,15 @@ pub fn render(model: &Model, target: Target, files: &FileSet, notes: &[String]) 
     cx.insert("mermaid", &graph::mermaid(model));
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![]);
-    tera.add_raw_templates(vec![("README.md", TEMPLATE)])
+    tera.add_raw_templates(std::iter::once(("README.md", TEMPLATE)).chain(PARTS))
         .expect("the embedded README template parses");
     tera.render("README.md", &cx)
         .expect("the README template renders with its context")
 }
 
 /// Adds `README.md` to a lowered output (cli.rs calls this after
-/// `target::lower`).
-pub fn add(model: &Model, target: Target, output: &mut target::Output) {
+/// `targets::lower`).
+pub fn add(model: &Model, target: Target, output: &mut targets::Output) {
     let text = render(model, target, &output.files, &output.notes);
     output.files.insert(PATH.to_string(), Document::Text(text));
 }
@@ -340,16 +355,19 @@ mod tests {
         ] {
             let m = normalize::load(src).unwrap();
             for t in Target::ALL {
-                let mut out = if target::is_implemented(t) && normalize::fit(&m, t).is_empty() {
-                    target::lower(&std::sync::Arc::new(m.clone()), t)
+                let mut out = if targets::is_implemented(t) && normalize::fit(&m, t).is_empty() {
+                    targets::lower(&std::sync::Arc::new(m.clone()), t)
                 } else {
-                    target::Output::default()
+                    targets::Output::default()
                 };
                 add(&m, t, &mut out);
                 let Document::Text(text) = &out.files[PATH] else {
                     panic!("README is text");
                 };
-                assert!(text.contains("## How to apply it"), "{text}");
+                assert!(
+                    text.contains("## How to apply it") || text.contains("## How to deploy it"),
+                    "{text}"
+                );
                 assert!(text.contains("```mermaid\nflowchart LR\n"), "{text}");
                 assert!(text.contains("| environment | compute |"), "{text}");
                 let again = render(&m, t, &out.files, &out.notes);
@@ -362,7 +380,7 @@ mod tests {
     #[test]
     fn ecs_readme_lists_roots_and_layout() {
         let m = normalize::load(include_str!("../blueprints/commerce.yaml")).unwrap();
-        let mut out = target::lower(&std::sync::Arc::new(m.clone()), Target::Ecs);
+        let mut out = targets::lower(&std::sync::Arc::new(m.clone()), Target::Ecs);
         add(&m, Target::Ecs, &mut out);
         let Document::Text(text) = &out.files[PATH] else {
             panic!()

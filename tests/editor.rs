@@ -52,16 +52,16 @@ fn diff_names_a_new_calls_edge_in_its_security_section() {
     assert!(summary_at < security_at && security_at < diff_at, "{r}");
     let security = &r.stdout[security_at..diff_at];
     for needle in [
-        "prod: module.shared.aws_vpc_security_group_ingress_rule.calls[\"globex-payments>globex-api\"]",
-        "network: ingress tcp/8080 into globex-api from globex-payments",
+        "prod: module.shared.aws_vpc_security_group_ingress_rule.calls[\"globex/payments>globex/api\"]",
+        "network: ingress tcp/8080 into globex/api from globex/payments",
         "prod: module.tenant_acme.aws_vpc_security_group_ingress_rule.calls[\"payments>api\"]",
-        "dev: module.shared.aws_vpc_security_group_ingress_rule.calls[\"globex-payments>globex-api\"]",
+        "dev: module.shared.aws_vpc_security_group_ingress_rule.calls[\"globex/payments>globex/api\"]",
     ] {
         assert!(security.contains(needle), "{needle} in\n{security}");
     }
     assert!(
         r.stdout[..security_at].contains(
-            "+ prod: module.shared.aws_vpc_security_group_egress_rule.calls[\"globex-payments>globex-api\"]"
+            "+ prod: module.shared.aws_vpc_security_group_egress_rule.calls[\"globex/payments>globex/api\"]"
         ),
         "{r}"
     );

@@ -33,7 +33,7 @@ fn bundled_blueprints_match_their_golden_trees() {
         let stem = bp.file_stem().unwrap().to_string_lossy().into_owned();
         for target in Target::ALL
             .into_iter()
-            .filter(|t| blueprint::target::is_implemented(*t))
+            .filter(|t| blueprint::targets::is_implemented(*t))
         {
             let target = target.as_str();
             let golden = repo().join("golden").join(&stem).join(target);

@@ -4,6 +4,8 @@ mod attacks;
 mod cli;
 mod editor;
 mod golden;
+mod module_description;
+mod ordering;
 mod plan;
 mod props;
 mod support;

@@ -2,7 +2,7 @@
 //! key order); any string arrives literally; no input panics.
 
 use blueprint::model::Target;
-use blueprint::{normalize, render, target};
+use blueprint::{normalize, render, targets};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 fn render_ecs(yaml: &str) -> BTreeMap<String, String> {
     let model = normalize::load(yaml).unwrap_or_else(|d| panic!("{d:#?}\n{yaml}"));
     assert!(normalize::fit(&model, Target::Ecs).is_empty());
-    target::ecs::lower(&model)
+    targets::ecs::lower(&model)
         .files
         .iter()
         .map(|(p, d)| (p.clone(), String::from_utf8(render::render(d)).unwrap()))
@@ -88,17 +88,30 @@ proptest! {
     }
 
     #[test]
-    fn any_string_arrives_literally_in_hcl(env in env_map(), tag in any::<String>()) {
+    fn any_string_arrives_literally_in_hcl(env in env_map(), tag in "[\\p{L}\\p{N}\\p{Z}_.:/=+@-]{0,16}") {
         let files = render_ecs(&blueprint(&env, &tag, false));
         let main: hcl::Value = hcl::from_str(&files["prod/main.tf"]).unwrap();
         let main = serde_json::to_value(&main).unwrap();
         for (k, v) in &env {
-            prop_assert_eq!(&main["module"]["shared"]["services"]["globex-api"]["environment"][k], &json!(v));
+            prop_assert_eq!(&main["module"]["shared"]["services"]["globex/api"]["environment"][k], &json!(v));
             prop_assert_eq!(&main["module"]["tenant_acme"]["jobs"]["nightly"]["environment"][k], &json!(v));
         }
         let providers: hcl::Value = hcl::from_str(&files["prod/providers.tf"]).unwrap();
         let providers = serde_json::to_value(&providers).unwrap();
         prop_assert_eq!(&providers["provider"]["aws"]["default_tags"]["tags"]["team"], &json!(tag));
+    }
+
+    #[test]
+    fn tag_values_aws_refuses_are_refused(tag in any::<String>()) {
+        let aws_accepts = tag.chars().count() <= 256
+            && tag.chars().all(|c| c.is_alphanumeric() || " _.:/=+@-".contains(c) || c.is_whitespace() && !c.is_control());
+        let loaded = normalize::load(&blueprint(&BTreeMap::new(), &tag, false));
+        // Letters, digits and separators in Unicode's sense; the exact
+        // classes are checked in `aws::tags`. Anything plainly outside
+        // them must not load.
+        if !aws_accepts && tag.chars().any(|c| c.is_control() || "%${}\"'`<>;,!?#&*()[]|\\^~".contains(c)) {
+            prop_assert!(loaded.is_err());
+        }
     }
 
     #[test]

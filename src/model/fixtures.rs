@@ -29,9 +29,11 @@ pub fn service(n: &str, image: &str) -> Service {
         },
         spot: 0,
         stateful: false,
+        storage: None,
         publishes: vec![],
         consumes: vec![],
         calls: vec![],
+        writable_paths: vec![],
     }
 }
 
@@ -58,6 +60,7 @@ pub fn job(n: &str, image: &str, schedule: &str) -> Job {
         publishes: vec![],
         consumes: vec![],
         calls: vec![],
+        writable_paths: vec![],
     }
 }
 
@@ -132,9 +135,11 @@ pub fn model(
             .iter()
             .map(|e| Environment {
                 name: name(e),
+                account: None,
                 base: workloads(None),
                 platforms: platforms(),
             })
             .collect(),
+        locations: Default::default(),
     }
 }

@@ -11,6 +11,9 @@ pub use values::*;
 mod schedule;
 pub use schedule::*;
 
+mod locations;
+pub use locations::Locations;
+
 use std::collections::BTreeMap;
 
 /// The whole application after normalization.
@@ -23,6 +26,9 @@ pub struct Model {
     pub tenants: Vec<Tenant>,
     /// Every environment, sorted by name (`prod` alone when none is declared).
     pub environments: Vec<Environment>,
+    /// Where each key was written, for diagnostics raised after
+    /// normalization.
+    pub locations: Locations,
 }
 
 /// Application-wide settings.
@@ -67,6 +73,10 @@ pub struct Quota {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Environment {
     pub name: Name,
+    /// The AWS account the environment deploys to (12 digits), when the
+    /// blueprint names it: Terraform refuses other accounts, and values
+    /// that need the account (EKS queue URLs) are rendered with it.
+    pub account: Option<String>,
     /// The workloads as this environment defines them, before any tenant's
     /// overrides (`tenant: None`): what a tenant that pins nothing runs.
     pub base: Workloads,
@@ -162,12 +172,18 @@ pub struct Service {
     pub spot: u8,
     /// Whether the service keeps state on local disk (not Lambda-able).
     pub stateful: bool,
+    /// The disk a stateful service keeps its state on (always set when
+    /// `stateful`, never otherwise).
+    pub storage: Option<Storage>,
     /// Queue names, sorted.
     pub publishes: Vec<Name>,
     /// Queue names, sorted.
     pub consumes: Vec<Name>,
     /// Service names, sorted.
     pub calls: Vec<Name>,
+    /// Absolute paths that get writable scratch space under the read-only
+    /// root filesystem, sorted.
+    pub writable_paths: Vec<String>,
 }
 
 impl Service {
@@ -198,6 +214,7 @@ pub struct Task<'a> {
     pub publishes: &'a [Name],
     pub consumes: &'a [Name],
     pub calls: &'a [Name],
+    pub writable_paths: &'a [String],
 }
 
 impl Service {
@@ -214,6 +231,7 @@ impl Service {
             publishes: &self.publishes,
             consumes: &self.consumes,
             calls: &self.calls,
+            writable_paths: &self.writable_paths,
         }
     }
 }
@@ -232,8 +250,17 @@ impl Job {
             publishes: &self.publishes,
             consumes: &self.consumes,
             calls: &self.calls,
+            writable_paths: &self.writable_paths,
         }
     }
+}
+
+/// A stateful service's persistent volume: where it is mounted and how
+/// big it is (EBS on EKS; on ECS, EFS is elastic and the size advisory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Storage {
+    pub path: String,
+    pub size_gib: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -278,6 +305,8 @@ pub struct Job {
     pub publishes: Vec<Name>,
     pub consumes: Vec<Name>,
     pub calls: Vec<Name>,
+    /// As for services.
+    pub writable_paths: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -233,12 +233,15 @@ impl Cx {
     }
 
     /// A list of references to declared names; sorted and deduplicated.
+    /// `elsewhere`: names of another kind that a user may have meant
+    /// (a job in `calls`), reported as what they are.
     pub fn refs(
         &mut self,
         n: &Node,
         what: &str,
         known: &BTreeSet<String>,
         kind: &str,
+        elsewhere: Option<(&BTreeSet<String>, &str)>,
     ) -> (Vec<Name>, Vec<(Name, Loc)>) {
         let mut out = Vec::new();
         let mut at = Vec::new();
@@ -251,6 +254,12 @@ impl Cx {
                 let name = Name::new_unchecked(t);
                 at.push((name.clone(), Loc::of(i)));
                 out.push(name);
+            } else if let Some((_, other)) = elsewhere.filter(|(names, _)| names.contains(t)) {
+                self.err_help(
+                    i,
+                    format!("`{what}` names `{t}`, which is a {other}, not a {kind}"),
+                    format!("`{what}` lists {kind}s; a {other} cannot be named there"),
+                );
             } else {
                 let names: Vec<&str> = known.iter().map(String::as_str).collect();
                 self.err_help(

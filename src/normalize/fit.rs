@@ -60,6 +60,7 @@ fn problems(model: &Model, target: Target) -> Vec<Diagnostic> {
                     );
                 }
                 size(target, &who, &base, s.cpu, s.memory, &mut add);
+                writable(target, &who, &base, &s.writable_paths, &mut add);
             }
             for j in &w.jobs {
                 let who = format!("job `{}`", j.name);
@@ -74,6 +75,7 @@ fn problems(model: &Model, target: Target) -> Vec<Diagnostic> {
                     );
                 }
                 size(target, &who, &base, j.cpu, j.memory, &mut add);
+                writable(target, &who, &base, &j.writable_paths, &mut add);
             }
         }
     }
@@ -85,9 +87,32 @@ fn problems(model: &Model, target: Target) -> Vec<Diagnostic> {
             } else {
                 format!("{msg} (in {})", places.join("; "))
             };
-            Diagnostic::new(path, msg)
+            model.locations.diag(path, msg)
         })
         .collect()
+}
+
+/// Lambda's filesystem is read-only except `/tmp`.
+fn writable(
+    target: Target,
+    who: &str,
+    base: &str,
+    paths: &[String],
+    add: &mut impl FnMut(String, String),
+) {
+    if target != Target::Lambda {
+        return;
+    }
+    for p in paths {
+        if p != "/tmp" && !p.starts_with("/tmp/") {
+            add(
+                format!("{base}.writable_paths"),
+                format!(
+                    "{who} needs `{p}` writable, but a Lambda function can write only under /tmp"
+                ),
+            );
+        }
+    }
 }
 
 fn size(

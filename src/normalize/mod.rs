@@ -12,6 +12,7 @@
 mod decode;
 mod fit;
 mod merge;
+pub mod quota;
 mod suggest;
 mod workload;
 
@@ -22,8 +23,8 @@ pub use fit::fit;
 
 use crate::diag::{sorted_unique, Diagnostic};
 use crate::model::{
-    App, Environment, Expose, Model, Name, Network, Platform, PlatformKind, Queue, Quota, Tenant,
-    Tier, Workloads,
+    App, Environment, Expose, Locations, Model, Name, Network, Platform, PlatformKind, Queue,
+    Quota, Tenant, Tier, Workloads,
 };
 use crate::parse::{self, Key, Node, Value};
 use decode::{Cx, Loc};
@@ -40,7 +41,13 @@ pub fn load(source: &str) -> Result<Model, Vec<Diagnostic>> {
         diags.extend(cx.diags);
         if diags.is_empty() {
             match model {
-                Some(m) => return Ok(m),
+                Some(m) => {
+                    let over = quota::check(&m);
+                    if over.is_empty() {
+                        return Ok(m);
+                    }
+                    diags.extend(over);
+                }
                 None => diags.push(Diagnostic::new("", "the blueprint could not be read")),
             }
         }
@@ -63,7 +70,7 @@ const TOP_KEYS: &[&str] = &[
 const NETWORK_KEYS: &[&str] = &["vpc_id", "private_subnets", "public_subnets"];
 const TENANT_KEYS: &[&str] = &["tier", "quota", "overrides"];
 const QUOTA_KEYS: &[&str] = &["cpu", "memory", "pods"];
-const ENVIRONMENT_KEYS: &[&str] = &["overrides"];
+const ENVIRONMENT_KEYS: &[&str] = &["account", "overrides"];
 const OVERRIDE_KEYS: &[&str] = &["services", "jobs"];
 
 /// A declared entry: its checked name, where the name was written, its node.
@@ -86,6 +93,7 @@ struct TenantDef<'a> {
 
 struct EnvDef<'a> {
     name: Name,
+    account: Option<String>,
     ov: Overrides<'a>,
 }
 
@@ -151,6 +159,7 @@ fn build(cx: &mut Cx, root: &Node) -> Option<Model> {
     let cat = Catalog {
         queues: queue_entries.iter().map(|e| e.name.to_string()).collect(),
         services: service_entries.iter().map(|e| e.name.to_string()).collect(),
+        jobs: job_entries.iter().map(|e| e.name.to_string()).collect(),
     };
 
     // The base, decoded once.
@@ -251,6 +260,7 @@ fn build(cx: &mut Cx, root: &Node) -> Option<Model> {
         }
         environments.push(Environment {
             name: env.name.clone(),
+            account: env.account.clone(),
             base,
             platforms,
         });
@@ -281,7 +291,32 @@ fn build(cx: &mut Cx, root: &Node) -> Option<Model> {
         queues,
         tenants: tenants.into_iter().map(|t| t.tenant).collect(),
         environments,
+        locations: locations(root),
     })
+}
+
+/// Every key's position (and every list item's), by YAML path.
+fn locations(root: &Node) -> Locations {
+    fn walk(n: &Node, out: &mut Locations) {
+        match &n.value {
+            Value::Map(entries) => {
+                for (k, v) in entries {
+                    out.insert(v.path.clone(), k.line, k.col);
+                    walk(v, out);
+                }
+            }
+            Value::Seq(items) => {
+                for v in items {
+                    out.insert(v.path.clone(), v.line, v.col);
+                    walk(v, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Locations::default();
+    walk(root, &mut out);
+    out
 }
 
 /// The base node with the environment's and then the tenant's override.
@@ -341,7 +376,7 @@ fn index(n: Option<&Node>, entries: &[Entry]) -> Index {
 }
 
 /// Checks that need every service of one tenant in one environment:
-/// `calls` targets have a port, and public routes do not overlap.
+/// `calls` targets have a port, and no route belongs to two services.
 /// Returns whether any service is public.
 fn check_tenant(cx: &mut Cx, svcs: &[&SvcInfo], jobs: &[&JobInfo]) -> bool {
     let ports: BTreeMap<&str, bool> = svcs
@@ -370,48 +405,29 @@ fn check_tenant(cx: &mut Cx, svcs: &[&SvcInfo], jobs: &[&JobInfo]) -> bool {
         }
     }
 
-    // Route overlap: sort by path segments; a route overlaps the routes on
-    // the stack of its segment-prefixes.
-    struct R<'a> {
-        segs: Vec<&'a str>,
-        route: &'a str,
-        svc: &'a Name,
-        loc: &'a Loc,
-    }
-    let mut routes: Vec<R> = Vec::new();
+    // Routes of different services may nest (the most specific prefix wins
+    // on every target); only the same route on two services is ambiguous.
+    let mut owners: BTreeMap<&str, (&Name, &Loc)> = BTreeMap::new();
     let mut any_public = false;
     for s in svcs.iter().filter(|s| s.svc.expose == Expose::Public) {
         any_public = true;
         for (route, loc) in &s.routes_at {
-            let segs = route.split('/').filter(|x| !x.is_empty()).collect();
-            routes.push(R {
-                segs,
-                route,
-                svc: &s.svc.name,
-                loc,
-            });
-        }
-    }
-    routes.sort_by(|a, b| (&a.segs, a.svc, a.route).cmp(&(&b.segs, b.svc, b.route)));
-    let mut stack: Vec<&R> = Vec::new();
-    for r in &routes {
-        while let Some(top) = stack.last() {
-            if r.segs.starts_with(&top.segs) {
-                break;
-            }
-            stack.pop();
-        }
-        if let Some(other) = stack.iter().rev().find(|o| o.svc != r.svc) {
-            cx.push(
-                r.loc
-                    .diag(format!(
-                        "route `{}` of service `{}` overlaps route `{}` of service `{}`",
-                        r.route, r.svc, other.route, other.svc
+            match owners.get(route.as_str()) {
+                Some((other, _)) if *other != &s.svc.name => cx.push(
+                    loc.diag(format!(
+                        "route `{route}` of service `{}` is also a route of service `{other}`",
+                        s.svc.name
                     ))
-                    .with_help("public services need routes that are not path prefixes of each other (`/` overlaps every route)"),
-            );
+                    .with_help(
+                        "each path prefix belongs to one service; nested prefixes such as `/` and `/api` are fine (the most specific wins)",
+                    ),
+                ),
+                Some(_) => {}
+                None => {
+                    owners.insert(route, (&s.svc.name, loc));
+                }
+            }
         }
-        stack.push(r);
     }
     any_public
 }
@@ -445,34 +461,19 @@ fn tags(cx: &mut Cx, n: &Node) -> BTreeMap<String, String> {
     let Some(entries) = cx.map(n, "`tags`") else {
         return out;
     };
+    let help = "AWS tags hold letters, digits, spaces and `_ . : / = + - @`; keys 1 to 128 characters, values at most 256";
     for (k, v) in entries {
-        let len = k.text.chars().count();
-        let bad_key = if len == 0 || len > 128 {
-            Some(format!(
-                "tag key `{}` must be 1 to 128 characters long",
-                k.text
-            ))
-        } else if k.text.to_ascii_lowercase().starts_with("aws:") {
-            Some(format!(
-                "tag key `{}` starts with `aws:`, which AWS reserves",
-                k.text
-            ))
-        } else {
-            None
-        };
-        if let Some(m) = bad_key {
-            cx.push(Diagnostic::new(v.path.clone(), m).at(k.line, k.col));
+        if let Err(m) = crate::aws::tags::check_key(&k.text) {
+            cx.push(
+                Diagnostic::new(v.path.clone(), m)
+                    .at(k.line, k.col)
+                    .with_help(help),
+            );
             continue;
         }
         let Some(t) = cx.text(v) else { continue };
-        if t.chars().count() > 256 {
-            cx.err(
-                v,
-                format!(
-                    "the value of tag `{}` is longer than 256 characters",
-                    k.text
-                ),
-            );
+        if let Err(m) = crate::aws::tags::check_value(&k.text, t) {
+            cx.err_help(v, m, help);
             continue;
         }
         out.insert(k.text.clone(), t.to_string());
@@ -672,11 +673,29 @@ fn environments<'a>(
             .get("overrides")
             .map(|o| overrides(cx, o, svcs, jobs))
             .unwrap_or_default();
-        out.push(EnvDef { name: e.name, ov });
+        let account = f.get("account").and_then(|a| {
+            let t = cx.text(a)?;
+            if t.len() == 12 && t.bytes().all(|b| b.is_ascii_digit()) {
+                Some(t.to_string())
+            } else {
+                cx.err_help(
+                    a,
+                    format!("`{}` is not an AWS account id", t.escape_debug()),
+                    "an account id is 12 digits, quoted so that YAML keeps leading zeros: `account: \"012345678901\"`",
+                );
+                None
+            }
+        });
+        out.push(EnvDef {
+            name: e.name,
+            account,
+            ov,
+        });
     }
     if !declared {
         out.push(EnvDef {
             name: Name::new_unchecked("prod"),
+            account: None,
             ov: Overrides::default(),
         });
     }

@@ -299,7 +299,7 @@ tenants:
   globex:
     overrides:
       services: { api: { image: 123456789012.dkr.ecr.eu-central-1.amazonaws.com/api:1.3.9 } }
-    quota: { pods: 20, memory: 8Gi, cpu: 4 }
+    quota: { pods: 20, memory: 12Gi, cpu: 6 }
     tier: shared
   acme:   { quota: { pods: 40, cpu: 8, memory: 16Gi }, tier: dedicated }
 jobs:
@@ -842,39 +842,56 @@ fn two_public(a: &str, b: &str) -> String {
 }
 
 #[test]
-fn public_routes_must_not_overlap() {
+fn public_routes_may_nest_but_not_repeat() {
+    // The same route on two services (a trailing `/` does not count).
     for (a, b) in [
         ("[/api]", "[/api/]"),
-        ("[/api]", "[/api/v2]"),
-        ("[/]", "[/x]"),
-        ("[/x, /y]", "[/y/z]"),
+        ("[/api]", "[/api]"),
+        ("[/x, /y]", "[/y]"),
     ] {
         let d = one(&two_public(a, b));
-        assert!(d.message.contains("overlaps route"), "{a} {b}: {d:?}");
+        assert!(
+            d.message.contains("is also a route of service `aa`"),
+            "{a} {b}: {d:?}"
+        );
         assert!(d.yaml_path.starts_with("services.bb.routes"), "{d:?}");
     }
-    // Default `/` overlaps everything.
+    // Two services both on the default `/`.
     let src = format!(
-        "{HEAD}services:\n  aa:\n    image: x\n    port: 80\n    expose: public\n  bb:\n    image: x\n    port: 80\n    expose: public\n    routes: [/b]\n"
+        "{HEAD}services:\n  aa:\n    image: x\n    port: 80\n    expose: public\n  bb:\n    image: x\n    port: 80\n    expose: public\n"
     );
     let d = one(&src);
-    assert_diag(
-        &d,
-        "services.bb.routes[0]",
-        13,
-        "route `/b` of service `bb` overlaps route `/` of service `aa`",
+    assert_eq!(
+        d.message,
+        "route `/` of service `bb` is also a route of service `aa`"
     );
+    // Nested prefixes across services: the most specific wins.
     for (a, b) in [
         ("[/api]", "[/apiv2]"),
         ("[/a/b]", "[/a/c]"),
         ("[/a]", "[/b, /c/d]"),
+        ("[/api]", "[/api/v2]"),
+        ("[/]", "[/x]"),
+        ("[/x, /y]", "[/y/z]"),
     ] {
         ok(&two_public(a, b));
     }
-    // One service's own routes may nest.
-    ok(&two_public("[/a, /a/b]", "[/c]"));
-    // Internal services have no routes to overlap.
-    ok(&format!("{HEAD}services:\n  aa:\n    image: x\n    port: 80\n    expose: public\n  bb:\n    image: x\n    port: 80\n"));
+    // `/` by default beside `/b`.
+    ok(&format!(
+        "{HEAD}services:\n  aa:\n    image: x\n    port: 80\n    expose: public\n  bb:\n    image: x\n    port: 80\n    expose: public\n    routes: [/b]\n"
+    ));
+    // A trailing `/` is dropped, so a service's `/a` and `/a/` are one route.
+    let m = ok(&two_public("[/a/, /a]", "[/c]"));
+    let aa = &m.environments[0].base.services[0];
+    assert_eq!(aa.routes, vec!["/a".to_string()]);
+    // Empty segments and route patterns are refused.
+    for bad in ["[/a//b]", "[\"/a/{id}\"]", "[/a$]"] {
+        let d = one(&two_public(bad, "[/c]"));
+        assert!(
+            d.yaml_path.starts_with("services.aa.routes"),
+            "{bad}: {d:?}"
+        );
+    }
 }
 
 #[test]
@@ -1218,7 +1235,7 @@ fn anchors_and_merge_keys_work_in_blueprints() {
 #[test]
 fn fit_lambda() {
     let m = ok(&format!(
-        "{HEAD}services:\n  db:\n    image: a\n    stateful: true\n    memory: 12Gi\njobs:\n  backfill:\n    image: a\n    schedule: rate(1 day)\n    timeout: 2h\n"
+        "{HEAD}services:\n  db:\n    image: a\n    stateful: true\n    storage: {{ path: /data, size: 10Gi }}\n    memory: 12Gi\njobs:\n  backfill:\n    image: a\n    schedule: rate(1 day)\n    timeout: 2h\n"
     ));
     let d = fit(&m, Target::Lambda);
     let msgs: Vec<_> = d
@@ -1367,5 +1384,184 @@ mod props {
             }
             let _ = load(&s);
         }
+    }
+}
+
+#[test]
+fn tag_characters_aws_refuses_are_errors() {
+    let d = one(&format!(
+        "{HEAD}tags: {{ owner: \"50%\" }}\nservices:\n  api: {{ image: x }}\n"
+    ));
+    assert_diag(&d, "tags.owner", 4, "contains '%'");
+    let d = one(&format!(
+        "{HEAD}tags: {{ \"a{{b\": x }}\nservices:\n  api: {{ image: x }}\n"
+    ));
+    assert!(d.message.contains("tag key"), "{d:?}");
+}
+
+#[test]
+fn calls_naming_a_job_says_it_is_a_job() {
+    let d = one(&format!(
+        "{HEAD}services:\n  api:\n    image: x\n    calls: [nightly]\njobs:\n  nightly: {{ image: x, schedule: \"0 1 * * *\" }}\n"
+    ));
+    assert_diag(
+        &d,
+        "services.api.calls[0]",
+        7,
+        "`calls` names `nightly`, which is a job, not a service",
+    );
+}
+
+#[test]
+fn a_tenant_whose_minimum_exceeds_its_quota_is_refused_with_the_numbers() {
+    let d = errs(&format!(
+        "{HEAD}services:\n  api: {{ image: x, cpu: 1, memory: 1Gi, scale: {{ min: 3, max: 6 }} }}\njobs:\n  batch: {{ image: x, schedule: \"0 1 * * *\", cpu: 2 }}\ntenants:\n  acme: {{ quota: {{ cpu: 4, memory: 8Gi, pods: 3 }} }}\n"
+    ));
+    assert_eq!(d.len(), 2, "{d:#?}");
+    assert_diag(
+        &d[0],
+        "tenants.acme.quota.cpu",
+        9,
+        "tenant `acme` needs at least 5 vCPU (api 3 x 1 + the largest job, batch, 2), but its quota allows 4",
+    );
+    assert_diag(&d[1], "tenants.acme.quota.pods", 9, "needs at least 4 pods");
+    // Maximums above the quota are fine: each target enforces or reports it.
+    ok(&format!(
+        "{HEAD}services:\n  api: {{ image: x, cpu: 1, scale: {{ min: 1, max: 60 }} }}\ntenants:\n  acme: {{ quota: {{ cpu: 4 }} }}\n"
+    ));
+}
+
+#[test]
+fn target_fit_errors_point_at_the_workload() {
+    let m = ok(&format!(
+        "{HEAD}services:\n  api:\n    image: x\n    stateful: true\n    storage: {{ path: /data, size: 10Gi }}\n"
+    ));
+    let d = fit(&m, Target::Lambda);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].line, d[0].col), (Some(7), Some(5)), "{d:?}");
+}
+
+#[test]
+fn user_variables_may_not_take_a_contract_name() {
+    let d = one(&format!(
+        "{HEAD}services:\n  api:\n    image: x\n    publishes: [orders]\n    env: {{ ORDERS_QUEUE_URL: x }}\nqueues:\n  orders: {{}}\n"
+    ));
+    assert_diag(
+        &d,
+        "services.api.env.ORDERS_QUEUE_URL",
+        8,
+        "`ORDERS_QUEUE_URL` is set by blueprint's runtime contract (the URL of queue `orders`)",
+    );
+    let d = one(&format!(
+        "{HEAD}services:\n  api:\n    image: x\n    secrets: {{ BLUEPRINT_TENANT: s }}\n"
+    ));
+    assert!(d.message.contains("runtime contract"), "{d:?}");
+    // Two contract variables on one name.
+    let d = one(&format!(
+        "{HEAD}services:\n  api:\n    image: x\n    publishes: [orders]\n    calls: [orders-queue]\n  orders-queue: {{ image: x, port: 80 }}\nqueues:\n  orders: {{}}\n"
+    ));
+    assert!(d.message.contains("`ORDERS_QUEUE_URL`"), "{d:?}");
+}
+
+#[test]
+fn writable_paths_and_account() {
+    let m = ok(&format!(
+        "{HEAD}services:\n  web:\n    image: x\n    writable_paths: [/var/run, /var/cache/nginx/, /var/run]\nenvironments:\n  prod: {{ account: \"012345678901\" }}\n"
+    ));
+    let env = &m.environments[0];
+    assert_eq!(env.account.as_deref(), Some("012345678901"));
+    assert_eq!(
+        env.base.services[0].writable_paths,
+        vec!["/var/cache/nginx".to_string(), "/var/run".to_string()]
+    );
+    for bad in ["[var/run]", "[/]", "[/a/../b]", "[\"/a b\"]"] {
+        let d = one(&format!(
+            "{HEAD}services:\n  web:\n    image: x\n    writable_paths: {bad}\n"
+        ));
+        assert!(
+            d.yaml_path.starts_with("services.web.writable_paths"),
+            "{bad}: {d:?}"
+        );
+    }
+    let d = one(&format!(
+        "{HEAD}services:\n  web: {{ image: x }}\nenvironments:\n  prod: {{ account: \"1234\" }}\n"
+    ));
+    assert_diag(
+        &d,
+        "environments.prod.account",
+        7,
+        "is not an AWS account id",
+    );
+    // Lambda writes only under /tmp.
+    let m = ok(&format!(
+        "{HEAD}services:\n  web:\n    image: x\n    writable_paths: [/tmp/cache, /var/run]\n"
+    ));
+    let d = fit(&m, Target::Lambda);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("`/var/run`"), "{d:?}");
+}
+
+#[test]
+fn stateful_services_need_storage_and_a_statefulset_shape() {
+    let m = ok(&format!(
+        "{HEAD}services:\n  search:\n    image: x\n    port: 9200\n    stateful: true\n    storage: {{ path: /usr/share/data/, size: 20Gi }}\nenvironments:\n  prod: {{ overrides: {{ services: {{ search: {{ storage: {{ size: 200Gi }} }} }} }} }}\n  dev: {{}}\n"
+    ));
+    let size = |e: usize| {
+        m.environments[e].base.services[0]
+            .storage
+            .as_ref()
+            .unwrap()
+            .size_gib
+    };
+    assert_eq!((size(0), size(1)), (20, 200), "dev, prod");
+    assert_eq!(
+        m.environments[0].base.services[0]
+            .storage
+            .as_ref()
+            .unwrap()
+            .path,
+        "/usr/share/data"
+    );
+    let d = one(&format!(
+        "{HEAD}services:\n  s:\n    image: x\n    stateful: true\n"
+    ));
+    assert_diag(&d, "services.s.stateful", 7, "needs `storage`");
+    let d = one(&format!(
+        "{HEAD}services:\n  s:\n    image: x\n    storage: {{ path: /d, size: 1Gi }}\n"
+    ));
+    assert_diag(&d, "services.s.storage", 7, "only for a stateful service");
+    for (extra, msg) in [
+        (
+            "    port: 80\n    expose: public\n",
+            "cannot be `expose: public`",
+        ),
+        ("    scale: { min: 0, max: 2 }\n", "at least one replica"),
+        (
+            "    consumes: [q]\n    scale: { min: 1, max: 3, queue_depth: 5 }\n",
+            "does not scale on `queue_depth`",
+        ),
+        (
+            "    storage: { path: data, size: 1Gi }\n",
+            "not a storage path",
+        ),
+        (
+            "    storage: { path: /d, size: 1.5Gi }\n",
+            "not a storage size",
+        ),
+        (
+            "    storage: { path: /d, size: 20000Gi }\n",
+            "not a storage size",
+        ),
+    ] {
+        let storage = if extra.contains("storage") {
+            ""
+        } else {
+            "    storage: { path: /d, size: 1Gi }\n"
+        };
+        let src = format!(
+            "{HEAD}services:\n  s:\n    image: x\n    stateful: true\n{storage}{extra}queues:\n  q: {{}}\n"
+        );
+        let d = one(&src);
+        assert!(d.message.contains(msg), "{extra}: {d:?}");
     }
 }

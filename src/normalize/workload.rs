@@ -23,9 +23,11 @@ pub const SERVICE_KEYS: &[&str] = &[
     "scale",
     "spot",
     "stateful",
+    "storage",
     "publishes",
     "consumes",
     "calls",
+    "writable_paths",
 ];
 pub const JOB_KEYS: &[&str] = &[
     "schedule",
@@ -41,6 +43,7 @@ pub const JOB_KEYS: &[&str] = &[
     "publishes",
     "consumes",
     "calls",
+    "writable_paths",
 ];
 const HEALTH_KEYS: &[&str] = &["path", "interval", "timeout", "retries", "grace"];
 const SCALE_KEYS: &[&str] = &["min", "max", "cpu", "memory", "requests", "queue_depth"];
@@ -58,6 +61,7 @@ pub const DEFAULT_MEMORY: u32 = 512;
 pub struct Catalog {
     pub queues: BTreeSet<String>,
     pub services: BTreeSet<String>,
+    pub jobs: BTreeSet<String>,
 }
 
 /// A decoded service and where its references were written (for the checks
@@ -88,6 +92,7 @@ struct Common {
     consumes: Vec<Name>,
     calls: Vec<Name>,
     calls_at: Vec<(Name, Loc)>,
+    writable_paths: Vec<String>,
 }
 
 fn common(
@@ -130,14 +135,16 @@ fn common(
         .get("spot")
         .and_then(|n| cx.uint(n, 0, 100))
         .map_or(0, |v| v as u8);
-    let refs = |cx: &mut Cx, key: &str, known: &BTreeSet<String>, kind: &str| {
+    let refs = |cx: &mut Cx, key: &str, known: &BTreeSet<String>, kind: &str, elsewhere| {
         f.get(key)
-            .map(|n| cx.refs(n, key, known, kind))
+            .map(|n| cx.refs(n, key, known, kind, elsewhere))
             .unwrap_or_default()
     };
-    let (publishes, _) = refs(cx, "publishes", &cat.queues, "queue");
-    let (consumes, _) = refs(cx, "consumes", &cat.queues, "queue");
-    let (calls, calls_at) = refs(cx, "calls", &cat.services, "service");
+    let (publishes, _) = refs(cx, "publishes", &cat.queues, "queue", None);
+    let (consumes, _) = refs(cx, "consumes", &cat.queues, "queue", None);
+    let jobs = Some((&cat.jobs, "job"));
+    let (calls, calls_at) = refs(cx, "calls", &cat.services, "service", jobs);
+    contract_names(cx, f, &publishes, &consumes, &calls, &env, &secrets);
     if is_service {
         for (n, at) in &calls_at {
             if n == name {
@@ -148,7 +155,12 @@ fn common(
             }
         }
     }
+    let writable_paths = f
+        .get("writable_paths")
+        .map(|n| writable_paths(cx, n))
+        .unwrap_or_default();
     Common {
+        writable_paths,
         image,
         cpu,
         memory,
@@ -295,9 +307,9 @@ pub fn decode_service(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> O
                 for i in items {
                     let Some(t) = cx.text(i) else { continue };
                     match check_route(t) {
-                        Ok(()) => {
-                            out.push(t.to_string());
-                            routes_at.push((t.to_string(), Loc::of(i)));
+                        Ok(route) => {
+                            routes_at.push((route.clone(), Loc::of(i)));
+                            out.push(route);
                         }
                         Err(e) => cx.err(i, e),
                     }
@@ -337,6 +349,7 @@ pub fn decode_service(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> O
         .get("stateful")
         .and_then(|n| cx.boolean(n))
         .unwrap_or(false);
+    let storage = stateful_rules(cx, &f, node, stateful, expose, &scale);
 
     if cx.diags.len() != before {
         return None;
@@ -356,9 +369,11 @@ pub fn decode_service(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> O
         scale,
         spot: c.spot,
         stateful,
+        storage,
         publishes: c.publishes,
         consumes: c.consumes,
         calls: c.calls,
+        writable_paths: c.writable_paths,
     };
     Some(SvcInfo {
         svc,
@@ -369,20 +384,254 @@ pub fn decode_service(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> O
 
 /// A route: starts with `/`, no whitespace, control characters, quotes,
 /// backslashes, `?`, `#` or `*`.
-fn check_route(t: &str) -> Result<(), String> {
+/// The runtime contract sets variables of its own (`BLUEPRINT_APP`,
+/// `ORDERS_QUEUE_URL`, ...): a user's `env` or `secrets` key may not be
+/// one of them, and two of them may not fall on one name (queue `orders`
+/// and a called service `orders-queue` would both be `ORDERS_QUEUE_URL`).
+fn contract_names(
+    cx: &mut Cx,
+    f: &Fields,
+    publishes: &[Name],
+    consumes: &[Name],
+    calls: &[Name],
+    env: &BTreeMap<String, String>,
+    secrets: &BTreeMap<String, SecretRef>,
+) {
+    let reserved =
+        crate::aws::contract::reserved(publishes, consumes, calls, secrets.keys().cloned());
+    for pair in reserved.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            let at = f.get("calls").or(f.get("publishes")).or(f.get("consumes"));
+            if let Some(n) = at {
+                cx.err_help(
+                    n,
+                    format!(
+                        "{} and {} would both be given in the variable `{}`",
+                        pair[0].1, pair[1].1, pair[0].0
+                    ),
+                    "rename the queue or the service",
+                );
+            }
+        }
+    }
+    for (block, keys) in [
+        ("env", env.keys().collect::<Vec<_>>()),
+        ("secrets", secrets.keys().collect()),
+    ] {
+        let Some(node) = f.get(block) else { continue };
+        for key in keys {
+            if let Some((_, what)) = reserved.iter().find(|(n, _)| n == key) {
+                let at = node
+                    .entries()
+                    .and_then(|e| e.iter().find(|(k, _)| &k.text == key))
+                    .map(|(_, v)| v)
+                    .unwrap_or(node);
+                cx.err_help(
+                    at,
+                    format!("`{key}` is set by blueprint's runtime contract ({what})"),
+                    "rename your variable; blueprint gives every workload this one (see docs/runtime-contract.md)",
+                );
+            }
+        }
+    }
+}
+
+const STORAGE_KEYS: &[&str] = &["path", "size"];
+/// EBS gp3 volumes hold 1 GiB to 16 TiB.
+const STORAGE_GIB: (u64, u64) = (1, 16 * 1024);
+
+/// A stateful service keeps its state on its own `storage`; the rest of
+/// its shape must suit a StatefulSet: replicas that each own a disk cannot
+/// scale to zero or on queue depth, and are not put behind the public load
+/// balancer (each replica sees its own data, and blueprint gives no sticky
+/// sessions): a stateless public service that `calls` it fronts it.
+fn stateful_rules(
+    cx: &mut Cx,
+    f: &Fields,
+    node: &Node,
+    stateful: bool,
+    expose: Expose,
+    scale: &Scale,
+) -> Option<crate::model::Storage> {
+    let storage = f.get("storage");
+    if !stateful {
+        if let Some(n) = storage {
+            cx.err_help(
+                n,
+                "`storage` is only for a stateful service",
+                "add `stateful: true`, or remove `storage`",
+            );
+        }
+        return None;
+    }
+    let at = f.get("stateful").unwrap_or(node);
+    if expose == Expose::Public {
+        cx.err_help(
+            f.get("expose").unwrap_or(at),
+            "a stateful service cannot be `expose: public`: each replica keeps its own data, and the load balancer would spread a client's requests over them",
+            "put a stateless public service in front that `calls` it",
+        );
+    }
+    if scale.min == 0 {
+        cx.err_help(
+            f.get("scale").unwrap_or(at),
+            "a stateful service keeps at least one replica (`scale.min` >= 1)",
+            "its replicas own their volumes and do not scale to zero",
+        );
+    }
+    if scale.queue_depth.is_some() {
+        cx.err_help(
+            f.get("scale").unwrap_or(at),
+            "a stateful service does not scale on `queue_depth`",
+            "scale it on `cpu` or `memory`, or keep it at a fixed size",
+        );
+    }
+    let Some(n) = storage else {
+        cx.err_help(
+            at,
+            "a stateful service needs `storage`: where its state lives and how big it is",
+            "add `storage: { path: /var/lib/data, size: 20Gi }`",
+        );
+        return None;
+    };
+    let s = cx.fields(n, STORAGE_KEYS, "`storage`")?;
+    let path = cx.required(&s, "path", "`storage`").and_then(|p| {
+        let t = cx.text(p)?;
+        let bad = !t.starts_with('/')
+            || t.trim_end_matches('/').is_empty()
+            || t.contains("//")
+            || t.split('/').any(|seg| seg == "." || seg == "..")
+            || t.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "\"'`\\:$*?{}".contains(c));
+        if bad {
+            cx.err_help(
+                p,
+                format!("`{}` is not a storage path", t.escape_debug()),
+                "an absolute, normalised directory such as `/var/lib/data`",
+            );
+            return None;
+        }
+        Some(t.trim_end_matches('/').to_string())
+    });
+    let size = cx.required(&s, "size", "`storage`").and_then(|z| {
+        let t = cx.text(z)?;
+        let gib = t
+            .strip_suffix("Gi")
+            .filter(|d| !d.is_empty() && d.len() <= 6 && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<u64>().ok())
+            .filter(|g| (STORAGE_GIB.0..=STORAGE_GIB.1).contains(g));
+        if gib.is_none() {
+            cx.err_help(
+                z,
+                format!("`{}` is not a storage size", t.escape_debug()),
+                format!(
+                    "a whole number of Gi from {}Gi to {}Gi, such as `20Gi`",
+                    STORAGE_GIB.0, STORAGE_GIB.1
+                ),
+            );
+        }
+        gib.map(|g| g as u32)
+    });
+    Some(crate::model::Storage {
+        path: path?,
+        size_gib: size?,
+    })
+}
+
+/// Most scratch mounts one workload takes.
+const WRITABLE_PATHS_MAX: usize = 16;
+
+/// `writable_paths`: absolute, normalised directories that get scratch
+/// space (`/var/cache/nginx`), sorted and deduplicated.
+fn writable_paths(cx: &mut Cx, n: &Node) -> Vec<String> {
+    let Some(items) = cx.list(n, "`writable_paths`") else {
+        return Vec::new();
+    };
+    if items.len() > WRITABLE_PATHS_MAX {
+        cx.err(
+            n,
+            format!(
+                "`writable_paths` lists {} paths; at most {WRITABLE_PATHS_MAX} are allowed",
+                items.len()
+            ),
+        );
+    }
+    let mut out = Vec::new();
+    for i in items {
+        let Some(t) = cx.text(i) else { continue };
+        let bad_char = t
+            .chars()
+            .find(|c| c.is_whitespace() || c.is_control() || "\"'`\\:$*?{}".contains(*c));
+        let problem = if !t.starts_with('/') {
+            Some(format!(
+                "writable path `{t}` must be absolute (start with `/`)"
+            ))
+        } else if let Some(c) = bad_char {
+            Some(format!(
+                "writable path `{}` contains {c:?}",
+                t.escape_debug()
+            ))
+        } else if t.split('/').any(|seg| seg == "." || seg == "..") || t.contains("//") {
+            Some(format!(
+                "writable path `{t}` must be normalised: no `.`, `..` or `//`"
+            ))
+        } else if t.trim_end_matches('/').is_empty() {
+            Some("`/` cannot be a writable path: the root filesystem stays read-only".to_string())
+        } else if t.len() > 200 {
+            Some(format!(
+                "writable path `{}...` is longer than 200 characters",
+                t.chars().take(40).collect::<String>()
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some(m) => cx.err_help(
+                i,
+                m,
+                "write an absolute directory such as `/var/cache/nginx`",
+            ),
+            None => out.push(t.trim_end_matches('/').to_string()),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The longest route: an ALB path pattern (`<route>/*`) holds at most 128
+/// characters.
+const ROUTE_MAX: usize = 120;
+
+/// A route's canonical form: `/api/` and `/api` are the same prefix on
+/// every target, so the trailing `/` is dropped (`/` stays `/`).
+fn check_route(t: &str) -> Result<String, String> {
     if !t.starts_with('/') {
         return Err(format!("route `{t}` must start with `/`"));
     }
     if let Some(bad) = t
         .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || "\"'`\\?#*".contains(*c))
+        .find(|c| c.is_whitespace() || c.is_control() || "\"'`\\?#*{}$".contains(*c))
     {
         return Err(format!(
             "route `{}` contains {bad:?}; a route is a plain path prefix like `/api`",
             t.escape_debug()
         ));
     }
-    Ok(())
+    if t.contains("//") {
+        return Err(format!(
+            "route `{t}` has an empty segment (`//`); write each `/` once"
+        ));
+    }
+    if t.len() > ROUTE_MAX {
+        return Err(format!(
+            "route `{}...` is {} characters long; at most {ROUTE_MAX} are allowed",
+            t.chars().take(40).collect::<String>(),
+            t.len()
+        ));
+    }
+    let trimmed = t.trim_end_matches('/');
+    Ok(if trimmed.is_empty() { "/" } else { trimmed }.to_string())
 }
 
 fn health(cx: &mut Cx, n: &Node) -> Option<Health> {
@@ -551,6 +800,7 @@ pub fn decode_job(cx: &mut Cx, cat: &Catalog, name: &Name, node: &Node) -> Optio
         publishes: c.publishes,
         consumes: c.consumes,
         calls: c.calls,
+        writable_paths: c.writable_paths,
     };
     Some(JobInfo {
         job,

@@ -7,7 +7,7 @@ use super::Assumptions;
 use crate::model::{
     fargate, Environment, Expose, Job, Model, Service, ServiceKind, Target, Workloads,
 };
-use crate::target::ecs::fargate_size;
+use crate::targets::ecs::fargate_size;
 use std::collections::BTreeMap;
 
 /// One environment's monthly cost on one target, in USD (unrounded).
@@ -18,11 +18,18 @@ pub struct Cost {
     pub load_balancing: f64,
     pub nat: f64,
     pub requests: f64,
+    /// Stateful services' volumes (EBS on EKS, EFS on ECS).
+    pub storage: f64,
 }
 
 impl Cost {
     pub fn total(&self) -> f64 {
-        self.compute + self.control_plane + self.load_balancing + self.nat + self.requests
+        self.compute
+            + self.control_plane
+            + self.load_balancing
+            + self.nat
+            + self.requests
+            + self.storage
     }
 
     pub fn add(&mut self, o: &Cost) {
@@ -31,6 +38,7 @@ impl Cost {
         self.load_balancing += o.load_balancing;
         self.nat += o.nat;
         self.requests += o.requests;
+        self.storage += o.storage;
     }
 }
 
@@ -224,6 +232,32 @@ fn sqs(model: &Model, env: &Environment, t: &Traffic) -> f64 {
         .sum()
 }
 
+/// What stateful services' volumes cost a month in `env`: on EKS one EBS
+/// gp3 volume of `storage.size` per replica (a StatefulSet's volume claim
+/// template), at the minimum replica count; on ECS one EFS file system per
+/// service copy, billed for what it holds (the size as the estimate);
+/// Lambda runs no stateful service.
+pub fn storage(env: &Environment, target: Target) -> f64 {
+    let mut gib_months = 0.0;
+    for (_, w) in env.all_workloads() {
+        for s in &w.services {
+            let Some(st) = &s.storage else { continue };
+            let size = f64::from(st.size_gib);
+            gib_months += match target {
+                Target::Eks => size * f64::from(s.scale.min.max(1)),
+                Target::Ecs => size,
+                Target::Lambda => 0.0,
+            };
+        }
+    }
+    let price = match target {
+        Target::Eks => EBS_GP3_GB_MONTH,
+        Target::Ecs => EFS_STANDARD_GB_MONTH,
+        Target::Lambda => 0.0,
+    };
+    gib_months * price
+}
+
 /// The cost of `env` on `target`, and (EKS) the nodes it launches.
 pub fn environment(
     model: &Model,
@@ -235,6 +269,7 @@ pub fn environment(
     let mut c = Cost {
         nat: nat(model, a),
         requests: sqs(model, env, &t),
+        storage: storage(env, target),
         ..Cost::default()
     };
     let mut nodes = Vec::new();

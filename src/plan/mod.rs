@@ -10,7 +10,7 @@ pub mod resources;
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
-use crate::{normalize, target};
+use crate::{normalize, targets};
 pub use cost::Cost;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -131,10 +131,10 @@ pub fn build(model: &Model, a: &Assumptions) -> Plan {
         .map(|t| {
             let reasons = normalize::fit(model, t);
             let fits = reasons.is_empty();
-            let implemented = target::is_implemented(t);
-            let output = (fits && implemented).then(|| target::lower(&shared, t));
+            let implemented = targets::is_implemented(t);
+            let output = (fits && implemented).then(|| targets::lower(&shared, t));
             let resources = if fits {
-                resources::count(model, t, output.as_ref())
+                resources::count(t, output.as_ref())
             } else {
                 None
             };
@@ -201,6 +201,7 @@ fn cost_json(c: &Cost) -> Value {
         "load_balancing": cents(c.load_balancing),
         "nat": cents(c.nat),
         "requests": cents(c.requests),
+        "storage": cents(c.storage),
         "total": cents(c.total()),
     })
 }
@@ -283,15 +284,16 @@ pub fn money(x: f64) -> String {
 }
 
 impl Cost {
-    /// The six columns of a cost row, in table order: compute, control
-    /// plane, load balancing, NAT, requests, total.
-    pub fn columns(&self) -> [f64; 6] {
+    /// The seven columns of a cost row, in table order: compute, control
+    /// plane, load balancing, NAT, requests, storage, total.
+    pub fn columns(&self) -> [f64; 7] {
         [
             self.compute,
             self.control_plane,
             self.load_balancing,
             self.nat,
             self.requests,
+            self.storage,
             self.total(),
         ]
     }
@@ -363,6 +365,7 @@ pub fn cost_rows(t: &TargetPlan, with_target: bool) -> Vec<Vec<String>> {
             "load balancing",
             "nat",
             "requests",
+            "storage",
             "total",
         ]
         .map(String::from),

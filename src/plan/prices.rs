@@ -14,6 +14,14 @@ pub const FARGATE_GB_HOUR: f64 = 0.004445;
 /// up to 70% cheaper"; "m5.xlarge Spot $0.057/hour" against $0.192 is 70%).
 pub const SPOT_DISCOUNT: f64 = 0.70;
 
+/// EBS gp3 storage per GB-month, before any IOPS or throughput above the
+/// included 3,000 IOPS and 125 MiB/s (aws.amazon.com/ebs/pricing).
+pub const EBS_GP3_GB_MONTH: f64 = 0.08;
+
+/// EFS Standard storage per GB-month (aws.amazon.com/efs/pricing), with
+/// elastic throughput's data-access charges left out.
+pub const EFS_STANDARD_GB_MONTH: f64 = 0.30;
+
 /// EKS control plane per cluster-hour (seed: "$0.10/hour × 730h = $73.00").
 pub const EKS_CONTROL_PLANE_HOUR: f64 = 0.10;
 

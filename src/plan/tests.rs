@@ -230,9 +230,14 @@ services:
     image: ghcr.io/acme/db:1.0.0
     port: 5432
     stateful: true
+    storage: { path: /var/lib/db, size: 100Gi }
 "#,
     );
     let p = build(&m, &Assumptions::default());
+    // Storage is priced: one 100 GiB gp3 volume on EKS, 100 GiB on EFS.
+    let cost = |t: Target| tp(&p, t).environments[0].1.storage;
+    assert_eq!(cost(Target::Eks), 8.0);
+    assert_eq!(cost(Target::Ecs), 30.0);
     assert!(!tp(&p, Target::Lambda).fits);
     assert!(tp(&p, Target::Lambda).reasons[0]
         .yaml_path
@@ -439,6 +444,7 @@ fn json_shape_is_stable() {
                 "load_balancing",
                 "nat",
                 "requests",
+                "storage",
                 "total"
             ]
         );
@@ -488,7 +494,7 @@ fn json_shape_is_stable() {
 fn ecs_resource_counts_follow_the_module() {
     // minimal: one internal HTTP service, min 1 = max 1, no secrets/queues.
     let m = load(include_str!("../../blueprints/minimal.yaml"));
-    let c = resources::ecs(&m);
+    let c = resources::ecs(&crate::targets::ecs::lower(&m));
     let expected: &[(&str, u64)] = &[
         ("aws_cloudwatch_log_group", 2), // exec + workload
         ("aws_ecs_cluster", 1),

@@ -99,14 +99,14 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
     let jobs = entries(args, "jobs");
     let queues = entries(args, "queues");
 
-    m.single("aws_kms_key.platform", &["name", "tags"]);
-    m.single("aws_kms_alias.platform", &["name"]);
+    m.single("aws_kms_key.platform", &["names", "tags"]);
+    m.single("aws_kms_alias.platform", &["names"]);
     m.single(
         "aws_cloudwatch_log_group.exec",
-        &["name", "log_retention_days", "tags"],
+        &["names", "log_retention_days", "tags"],
     );
-    m.single("aws_ecs_cluster.this", &["name", "tags"]);
-    m.single("aws_ecs_cluster_capacity_providers.this", &["name"]);
+    m.single("aws_ecs_cluster.this", &["names", "tags"]);
+    m.single("aws_ecs_cluster_capacity_providers.this", &["names"]);
 
     // Every workload: logs, roles, task definition, security group, calls.
     let port_of = |svc: &str| {
@@ -122,19 +122,23 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
         .chain(jobs.iter().map(|(k, w)| (k, w, false)));
     for (k, w, is_service) in workloads {
         let k = k.as_str();
-        let common = m.args(&["name", "tags", "log_retention_days"]);
+        let common = m.args(&["tags", "log_retention_days"]);
         m.put(
             "aws_cloudwatch_log_group.workload",
             Some(k),
-            json!([common, pick(w, &["tenant"])]),
+            json!([common, pick(w, &["log_group", "tenant"])]),
         );
-        m.put("aws_iam_role.execution", Some(k), pick(w, &["iam_name"]));
+        m.put(
+            "aws_iam_role.execution",
+            Some(k),
+            pick(w, &["execution_role"]),
+        );
         m.put(
             "aws_iam_role_policy_attachment.execution",
             Some(k),
-            pick(w, &["iam_name"]),
+            pick(w, &["execution_role"]),
         );
-        m.put("aws_iam_role.task", Some(k), pick(w, &["iam_name"]));
+        m.put("aws_iam_role.task", Some(k), pick(w, &["task_role"]));
         if is_service {
             // ECS Exec: the same fixed grant for every service, not listed
             // as a widening (the new service is in the resource list).
@@ -196,12 +200,14 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 "port",
                 "health",
                 "tenant",
-                "iam_name",
+                "execution_role",
+                "task_role",
+                "log_group",
             ],
         );
         task["module"] = m.args(&["tags"]);
         m.put("aws_ecs_task_definition.workload", Some(k), task);
-        let mut sg = pick(w, &["name", "tenant"]);
+        let mut sg = pick(w, &["name", "security_group", "tenant"]);
         sg["module"] = m.args(&["vpc_id", "tags"]);
         m.put("aws_security_group.workload", Some(k), sg);
         m.put(
@@ -286,7 +292,7 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 (Some(h), Some(_)) => format!("{h}.<domain_name>"),
                 _ => "any host".to_string(),
             };
-            let priority = number(s.get("rule_priority")).unwrap_or(0.0) as i64;
+            let priorities = one_or_many(s.get("rule_priorities"));
             for (i, r) in strings(s.get("routes")).iter().enumerate() {
                 let key = format!("{k}#{i}");
                 let paths = if r == "/" {
@@ -294,7 +300,8 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 } else {
                     format!("{r} and {r}/*")
                 };
-                let mut rule = json!({ "path": r, "priority": priority + i as i64 });
+                let priority = priorities.get(i).copied().cloned().unwrap_or(Value::Null);
+                let mut rule = json!({ "path": r, "priority": priority });
                 rule["host"] = s.get("host_prefix").cloned().unwrap_or(Value::Null);
                 rule["module"] = m.args(&["domain_name", "tags"]);
                 let a = m.put("aws_lb_listener_rule.route", Some(&key), rule);
@@ -348,14 +355,14 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
         m.put(
             "aws_service_discovery_private_dns_namespace.this",
             None,
-            m.args(&["name", "vpc_id", "tags"]),
+            m.args(&["names", "vpc_id", "tags"]),
         );
     }
     if any_public {
         m.put(
             "aws_security_group.load_balancer",
             None,
-            m.args(&["name", "vpc_id", "tags"]),
+            m.args(&["names", "vpc_id", "tags"]),
         );
         for (rule, port, what) in [
             ("load_balancer_https", 443, "HTTPS"),
@@ -375,12 +382,7 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
         let lb = m.put(
             "aws_lb.public",
             None,
-            m.args(&[
-                "load_balancer_name",
-                "public_subnet_ids",
-                "deletion_protection",
-                "tags",
-            ]),
+            m.args(&["names", "public_subnet_ids", "deletion_protection", "tags"]),
         );
         m.inv
             .grant(&lb, Access::Public, "internet-facing load balancer");
@@ -394,24 +396,35 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
         m.put(
             "aws_cloudwatch_log_group.job_runs",
             Some(k),
-            json!([pick(j, &["name"]), m.args(&["log_retention_days", "tags"])]),
+            json!([
+                pick(j, &["runs_log_group"]),
+                m.args(&["log_retention_days", "tags"])
+            ]),
         );
-        m.put("aws_iam_role.job_runner", Some(k), pick(j, &["iam_name"]));
+        m.put(
+            "aws_iam_role.job_runner",
+            Some(k),
+            pick(j, &["runner_role"]),
+        );
         m.put(
             "aws_iam_role_policy.job_runner",
             Some(k),
-            pick(j, &["iam_name"]),
+            pick(j, &["runner_role"]),
         );
         m.put(
             "aws_sfn_state_machine.job",
             Some(k),
             pick(j, &["name", "timeout_seconds", "retries"]),
         );
-        m.put("aws_iam_role.scheduler", Some(k), pick(j, &["iam_name"]));
+        m.put(
+            "aws_iam_role.scheduler",
+            Some(k),
+            pick(j, &["scheduler_role"]),
+        );
         m.put(
             "aws_iam_role_policy.scheduler",
             Some(k),
-            pick(j, &["iam_name"]),
+            pick(j, &["scheduler_role"]),
         );
         for (i, s) in one_or_many(j.get("schedules")).into_iter().enumerate() {
             m.put(

@@ -9,6 +9,11 @@ use serde_json::{Map, Value};
 
 pub fn inventory(text: &str) -> Result<Inventory, String> {
     let body: Body = hcl::parse(text).map_err(|e| e.to_string())?;
+    Ok(body_inventory(&body))
+}
+
+/// The inventory of one Terraform body (a file of a root module).
+pub fn body_inventory(body: &Body) -> Inventory {
     let mut inv = Inventory::default();
     for block in body.blocks() {
         let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
@@ -34,7 +39,7 @@ pub fn inventory(text: &str) -> Result<Inventory, String> {
             _ => {}
         }
     }
-    Ok(inv)
+    inv
 }
 
 /// A block body as JSON: attributes by name, nested blocks as lists under

@@ -40,6 +40,18 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+/// The addresses of every resource a Terraform root file creates, with the
+/// resources of blueprint's ECS platform module expanded per argument
+/// entry as `diff` sees them: the one description of that module, which
+/// `plan` counts from too.
+pub fn terraform_resources(body: &::hcl::Body) -> Vec<String> {
+    let inv = hcl::body_inventory(body);
+    inv.resources
+        .into_keys()
+        .filter(|a| !a.starts_with("data.") && !a.contains(".data."))
+        .collect()
+}
+
 /// One file that would change: its bytes on disk and as render would
 /// write them (`None`: absent on that side).
 #[derive(Debug, Clone, Copy)]

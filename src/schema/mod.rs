@@ -120,7 +120,7 @@ pub fn schema() -> Value {
                     "quota": {
                         "type": ["object", "null"],
                         "additionalProperties": false,
-                        "description": "Resource quota (EKS). Default: none.",
+                        "description": "What the tenant's workloads may request in total: their minimum must fit (refused otherwise); EKS enforces it with a ResourceQuota. Default: none.",
                         "properties": {
                             "cpu": cpu("Total CPU of the tenant's workloads."),
                             "memory": memory("Total memory of the tenant's workloads."),
@@ -133,7 +133,14 @@ pub fn schema() -> Value {
             "environment": {
                 "type": ["object", "null"],
                 "additionalProperties": false,
-                "properties": { "overrides": { "$ref": "#/$defs/overrides" } }
+                "properties": {
+                    "account": {
+                        "type": "string",
+                        "pattern": "^[0-9]{12}$",
+                        "description": "The AWS account (12 digits) the environment deploys to: Terraform refuses others, and values that need it (EKS queue URLs) are rendered with it. Default: none."
+                    },
+                    "overrides": { "$ref": "#/$defs/overrides" }
+                }
             },
             "overrides": {
                 "type": ["object", "null"],
@@ -211,7 +218,17 @@ fn service(base: bool) -> Value {
                 "queue_depth": uint(1, U32, "Target visible messages per replica (needs exactly one queue in `consumes`). Default: none.")
             }
         },
-        "stateful": { "type": "boolean", "description": "Keeps state on local disk (does not fit lambda). Default: `false`." },
+        "stateful": { "type": "boolean", "description": "Keeps state on its own disk (`storage`): a StatefulSet with EBS volumes on EKS, EFS on ECS; does not fit lambda. Not public, `scale.min` >= 1, no `queue_depth`. Default: `false`." },
+        "storage": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["path", "size"],
+            "description": "Where a stateful service keeps its state. Only with `stateful: true`, and required there.",
+            "properties": {
+                "path": { "type": "string", "pattern": "^/[^\\s\\x00-\\x1f\\x7f\"'`\\\\:$*?{}]+$", "description": "Absolute directory the volume is mounted at." },
+                "size": { "type": "string", "pattern": "^[0-9]{1,6}Gi$", "description": "Whole Gi, 1Gi to 16384Gi (EBS gp3). EFS grows on its own: there the size is advisory." }
+            }
+        },
         "calls": names("Services (with a port) this service calls; opens the network path. Default: `[]`.")
     });
     if let (Some(p), Value::Object(e)) = (props.as_object_mut(), extra) {
@@ -301,7 +318,13 @@ fn common_props() -> Value {
         },
         "spot": uint(0, 100, "Percent of capacity on spot. Default: `0`."),
         "publishes": names("Queues this workload sends to. Default: `[]`."),
-        "consumes": names("Queues this workload receives from. Default: `[]`.")
+        "consumes": names("Queues this workload receives from. Default: `[]`."),
+        "writable_paths": {
+            "type": ["array", "null"],
+            "maxItems": 16,
+            "description": "Absolute directories that get writable scratch space under the read-only root filesystem (`/var/cache/nginx`). Lambda: only under `/tmp`. Default: `[]`.",
+            "items": { "type": "string", "pattern": "^/[^\\s\\x00-\\x1f\\x7f\"'`\\\\:$*?{}]+$" }
+        }
     })
 }
 

@@ -2,10 +2,10 @@
 # service is public: HTTPS with TLS 1.3/1.2, HTTP redirected to HTTPS.
 resource "aws_security_group" "load_balancer" {
   count       = local.has_public ? 1 : 0
-  name        = "${var.name}-alb"
-  description = "Internet-facing load balancer of ${var.name}"
+  name        = var.names.load_balancer_security_group
+  description = "Internet-facing load balancer of ${var.names.cluster}"
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-alb" })
+  tags        = merge(var.tags, { Name = var.names.load_balancer_security_group })
 }
 
 resource "aws_vpc_security_group_ingress_rule" "load_balancer_https" {
@@ -43,7 +43,7 @@ resource "aws_lb" "public" {
   # checkov:skip=CKV_AWS_91: access logs need an S3 bucket the platform team owns; enable them there
   # checkov:skip=CKV2_AWS_28: the WAF web ACL is organisation policy; associate it outside this module
   count                      = local.has_public ? 1 : 0
-  name                       = var.load_balancer_name
+  name                       = var.names.load_balancer
   internal                   = false
   load_balancer_type         = "application"
   security_groups            = [aws_security_group.load_balancer[0].id]

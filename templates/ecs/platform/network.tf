@@ -3,10 +3,10 @@
 # (AWS APIs, registries) plus the services it calls.
 resource "aws_security_group" "workload" {
   for_each    = local.workloads
-  name        = "${each.value.name}-tasks"
+  name        = each.value.security_group
   description = "Tasks of ${each.value.name}"
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${each.value.name}-tasks" }, each.value.tenant == null ? {} : { tenant = each.value.tenant })
+  tags        = merge(var.tags, { Name = each.value.security_group }, each.value.tenant == null ? {} : { tenant = each.value.tenant })
 }
 
 resource "aws_vpc_security_group_egress_rule" "https" {

@@ -1,6 +1,22 @@
-variable "name" {
-  description = "Prefix of every resource name in this copy of the platform, e.g. commerce-prod or commerce-prod-acme."
-  type        = string
+variable "names" {
+  description = "Names of what this copy of the platform has once (cluster, KMS alias, exec log group, load balancer and its security group, Cloud Map namespace), decided and length-checked by blueprint."
+  type = object({
+    cluster                      = string
+    kms_alias                    = string
+    exec_log_group               = string
+    load_balancer                = string
+    load_balancer_security_group = string
+    dns_namespace                = string
+  })
+}
+
+variable "iam_actions" {
+  description = "The IAM actions each use of a queue or secret grants, decided once by blueprint for every target."
+  type = object({
+    queue_publish = list(string)
+    queue_consume = list(string)
+    secret_read   = list(string)
+  })
 }
 
 variable "vpc_id" {
@@ -21,12 +37,6 @@ variable "public_subnet_ids" {
 
 variable "certificate_arn" {
   description = "ACM certificate for the HTTPS listener; needed only when a service is public."
-  type        = string
-  default     = null
-}
-
-variable "load_balancer_name" {
-  description = "Name of the internet-facing load balancer (at most 32 characters); needed only when a service is public."
   type        = string
   default     = null
 }
@@ -74,23 +84,27 @@ variable "queues" {
 variable "services" {
   description = "Long-running services by key. Names, sizes and routing are resolved by blueprint."
   type = map(object({
-    name          = string
-    iam_name      = string
-    tenant        = optional(string)
-    image         = string
-    image_tag     = string
-    cpu           = number
-    memory        = number
-    command       = optional(list(string))
-    environment   = optional(map(string), {})
-    secrets       = optional(map(string), {})
-    port          = optional(number)
-    public        = optional(bool, false)
-    routes        = optional(list(string), [])
-    host_prefix   = optional(string)
-    rule_priority = optional(number)
-    target_group  = optional(string)
-    discovery     = optional(string)
+    name            = string
+    log_group       = string
+    security_group  = string
+    execution_role  = string
+    task_role       = string
+    wake_alarm      = optional(string)
+    tenant          = optional(string)
+    image           = string
+    image_tag       = string
+    cpu             = number
+    memory          = number
+    command         = optional(list(string))
+    environment     = optional(map(string), {})
+    secrets         = optional(map(string), {})
+    port            = optional(number)
+    public          = optional(bool, false)
+    routes          = optional(list(string), [])
+    host_prefix     = optional(string)
+    rule_priorities = optional(list(number), [])
+    target_group    = optional(string)
+    discovery       = optional(string)
     health = optional(object({
       path     = string
       interval = number
@@ -116,16 +130,22 @@ variable "services" {
 variable "jobs" {
   description = "Scheduled jobs by key: EventBridge Scheduler starts a Step Functions execution that runs the task with a timeout and retries."
   type = map(object({
-    name        = string
-    iam_name    = string
-    tenant      = optional(string)
-    image       = string
-    image_tag   = string
-    cpu         = number
-    memory      = number
-    command     = optional(list(string))
-    environment = optional(map(string), {})
-    secrets     = optional(map(string), {})
+    name           = string
+    log_group      = string
+    security_group = string
+    execution_role = string
+    task_role      = string
+    runner_role    = string
+    scheduler_role = string
+    runs_log_group = string
+    tenant         = optional(string)
+    image          = string
+    image_tag      = string
+    cpu            = number
+    memory         = number
+    command        = optional(list(string))
+    environment    = optional(map(string), {})
+    secrets        = optional(map(string), {})
     schedules = list(object({
       name       = string
       expression = string

@@ -8,7 +8,7 @@ resource "aws_kms_key" "cluster" {
 }
 
 resource "aws_kms_alias" "cluster" {
-  name          = "alias/${var.name}-eks"
+  name          = var.names.kms_alias
   target_key_id = aws_kms_key.cluster.key_id
 }
 
@@ -40,20 +40,20 @@ data "aws_iam_policy_document" "kms" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/eks/${var.name}/cluster"]
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${var.names.log_group}"]
     }
   }
 }
 
 resource "aws_cloudwatch_log_group" "cluster" {
-  name              = "/aws/eks/${var.name}/cluster"
+  name              = var.names.log_group
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.cluster.arn
   tags              = var.tags
 }
 
 resource "aws_iam_role" "cluster" {
-  name               = "${var.name}-cluster"
+  name               = var.names.cluster_role
   assume_role_policy = data.aws_iam_policy_document.cluster_trust.json
   tags               = var.tags
 }
@@ -150,7 +150,7 @@ resource "aws_ec2_tag" "public_subnet_elb" {
 # A small on-demand node group for what must run before Karpenter can
 # launch nodes: Karpenter itself and CoreDNS.
 resource "aws_iam_role" "system_node" {
-  name               = "${var.name}-system-node"
+  name               = var.names.system_node_role
   assume_role_policy = data.aws_iam_policy_document.ec2_trust.json
   tags               = var.tags
 }

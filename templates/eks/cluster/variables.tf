@@ -34,9 +34,29 @@ variable "system_node_instance_types" {
   type        = list(string)
 }
 
-variable "karpenter_node_role_name" {
-  description = "IAM role of the nodes Karpenter launches (the EC2NodeClass names it)."
-  type        = string
+variable "names" {
+  description = "Names of the AWS resources the cluster has once (KMS alias, log group, IAM roles, Karpenter's interruption queue and rules), decided and length-checked by blueprint; karpenter_node_role is the role the EC2NodeClass names."
+  type = object({
+    kms_alias           = string
+    log_group           = string
+    cluster_role        = string
+    system_node_role    = string
+    karpenter_role      = string
+    karpenter_node_role = string
+    karpenter_queue     = string
+    karpenter_rules     = map(string)
+    keda_role           = string
+    ebs_csi_role        = string
+  })
+}
+
+variable "iam_actions" {
+  description = "The IAM actions each use of a queue or secret grants, decided once by blueprint for every target."
+  type = object({
+    queue_publish = list(string)
+    queue_consume = list(string)
+    secret_read   = list(string)
+  })
 }
 
 variable "queues" {

@@ -3,11 +3,13 @@
 # and secrets.
 
 locals {
-  # Secrets given by name match the ARN Secrets Manager gives them (name + 6 random characters).
+  # Secrets arrive as ARNs or ARN patterns (blueprint appends the `-??????`
+  # of Secrets Manager's random suffix where the ARN lacks it); names are
+  # prefixed with this account's and region's ARN.
   secret_arn_prefix = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:"
   workload_secret_arns = {
     for k, w in var.workloads : k => [
-      for s in w.secrets : startswith(s, "arn:") ? s : "${local.secret_arn_prefix}${s}-??????"
+      for s in w.secrets : startswith(s, "arn:") ? s : "${local.secret_arn_prefix}${s}"
     ]
   }
   workloads_with_policy = {
@@ -30,7 +32,7 @@ data "aws_iam_policy_document" "workload" {
     for_each = length(each.value.publishes) > 0 ? [each.value.publishes] : []
     content {
       sid       = "Publish"
-      actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+      actions   = var.iam_actions.queue_publish
       resources = [for q in statement.value : aws_sqs_queue.this[q].arn]
     }
   }
@@ -39,7 +41,7 @@ data "aws_iam_policy_document" "workload" {
     for_each = length(each.value.consumes) > 0 ? [each.value.consumes] : []
     content {
       sid       = "Consume"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+      actions   = var.iam_actions.queue_consume
       resources = [for q in statement.value : aws_sqs_queue.this[q].arn]
     }
   }
@@ -48,7 +50,7 @@ data "aws_iam_policy_document" "workload" {
     for_each = length(each.value.secrets) > 0 ? [local.workload_secret_arns[each.key]] : []
     content {
       sid       = "ReadOwnSecrets"
-      actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+      actions   = var.iam_actions.secret_read
       resources = statement.value
     }
   }

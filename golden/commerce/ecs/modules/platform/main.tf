@@ -17,38 +17,44 @@ locals {
   # group, security group and pair of IAM roles each.
   workloads = merge(
     { for k, s in var.services : k => {
-      name        = s.name
-      iam_name    = s.iam_name
-      tenant      = s.tenant
-      image       = "${s.image}${startswith(s.image_tag, "sha256:") ? "@" : ":"}${s.image_tag}"
-      cpu         = s.cpu
-      memory      = s.memory
-      command     = s.command
-      environment = s.environment
-      secrets     = s.secrets
-      port        = s.port
-      health      = s.health
-      publishes   = s.publishes
-      consumes    = s.consumes
-      calls       = s.calls
-      is_service  = true
+      name           = s.name
+      log_group      = s.log_group
+      security_group = s.security_group
+      execution_role = s.execution_role
+      task_role      = s.task_role
+      tenant         = s.tenant
+      image          = "${s.image}${startswith(s.image_tag, "sha256:") ? "@" : ":"}${s.image_tag}"
+      cpu            = s.cpu
+      memory         = s.memory
+      command        = s.command
+      environment    = s.environment
+      secrets        = s.secrets
+      port           = s.port
+      health         = s.health
+      publishes      = s.publishes
+      consumes       = s.consumes
+      calls          = s.calls
+      is_service     = true
     } },
     { for k, j in var.jobs : k => {
-      name        = j.name
-      iam_name    = j.iam_name
-      tenant      = j.tenant
-      image       = "${j.image}${startswith(j.image_tag, "sha256:") ? "@" : ":"}${j.image_tag}"
-      cpu         = j.cpu
-      memory      = j.memory
-      command     = j.command
-      environment = j.environment
-      secrets     = j.secrets
-      port        = null
-      health      = null
-      publishes   = j.publishes
-      consumes    = j.consumes
-      calls       = j.calls
-      is_service  = false
+      name           = j.name
+      log_group      = j.log_group
+      security_group = j.security_group
+      execution_role = j.execution_role
+      task_role      = j.task_role
+      tenant         = j.tenant
+      image          = "${j.image}${startswith(j.image_tag, "sha256:") ? "@" : ":"}${j.image_tag}"
+      cpu            = j.cpu
+      memory         = j.memory
+      command        = j.command
+      environment    = j.environment
+      secrets        = j.secrets
+      port           = null
+      health         = null
+      publishes      = j.publishes
+      consumes       = j.consumes
+      calls          = j.calls
+      is_service     = false
     } },
   )
 
@@ -68,7 +74,7 @@ locals {
   public_routes = merge([for k, s in local.public : {
     for i, r in s.routes : "${k}#${i}" => {
       service  = k
-      priority = s.rule_priority + i
+      priority = s.rule_priorities[i]
       paths    = r == "/" ? ["/*"] : [r, "${r}/*"]
       host     = s.host_prefix == null || var.domain_name == null ? null : "${s.host_prefix}.${var.domain_name}"
     }

@@ -3,8 +3,8 @@
 # Private DNS for service-to-service calls: <discovery>.<name>.internal.
 resource "aws_service_discovery_private_dns_namespace" "this" {
   count       = length(local.discoverable) > 0 ? 1 : 0
-  name        = "${var.name}.internal"
-  description = "Service discovery for ${var.name}"
+  name        = var.names.dns_namespace
+  description = "Service discovery for ${var.names.cluster}"
   vpc         = var.vpc_id
   tags        = var.tags
 }
@@ -89,7 +89,20 @@ resource "aws_ecs_service" "this" {
     ignore_changes = [desired_count]
   }
 
-  depends_on = [aws_lb_listener_rule.route]
+  # Created after, and destroyed before: the listener rules (a target group
+  # must be attached to the load balancer), the cluster's capacity providers
+  # (a strategy may name only providers already associated with the cluster,
+  # and an association in use cannot be removed), and the policies of the
+  # roles its tasks run with (tasks start at once: image pull, secrets, logs;
+  # on destroy, draining tasks still need them).
+  depends_on = [
+    aws_lb_listener_rule.route,
+    aws_ecs_cluster_capacity_providers.this,
+    aws_iam_role_policy_attachment.execution,
+    aws_iam_role_policy.execution_secrets,
+    aws_iam_role_policy.task_queues,
+    aws_iam_role_policy.task_exec,
+  ]
 
   tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
 }

@@ -9,9 +9,36 @@ module "cluster" {
   admin_role_arn             = var.cluster_admin_role_arn
   system_node_instance_types = var.system_node_instance_types
   log_retention_days         = var.log_retention_days
-  karpenter_node_role_name   = "commerce-dev-karpenter-node"
+  names = {
+    kms_alias           = "alias/commerce-dev-eks"
+    log_group           = "/aws/eks/commerce-dev/cluster"
+    cluster_role        = "commerce-dev-cluster"
+    system_node_role    = "commerce-dev-system-node"
+    karpenter_role      = "commerce-dev-karpenter"
+    karpenter_node_role = "commerce-dev-karpenter-node"
+    karpenter_queue     = "commerce-dev-karpenter"
+    karpenter_rules = {
+      "health"    = "commerce-dev-karpenter-health"
+      "rebalance" = "commerce-dev-karpenter-rebalance"
+      "spot"      = "commerce-dev-karpenter-spot"
+      "state"     = "commerce-dev-karpenter-state"
+    }
+    keda_role    = "commerce-dev-keda"
+    ebs_csi_role = "commerce-dev-ebs-csi-driver"
+  }
+  iam_actions = {
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_consume = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+    ]
+    secret_read = ["secretsmanager:GetSecretValue"]
+  }
   queues = {
-    "globex-orders" = {
+    "globex/orders" = {
       name                       = "commerce-dev-globex-orders"
       tenant                     = "globex"
       fifo                       = false
@@ -22,7 +49,7 @@ module "cluster" {
         max_receive_count = 5
       }
     }
-    "acme-orders" = {
+    "acme/orders" = {
       name                       = "commerce-dev-acme-orders"
       tenant                     = "acme"
       fifo                       = false
@@ -35,61 +62,61 @@ module "cluster" {
     }
   }
   workloads = {
-    "globex-api" = {
+    "globex/api" = {
       role_name       = "commerce-dev-globex-api"
       tenant          = "globex"
       namespace       = "commerce-globex"
       service_account = "api"
-      publishes       = ["globex-orders"]
-      secrets         = ["prod/db/password"]
+      publishes       = ["globex/orders"]
+      secrets         = ["prod/db/password-??????"]
     }
-    "globex-payments" = {
+    "globex/payments" = {
       role_name       = "commerce-dev-globex-payments"
       tenant          = "globex"
       namespace       = "commerce-globex"
       service_account = "payments"
     }
-    "globex-worker" = {
+    "globex/worker" = {
       role_name       = "commerce-dev-globex-worker"
       tenant          = "globex"
       namespace       = "commerce-globex"
       service_account = "worker"
-      consumes        = ["globex-orders"]
+      consumes        = ["globex/orders"]
     }
-    "globex-nightly-report" = {
+    "globex/nightly-report" = {
       role_name       = "commerce-dev-globex-nightly-report"
       tenant          = "globex"
       namespace       = "commerce-globex"
       service_account = "nightly-report"
-      publishes       = ["globex-orders"]
+      publishes       = ["globex/orders"]
     }
-    "acme-api" = {
+    "acme/api" = {
       role_name       = "commerce-dev-acme-api"
       tenant          = "acme"
       namespace       = "commerce-acme"
       service_account = "api"
-      publishes       = ["acme-orders"]
-      secrets         = ["prod/db/password"]
+      publishes       = ["acme/orders"]
+      secrets         = ["prod/db/password-??????"]
     }
-    "acme-payments" = {
+    "acme/payments" = {
       role_name       = "commerce-dev-acme-payments"
       tenant          = "acme"
       namespace       = "commerce-acme"
       service_account = "payments"
     }
-    "acme-worker" = {
+    "acme/worker" = {
       role_name       = "commerce-dev-acme-worker"
       tenant          = "acme"
       namespace       = "commerce-acme"
       service_account = "worker"
-      consumes        = ["acme-orders"]
+      consumes        = ["acme/orders"]
     }
-    "acme-nightly-report" = {
+    "acme/nightly-report" = {
       role_name       = "commerce-dev-acme-nightly-report"
       tenant          = "acme"
       namespace       = "commerce-acme"
       service_account = "nightly-report"
-      publishes       = ["acme-orders"]
+      publishes       = ["acme/orders"]
     }
   }
 }

@@ -9,9 +9,36 @@ module "cluster" {
   admin_role_arn             = var.cluster_admin_role_arn
   system_node_instance_types = var.system_node_instance_types
   log_retention_days         = var.log_retention_days
-  karpenter_node_role_name   = "commerce-prod-karpenter-node"
+  names = {
+    kms_alias           = "alias/commerce-prod-eks"
+    log_group           = "/aws/eks/commerce-prod/cluster"
+    cluster_role        = "commerce-prod-cluster"
+    system_node_role    = "commerce-prod-system-node"
+    karpenter_role      = "commerce-prod-karpenter"
+    karpenter_node_role = "commerce-prod-karpenter-node"
+    karpenter_queue     = "commerce-prod-karpenter"
+    karpenter_rules = {
+      "health"    = "commerce-prod-karpenter-health"
+      "rebalance" = "commerce-prod-karpenter-rebalance"
+      "spot"      = "commerce-prod-karpenter-spot"
+      "state"     = "commerce-prod-karpenter-state"
+    }
+    keda_role    = "commerce-prod-keda"
+    ebs_csi_role = "commerce-prod-ebs-csi-driver"
+  }
+  iam_actions = {
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_consume = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+    ]
+    secret_read = ["secretsmanager:GetSecretValue"]
+  }
   queues = {
-    "globex-orders" = {
+    "globex/orders" = {
       name                       = "commerce-prod-globex-orders"
       tenant                     = "globex"
       fifo                       = false
@@ -22,7 +49,7 @@ module "cluster" {
         max_receive_count = 5
       }
     }
-    "acme-orders" = {
+    "acme/orders" = {
       name                       = "commerce-prod-acme-orders"
       tenant                     = "acme"
       fifo                       = false
@@ -35,61 +62,61 @@ module "cluster" {
     }
   }
   workloads = {
-    "globex-api" = {
+    "globex/api" = {
       role_name       = "commerce-prod-globex-api"
       tenant          = "globex"
       namespace       = "commerce-globex"
       service_account = "api"
-      publishes       = ["globex-orders"]
-      secrets         = ["prod/db/password"]
+      publishes       = ["globex/orders"]
+      secrets         = ["prod/db/password-??????"]
     }
-    "globex-payments" = {
+    "globex/payments" = {
       role_name       = "commerce-prod-globex-payments"
       tenant          = "globex"
       namespace       = "commerce-globex"
       service_account = "payments"
     }
-    "globex-worker" = {
+    "globex/worker" = {
       role_name       = "commerce-prod-globex-worker"
       tenant          = "globex"
       namespace       = "commerce-globex"
       service_account = "worker"
-      consumes        = ["globex-orders"]
+      consumes        = ["globex/orders"]
     }
-    "globex-nightly-report" = {
+    "globex/nightly-report" = {
       role_name       = "commerce-prod-globex-nightly-report"
       tenant          = "globex"
       namespace       = "commerce-globex"
       service_account = "nightly-report"
-      publishes       = ["globex-orders"]
+      publishes       = ["globex/orders"]
     }
-    "acme-api" = {
+    "acme/api" = {
       role_name       = "commerce-prod-acme-api"
       tenant          = "acme"
       namespace       = "commerce-acme"
       service_account = "api"
-      publishes       = ["acme-orders"]
-      secrets         = ["prod/db/password"]
+      publishes       = ["acme/orders"]
+      secrets         = ["prod/db/password-??????"]
     }
-    "acme-payments" = {
+    "acme/payments" = {
       role_name       = "commerce-prod-acme-payments"
       tenant          = "acme"
       namespace       = "commerce-acme"
       service_account = "payments"
     }
-    "acme-worker" = {
+    "acme/worker" = {
       role_name       = "commerce-prod-acme-worker"
       tenant          = "acme"
       namespace       = "commerce-acme"
       service_account = "worker"
-      consumes        = ["acme-orders"]
+      consumes        = ["acme/orders"]
     }
-    "acme-nightly-report" = {
+    "acme/nightly-report" = {
       role_name       = "commerce-prod-acme-nightly-report"
       tenant          = "acme"
       namespace       = "commerce-acme"
       service_account = "nightly-report"
-      publishes       = ["acme-orders"]
+      publishes       = ["acme/orders"]
     }
   }
 }

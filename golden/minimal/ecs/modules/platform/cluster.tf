@@ -2,7 +2,7 @@
 
 # Key for ECS Exec sessions and every log group of this platform copy.
 resource "aws_kms_key" "platform" {
-  description             = "${var.name}: ECS Exec sessions and CloudWatch Logs"
+  description             = "${var.names.cluster}: ECS Exec sessions and CloudWatch Logs"
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy = jsonencode({
@@ -31,19 +31,19 @@ resource "aws_kms_key" "platform" {
 }
 
 resource "aws_kms_alias" "platform" {
-  name          = "alias/${var.name}"
+  name          = var.names.kms_alias
   target_key_id = aws_kms_key.platform.key_id
 }
 
 resource "aws_cloudwatch_log_group" "exec" {
-  name              = "/ecs/${var.name}/exec"
+  name              = var.names.exec_log_group
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.platform.arn
   tags              = var.tags
 }
 
 resource "aws_ecs_cluster" "this" {
-  name = var.name
+  name = var.names.cluster
 
   setting {
     name  = "containerInsights"

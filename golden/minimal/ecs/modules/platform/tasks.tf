@@ -2,7 +2,7 @@
 
 resource "aws_cloudwatch_log_group" "workload" {
   for_each          = local.workloads
-  name              = "/ecs/${var.name}/${each.key}"
+  name              = each.value.log_group
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.platform.arn
   tags              = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
@@ -13,7 +13,7 @@ resource "aws_cloudwatch_log_group" "workload" {
 # its own secrets.
 resource "aws_iam_role" "execution" {
   for_each           = local.workloads
-  name               = "${each.value.iam_name}-exec"
+  name               = each.value.execution_role
   assume_role_policy = local.trust_policy["ecs-tasks"]
   tags               = var.tags
 }
@@ -33,7 +33,7 @@ resource "aws_iam_role_policy" "execution_secrets" {
     Statement = [{
       Sid      = "ReadOwnSecrets"
       Effect   = "Allow"
-      Action   = "secretsmanager:GetSecretValue"
+      Action   = var.iam_actions.secret_read
       Resource = sort(distinct([for s in values(each.value.secrets) : local.secret_arns[s]]))
     }]
   })
@@ -43,7 +43,7 @@ resource "aws_iam_role_policy" "execution_secrets" {
 # publishes to or consumes, and the channels ECS Exec needs.
 resource "aws_iam_role" "task" {
   for_each           = local.workloads
-  name               = "${each.value.iam_name}-task"
+  name               = each.value.task_role
   assume_role_policy = local.trust_policy["ecs-tasks"]
   tags               = var.tags
 }
@@ -58,13 +58,13 @@ resource "aws_iam_role_policy" "task_queues" {
       length(each.value.publishes) == 0 ? [] : [{
         Sid      = "Publish"
         Effect   = "Allow"
-        Action   = ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+        Action   = var.iam_actions.queue_publish
         Resource = [for q in each.value.publishes : aws_sqs_queue.this[q].arn]
       }],
       length(each.value.consumes) == 0 ? [] : [{
         Sid      = "Consume"
         Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+        Action   = var.iam_actions.queue_consume
         Resource = [for q in each.value.consumes : aws_sqs_queue.this[q].arn]
       }],
     )

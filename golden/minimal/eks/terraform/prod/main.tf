@@ -8,8 +8,35 @@ module "cluster" {
   admin_role_arn             = var.cluster_admin_role_arn
   system_node_instance_types = var.system_node_instance_types
   log_retention_days         = var.log_retention_days
-  karpenter_node_role_name   = "hello-prod-karpenter-node"
-  queues                     = {}
+  names = {
+    kms_alias           = "alias/hello-prod-eks"
+    log_group           = "/aws/eks/hello-prod/cluster"
+    cluster_role        = "hello-prod-cluster"
+    system_node_role    = "hello-prod-system-node"
+    karpenter_role      = "hello-prod-karpenter"
+    karpenter_node_role = "hello-prod-karpenter-node"
+    karpenter_queue     = "hello-prod-karpenter"
+    karpenter_rules = {
+      "health"    = "hello-prod-karpenter-health"
+      "rebalance" = "hello-prod-karpenter-rebalance"
+      "spot"      = "hello-prod-karpenter-spot"
+      "state"     = "hello-prod-karpenter-state"
+    }
+    keda_role    = "hello-prod-keda"
+    ebs_csi_role = "hello-prod-ebs-csi-driver"
+  }
+  iam_actions = {
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_consume = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+    ]
+    secret_read = ["secretsmanager:GetSecretValue"]
+  }
+  queues = {}
   workloads = {
     "web" = {
       role_name       = "hello-prod-web"

@@ -116,7 +116,7 @@ resource "aws_appautoscaling_policy" "backlog" {
 # Target tracking cannot scale out from zero tasks: when a worker with
 # `min: 0` has messages waiting and no task running, start one.
 resource "aws_appautoscaling_policy" "wake" {
-  for_each           = { for k, s in local.scaled : k => s if s.queue_depth_from != null && s.min_count == 0 }
+  for_each           = { for k, s in local.scaled : k => s if s.wake_alarm != null }
   name               = "wake-from-zero"
   policy_type        = "StepScaling"
   service_namespace  = aws_appautoscaling_target.service[each.key].service_namespace
@@ -137,7 +137,7 @@ resource "aws_appautoscaling_policy" "wake" {
 
 resource "aws_cloudwatch_metric_alarm" "wake" {
   for_each            = aws_appautoscaling_policy.wake
-  alarm_name          = "${var.services[each.key].name}-wake"
+  alarm_name          = var.services[each.key].wake_alarm
   alarm_description   = "Messages are waiting and no task of ${var.services[each.key].name} runs"
   comparison_operator = "GreaterThanOrEqualToThreshold"
   threshold           = 1

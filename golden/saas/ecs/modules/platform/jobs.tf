@@ -6,7 +6,7 @@
 
 resource "aws_cloudwatch_log_group" "job_runs" {
   for_each          = var.jobs
-  name              = "/aws/vendedlogs/states/${each.value.name}"
+  name              = each.value.runs_log_group
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.platform.arn
   tags              = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
@@ -14,7 +14,7 @@ resource "aws_cloudwatch_log_group" "job_runs" {
 
 resource "aws_iam_role" "job_runner" {
   for_each           = var.jobs
-  name               = "${each.value.iam_name}-run"
+  name               = each.value.runner_role
   assume_role_policy = local.trust_policy["states"]
   tags               = var.tags
 }
@@ -128,11 +128,19 @@ resource "aws_sfn_state_machine" "job" {
   }
 
   tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
+
+  # CreateStateMachine with logging checks that the role may deliver logs,
+  # so its policy must exist first; each run's RunTask names capacity
+  # providers, which must be associated with the cluster.
+  depends_on = [
+    aws_iam_role_policy.job_runner,
+    aws_ecs_cluster_capacity_providers.this,
+  ]
 }
 
 resource "aws_iam_role" "scheduler" {
   for_each           = var.jobs
-  name               = "${each.value.iam_name}-sched"
+  name               = each.value.scheduler_role
   assume_role_policy = local.trust_policy["scheduler"]
   tags               = var.tags
 }
@@ -173,4 +181,8 @@ resource "aws_scheduler_schedule" "job" {
       maximum_event_age_in_seconds = 3600
     }
   }
+
+  # The first run assumes the role: its permission exists before the
+  # schedule and outlives it.
+  depends_on = [aws_iam_role_policy.scheduler]
 }

@@ -25,7 +25,7 @@ output "service_urls" {
 output "internal_endpoints" {
   description = "Private DNS endpoint of every service that listens on a port."
   value = {
-    for k, s in local.discoverable : k => "http://${s.discovery}.${var.name}.internal:${s.port}"
+    for k, s in local.discoverable : k => "http://${s.discovery}.${var.names.dns_namespace}:${s.port}"
   }
 }
 

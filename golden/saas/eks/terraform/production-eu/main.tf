@@ -9,16 +9,43 @@ module "cluster" {
   admin_role_arn             = var.cluster_admin_role_arn
   system_node_instance_types = var.system_node_instance_types
   log_retention_days         = var.log_retention_days
-  karpenter_node_role_name   = "ledger-platform-enterprise-production-eu-karpenter-node"
+  names = {
+    kms_alias           = "alias/ledger-platform-enterprise-production-eu-eks"
+    log_group           = "/aws/eks/ledger-platform-enterprise-production-eu/cluster"
+    cluster_role        = "ledger-platform-enterprise-production-eu-cluster"
+    system_node_role    = "ledger-platform-enterprise-production-eu-system-node"
+    karpenter_role      = "ledger-platform-enterprise-production-eu-karpenter"
+    karpenter_node_role = "ledger-platform-enterprise-production-eu-karpenter-node"
+    karpenter_queue     = "ledger-platform-enterprise-production-eu-karpenter"
+    karpenter_rules = {
+      "health"    = "ledger-platform-enterprise-production-eu-karpenter-health"
+      "rebalance" = "ledger-platform-enterprise-production-eu-karpenter-rebalance"
+      "spot"      = "ledger-platform-enterprise-production-eu-karpenter-spot"
+      "state"     = "ledger-platform-enterprise-production-eu-karpenter-state"
+    }
+    keda_role    = "ledger-platform-enterprise-production-eu-keda"
+    ebs_csi_role = "ledger-platform-enterprise-production-eu-ebs-csi-driver"
+  }
+  iam_actions = {
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_consume = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+    ]
+    secret_read = ["secretsmanager:GetSecretValue"]
+  }
   queues = {
-    "contoso-audit-events" = {
+    "contoso/audit-events" = {
       name                       = "ledger-platform-enterprise-production-eu-contoso-audit-events"
       tenant                     = "contoso"
       fifo                       = false
       visibility_timeout_seconds = 30
       message_retention_seconds  = 345600
     }
-    "contoso-settlements" = {
+    "contoso/settlements" = {
       name                       = "ledger-platform-enterprise-production-eu-contoso-settlements.fifo"
       tenant                     = "contoso"
       fifo                       = true
@@ -29,14 +56,14 @@ module "cluster" {
         max_receive_count = 3
       }
     }
-    "northwind-audit-events" = {
+    "northwind/audit-events" = {
       name                       = "ledger-platform-enterprise-production-eu-northwind-audit-events"
       tenant                     = "northwind"
       fifo                       = false
       visibility_timeout_seconds = 30
       message_retention_seconds  = 345600
     }
-    "northwind-settlements" = {
+    "northwind/settlements" = {
       name                       = "ledger-platform-enterprise-production-eu-northwind-settlements.fifo"
       tenant                     = "northwind"
       fifo                       = true
@@ -47,14 +74,14 @@ module "cluster" {
         max_receive_count = 3
       }
     }
-    "initech-fin-audit-events" = {
+    "initech-fin/audit-events" = {
       name                       = "ledger-platform-enterprise-production-eu-initech-fin-audit-events"
       tenant                     = "initech-fin"
       fifo                       = false
       visibility_timeout_seconds = 30
       message_retention_seconds  = 345600
     }
-    "initech-fin-settlements" = {
+    "initech-fin/settlements" = {
       name                       = "ledger-platform-enterprise-production-eu-initech-fin-settlements.fifo"
       tenant                     = "initech-fin"
       fifo                       = true
@@ -67,121 +94,121 @@ module "cluster" {
     }
   }
   workloads = {
-    "contoso-gateway" = {
+    "contoso/gateway" = {
       role_name       = "ledger-platform-enterprise-production-eu-contoso-gateway"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "gateway"
-      publishes       = ["contoso-settlements"]
+      publishes       = ["contoso/settlements"]
       secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
-    "contoso-reconciliation-engine" = {
+    "contoso/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-production-eu-contoso-reconcil-ad9588"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "reconciliation-engine"
     }
-    "contoso-settlement-worker" = {
+    "contoso/settlement-worker" = {
       role_name       = "ledger-platform-enterprise-production-eu-contoso-settleme-e60d72"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "settlement-worker"
-      consumes        = ["contoso-settlements"]
+      consumes        = ["contoso/settlements"]
     }
-    "contoso-ledger-snapshot" = {
+    "contoso/ledger-snapshot" = {
       role_name       = "ledger-platform-enterprise-production-eu-contoso-ledger-snapshot"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "ledger-snapshot"
     }
-    "contoso-month-end-close" = {
+    "contoso/month-end-close" = {
       role_name       = "ledger-platform-enterprise-production-eu-contoso-month-end-close"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "month-end-close"
-      publishes       = ["contoso-audit-events"]
+      publishes       = ["contoso/audit-events"]
     }
-    "contoso-weekend-report" = {
+    "contoso/weekend-report" = {
       role_name       = "ledger-platform-enterprise-production-eu-contoso-weekend-report"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "weekend-report"
     }
-    "northwind-gateway" = {
+    "northwind/gateway" = {
       role_name       = "ledger-platform-enterprise-production-eu-northwind-gateway"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "gateway"
-      publishes       = ["northwind-settlements"]
+      publishes       = ["northwind/settlements"]
       secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
-    "northwind-reconciliation-engine" = {
+    "northwind/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-production-eu-northwind-reconc-1c80e8"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "reconciliation-engine"
     }
-    "northwind-settlement-worker" = {
+    "northwind/settlement-worker" = {
       role_name       = "ledger-platform-enterprise-production-eu-northwind-settle-c91218"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "settlement-worker"
-      consumes        = ["northwind-settlements"]
+      consumes        = ["northwind/settlements"]
     }
-    "northwind-ledger-snapshot" = {
+    "northwind/ledger-snapshot" = {
       role_name       = "ledger-platform-enterprise-production-eu-northwind-ledger-f9b4a9"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "ledger-snapshot"
     }
-    "northwind-month-end-close" = {
+    "northwind/month-end-close" = {
       role_name       = "ledger-platform-enterprise-production-eu-northwind-month-ea1976"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "month-end-close"
-      publishes       = ["northwind-audit-events"]
+      publishes       = ["northwind/audit-events"]
     }
-    "northwind-weekend-report" = {
+    "northwind/weekend-report" = {
       role_name       = "ledger-platform-enterprise-production-eu-northwind-weeken-faa47d"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "weekend-report"
     }
-    "initech-fin-gateway" = {
+    "initech-fin/gateway" = {
       role_name       = "ledger-platform-enterprise-production-eu-initech-fin-gateway"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "gateway"
-      publishes       = ["initech-fin-settlements"]
+      publishes       = ["initech-fin/settlements"]
       secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
-    "initech-fin-reconciliation-engine" = {
+    "initech-fin/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-production-eu-initech-fin-reco-78a85d"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "reconciliation-engine"
     }
-    "initech-fin-settlement-worker" = {
+    "initech-fin/settlement-worker" = {
       role_name       = "ledger-platform-enterprise-production-eu-initech-fin-sett-7824d0"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "settlement-worker"
-      consumes        = ["initech-fin-settlements"]
+      consumes        = ["initech-fin/settlements"]
     }
-    "initech-fin-ledger-snapshot" = {
+    "initech-fin/ledger-snapshot" = {
       role_name       = "ledger-platform-enterprise-production-eu-initech-fin-ledg-6454bf"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "ledger-snapshot"
     }
-    "initech-fin-month-end-close" = {
+    "initech-fin/month-end-close" = {
       role_name       = "ledger-platform-enterprise-production-eu-initech-fin-mont-492162"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "month-end-close"
-      publishes       = ["initech-fin-audit-events"]
+      publishes       = ["initech-fin/audit-events"]
     }
-    "initech-fin-weekend-report" = {
+    "initech-fin/weekend-report" = {
       role_name       = "ledger-platform-enterprise-production-eu-initech-fin-week-31fedd"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"

@@ -9,16 +9,43 @@ module "cluster" {
   admin_role_arn             = var.cluster_admin_role_arn
   system_node_instance_types = var.system_node_instance_types
   log_retention_days         = var.log_retention_days
-  karpenter_node_role_name   = "ledger-platform-enterprise-staging-karpenter-node"
+  names = {
+    kms_alias           = "alias/ledger-platform-enterprise-staging-eks"
+    log_group           = "/aws/eks/ledger-platform-enterprise-staging/cluster"
+    cluster_role        = "ledger-platform-enterprise-staging-cluster"
+    system_node_role    = "ledger-platform-enterprise-staging-system-node"
+    karpenter_role      = "ledger-platform-enterprise-staging-karpenter"
+    karpenter_node_role = "ledger-platform-enterprise-staging-karpenter-node"
+    karpenter_queue     = "ledger-platform-enterprise-staging-karpenter"
+    karpenter_rules = {
+      "health"    = "ledger-platform-enterprise-staging-karpenter-health"
+      "rebalance" = "ledger-platform-enterprise-staging-karpenter-rebalance"
+      "spot"      = "ledger-platform-enterprise-staging-karpenter-spot"
+      "state"     = "ledger-platform-enterprise-staging-karpenter-state"
+    }
+    keda_role    = "ledger-platform-enterprise-staging-keda"
+    ebs_csi_role = "ledger-platform-enterprise-staging-ebs-csi-driver"
+  }
+  iam_actions = {
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_consume = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+    ]
+    secret_read = ["secretsmanager:GetSecretValue"]
+  }
   queues = {
-    "contoso-audit-events" = {
+    "contoso/audit-events" = {
       name                       = "ledger-platform-enterprise-staging-contoso-audit-events"
       tenant                     = "contoso"
       fifo                       = false
       visibility_timeout_seconds = 30
       message_retention_seconds  = 345600
     }
-    "contoso-settlements" = {
+    "contoso/settlements" = {
       name                       = "ledger-platform-enterprise-staging-contoso-settlements.fifo"
       tenant                     = "contoso"
       fifo                       = true
@@ -29,14 +56,14 @@ module "cluster" {
         max_receive_count = 3
       }
     }
-    "northwind-audit-events" = {
+    "northwind/audit-events" = {
       name                       = "ledger-platform-enterprise-staging-northwind-audit-events"
       tenant                     = "northwind"
       fifo                       = false
       visibility_timeout_seconds = 30
       message_retention_seconds  = 345600
     }
-    "northwind-settlements" = {
+    "northwind/settlements" = {
       name                       = "ledger-platform-enterprise-staging-northwind-settlements.fifo"
       tenant                     = "northwind"
       fifo                       = true
@@ -47,14 +74,14 @@ module "cluster" {
         max_receive_count = 3
       }
     }
-    "initech-fin-audit-events" = {
+    "initech-fin/audit-events" = {
       name                       = "ledger-platform-enterprise-staging-initech-fin-audit-events"
       tenant                     = "initech-fin"
       fifo                       = false
       visibility_timeout_seconds = 30
       message_retention_seconds  = 345600
     }
-    "initech-fin-settlements" = {
+    "initech-fin/settlements" = {
       name                       = "ledger-platform-enterprise-staging-initech-fin-settlements.fifo"
       tenant                     = "initech-fin"
       fifo                       = true
@@ -67,121 +94,121 @@ module "cluster" {
     }
   }
   workloads = {
-    "contoso-gateway" = {
+    "contoso/gateway" = {
       role_name       = "ledger-platform-enterprise-staging-contoso-gateway"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "gateway"
-      publishes       = ["contoso-settlements"]
+      publishes       = ["contoso/settlements"]
       secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
-    "contoso-reconciliation-engine" = {
+    "contoso/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-staging-contoso-reconciliation-engine"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "reconciliation-engine"
     }
-    "contoso-settlement-worker" = {
+    "contoso/settlement-worker" = {
       role_name       = "ledger-platform-enterprise-staging-contoso-settlement-worker"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "settlement-worker"
-      consumes        = ["contoso-settlements"]
+      consumes        = ["contoso/settlements"]
     }
-    "contoso-ledger-snapshot" = {
+    "contoso/ledger-snapshot" = {
       role_name       = "ledger-platform-enterprise-staging-contoso-ledger-snapshot"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "ledger-snapshot"
     }
-    "contoso-month-end-close" = {
+    "contoso/month-end-close" = {
       role_name       = "ledger-platform-enterprise-staging-contoso-month-end-close"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "month-end-close"
-      publishes       = ["contoso-audit-events"]
+      publishes       = ["contoso/audit-events"]
     }
-    "contoso-weekend-report" = {
+    "contoso/weekend-report" = {
       role_name       = "ledger-platform-enterprise-staging-contoso-weekend-report"
       tenant          = "contoso"
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "weekend-report"
     }
-    "northwind-gateway" = {
+    "northwind/gateway" = {
       role_name       = "ledger-platform-enterprise-staging-northwind-gateway"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "gateway"
-      publishes       = ["northwind-settlements"]
+      publishes       = ["northwind/settlements"]
       secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
-    "northwind-reconciliation-engine" = {
+    "northwind/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-staging-northwind-reconciliati-cab162"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "reconciliation-engine"
     }
-    "northwind-settlement-worker" = {
+    "northwind/settlement-worker" = {
       role_name       = "ledger-platform-enterprise-staging-northwind-settlement-worker"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "settlement-worker"
-      consumes        = ["northwind-settlements"]
+      consumes        = ["northwind/settlements"]
     }
-    "northwind-ledger-snapshot" = {
+    "northwind/ledger-snapshot" = {
       role_name       = "ledger-platform-enterprise-staging-northwind-ledger-snapshot"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "ledger-snapshot"
     }
-    "northwind-month-end-close" = {
+    "northwind/month-end-close" = {
       role_name       = "ledger-platform-enterprise-staging-northwind-month-end-close"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "month-end-close"
-      publishes       = ["northwind-audit-events"]
+      publishes       = ["northwind/audit-events"]
     }
-    "northwind-weekend-report" = {
+    "northwind/weekend-report" = {
       role_name       = "ledger-platform-enterprise-staging-northwind-weekend-report"
       tenant          = "northwind"
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "weekend-report"
     }
-    "initech-fin-gateway" = {
+    "initech-fin/gateway" = {
       role_name       = "ledger-platform-enterprise-staging-initech-fin-gateway"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "gateway"
-      publishes       = ["initech-fin-settlements"]
+      publishes       = ["initech-fin/settlements"]
       secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
-    "initech-fin-reconciliation-engine" = {
+    "initech-fin/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-staging-initech-fin-reconcilia-b3ec80"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "reconciliation-engine"
     }
-    "initech-fin-settlement-worker" = {
+    "initech-fin/settlement-worker" = {
       role_name       = "ledger-platform-enterprise-staging-initech-fin-settlement-worker"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "settlement-worker"
-      consumes        = ["initech-fin-settlements"]
+      consumes        = ["initech-fin/settlements"]
     }
-    "initech-fin-ledger-snapshot" = {
+    "initech-fin/ledger-snapshot" = {
       role_name       = "ledger-platform-enterprise-staging-initech-fin-ledger-snapshot"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "ledger-snapshot"
     }
-    "initech-fin-month-end-close" = {
+    "initech-fin/month-end-close" = {
       role_name       = "ledger-platform-enterprise-staging-initech-fin-month-end-close"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "month-end-close"
-      publishes       = ["initech-fin-audit-events"]
+      publishes       = ["initech-fin/audit-events"]
     }
-    "initech-fin-weekend-report" = {
+    "initech-fin/weekend-report" = {
       role_name       = "ledger-platform-enterprise-staging-initech-fin-weekend-report"
       tenant          = "initech-fin"
       namespace       = "ledger-platform-enterprise-initech-fin"

@@ -38,7 +38,7 @@ resource "aws_eks_addon" "coredns" {
 }
 
 resource "aws_iam_role" "ebs_csi" {
-  name               = "${var.name}-ebs-csi-driver"
+  name               = var.names.ebs_csi_role
   assume_role_policy = data.aws_iam_policy_document.pod_identity_trust.json
   tags               = var.tags
 }

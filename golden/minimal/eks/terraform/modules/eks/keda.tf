@@ -4,7 +4,7 @@
 # `podIdentity: {provider: aws, identityOwner: keda}`), bound to keda/keda-operator.
 resource "aws_iam_role" "keda" {
   count              = length(var.queues) > 0 ? 1 : 0
-  name               = "${var.name}-keda"
+  name               = var.names.keda_role
   assume_role_policy = data.aws_iam_policy_document.pod_identity_trust.json
   tags               = var.tags
 }

@@ -6,7 +6,7 @@
 # with its Helm chart (see docs/eks.md).
 
 resource "aws_iam_role" "karpenter_node" {
-  name               = var.karpenter_node_role_name
+  name               = var.names.karpenter_node_role
   assume_role_policy = data.aws_iam_policy_document.ec2_trust.json
   tags               = var.tags
 }
@@ -25,7 +25,7 @@ resource "aws_eks_access_entry" "karpenter_node" {
 }
 
 resource "aws_iam_role" "karpenter_controller" {
-  name               = "${var.name}-karpenter"
+  name               = var.names.karpenter_role
   assume_role_policy = data.aws_iam_policy_document.pod_identity_trust.json
   tags               = var.tags
 }
@@ -294,7 +294,7 @@ data "aws_iam_policy_document" "karpenter_controller" {
 # scheduled maintenance reach Karpenter through this queue, so it drains
 # nodes before EC2 takes them away.
 resource "aws_sqs_queue" "karpenter_interruption" {
-  name                      = "${var.name}-karpenter"
+  name                      = var.names.karpenter_queue
   message_retention_seconds = 300
   sqs_managed_sse_enabled   = true
   tags                      = var.tags
@@ -347,7 +347,7 @@ locals {
 
 resource "aws_cloudwatch_event_rule" "karpenter" {
   for_each    = local.karpenter_events
-  name        = "${var.name}-karpenter-${each.key}"
+  name        = var.names.karpenter_rules[each.key]
   description = "Karpenter interruption handling: ${each.value.detail_type}"
   event_pattern = jsonencode({
     source        = [each.value.source]

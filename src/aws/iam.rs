@@ -1,0 +1,107 @@
+//! IAM actions as data: what each use of a resource needs, granted the same
+//! way on every target. Lists are sorted, so policies render the same
+//! whatever the target's own order.
+
+use crate::model::SecretRef;
+
+/// Sending to a queue (and reading the attributes SDKs ask for).
+pub const QUEUE_PUBLISH: &[&str] = &["sqs:GetQueueAttributes", "sqs:SendMessage"];
+
+/// Receiving from a queue: receive, delete when done, extend the
+/// visibility of a message that takes long (Lambda's event source mapping
+/// needs the same minus the extension).
+pub const QUEUE_CONSUME: &[&str] = &[
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+];
+
+/// Looking a queue's URL up from its name: only where a workload is given
+/// the name instead of the URL (see the runtime contract).
+pub const QUEUE_LOOKUP: &str = "sqs:GetQueueUrl";
+
+/// The actions on a queue for `publish`/`consume`, plus the URL lookup
+/// when the workload only knows the name.
+pub fn queue_actions(consume: bool, lookup: bool) -> Vec<&'static str> {
+    let mut v: Vec<&str> = if consume {
+        QUEUE_CONSUME.to_vec()
+    } else {
+        QUEUE_PUBLISH.to_vec()
+    };
+    if lookup {
+        v.push(QUEUE_LOOKUP);
+        v.sort_unstable();
+    }
+    v
+}
+
+/// Reading a secret's value.
+pub const SECRET_READ: &[&str] = &["secretsmanager:GetSecretValue"];
+
+/// Invoking a function a workload `calls` (Lambda).
+pub const FUNCTION_INVOKE: &[&str] = &["lambda:InvokeFunction"];
+
+/// What Secrets Manager appends to a secret's name in its ARN: `-` and six
+/// random characters, matched by this pattern in IAM resources.
+pub const SECRET_SUFFIX_PATTERN: &str = "-??????";
+
+/// How a secret is granted in an IAM policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretResource<'a> {
+    /// A complete ARN (it ends in `-` and six letters or digits): as written.
+    Arn(&'a str),
+    /// An ARN without the random suffix: [`SECRET_SUFFIX_PATTERN`] appended.
+    PartialArn(&'a str),
+    /// A name: the account's and region's ARN prefix, the name, then
+    /// [`SECRET_SUFFIX_PATTERN`], whatever the name ends in (`db-abcdef`
+    /// is a name, not a name with a suffix).
+    Name(&'a str),
+}
+
+pub fn secret_resource(s: &SecretRef) -> SecretResource<'_> {
+    match s {
+        SecretRef::Name(n) => SecretResource::Name(n),
+        SecretRef::Arn(a) => {
+            let name = a.rsplit_once(":secret:").map_or(a.as_str(), |(_, n)| n);
+            let complete = name.len() > 7
+                && name.as_bytes()[name.len() - 7] == b'-'
+                && name[name.len() - 6..]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric());
+            if complete {
+                SecretResource::Arn(a)
+            } else {
+                SecretResource::PartialArn(a)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_granted_by_their_complete_arn() {
+        let arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf";
+        let s = SecretRef::parse(arn);
+        assert_eq!(secret_resource(&s), SecretResource::Arn(arn));
+        let partial = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key";
+        let p = SecretRef::parse(partial);
+        assert_eq!(secret_resource(&p), SecretResource::PartialArn(partial));
+        // A name that looks suffixed is still a name.
+        let n = SecretRef::parse("prod/db-abcdef");
+        assert_eq!(secret_resource(&n), SecretResource::Name("prod/db-abcdef"));
+    }
+
+    #[test]
+    fn lists_are_sorted_and_lookup_is_only_on_request() {
+        for list in [QUEUE_PUBLISH, QUEUE_CONSUME] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+        }
+        assert!(!queue_actions(false, false).contains(&QUEUE_LOOKUP));
+        let v = queue_actions(true, true);
+        assert!(v.contains(&QUEUE_LOOKUP) && v.windows(2).all(|w| w[0] < w[1]));
+    }
+}

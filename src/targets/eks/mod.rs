@@ -1,0 +1,74 @@
+//! EKS: per environment a Terraform root (cluster, add-ons, Karpenter's AWS
+//! side, queues, Pod Identity roles) over a fixed module, and Kubernetes
+//! YAML: `kubernetes/base` holds what no environment changes (tenant
+//! namespaces, quotas, default-deny policies, service accounts),
+//! `kubernetes/workloads` every workload's objects once, and
+//! `kubernetes/overlays/<env>/<namespace>` a kustomization per tenant that
+//! patches only what the environment or tenant changes (see `kube`).
+
+#[cfg(test)]
+pub(crate) mod build;
+mod k8s;
+mod karpenter;
+mod kube;
+mod module;
+mod patch;
+mod root;
+#[cfg(test)]
+mod tests;
+
+use super::Output;
+use crate::doc::{Document, FileSet};
+use crate::model::Model;
+
+/// The control plane's Kubernetes version (a Terraform input's default).
+pub const KUBERNETES_VERSION: &str = "1.33";
+
+pub fn lower(model: &Model) -> Output {
+    let mut out = Output::default();
+    let mut notes = kube::Notes::new();
+    module::add(&mut out.files);
+    let shared = kube::Shared::new(model);
+    // Environments are independent once the shared objects exist: they are
+    // lowered in parallel, and merged in environment order.
+    let envs: Vec<_> = model.environments.iter().collect();
+    let per_env = crate::parallel::map(envs, |env| {
+        let (mut files, mut notes) = (FileSet::new(), kube::Notes::new());
+        let names = crate::aws::names::eks::cluster(model, env);
+        root::add(model, env, &names, &mut files);
+        // The root's module arguments list every tenant's workloads and
+        // queues: megabytes of HCL whose typed form is several times
+        // larger. Rendered here, on the environment's thread, they cost
+        // only their bytes. (Roots hold module calls only: no resource to
+        // count.)
+        let main = format!("terraform/{}/main.tf", env.name);
+        if let Some(Document::Hcl(body)) = files.get(&main) {
+            let text = crate::render::hcl::to_terraform(body);
+            files.insert(main, Document::Text(text));
+        }
+        kube::add_overlay(model, env, &names, &shared, &mut files, &mut notes);
+        (files, notes)
+    });
+    for (files, env_notes) in per_env {
+        out.files.extend(files);
+        for (message, places) in env_notes {
+            notes.entry(message).or_default().extend(places);
+        }
+    }
+    kube::add_workloads(shared, &mut out.files);
+    kube::add_base(model, &mut out.files);
+    let quota_notes = crate::normalize::quota::over_at_maximum(model)
+        .into_iter()
+        .map(|o| format!("{o}: the namespace's ResourceQuota holds pods beyond it Pending"));
+    out.notes = notes
+        .into_iter()
+        .map(|(message, places)| {
+            format!(
+                "{message} ({})",
+                places.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect();
+    out.notes.extend(quota_notes);
+    out
+}

@@ -1,0 +1,340 @@
+//! A unit's template entries, written straight as bytes: its parameters,
+//! resources (with CDK's habits: logical IDs from construct paths,
+//! `aws:cdk:path` metadata, tags sorted by key) and outputs. User text
+//! only ever lands in JSON strings, which CloudFormation never
+//! interpolates (no `Fn::Sub` anywhere).
+//!
+//! References to another unit's items go through a `Resolve`: while
+//! measuring, they are written in place and noted; when a stack is
+//! written, they stay in place or become imports, depending on where the
+//! other unit was put.
+//!
+//! Here: the writer's pieces every unit uses (a resource with its
+//! metadata, a parameter, an output, fixed JSON). Per kind of unit:
+//! `shared.rs` (the key and shared parameters), `queue.rs`, `api.rs`
+//! (a tenant's HTTP API, and a public service's routes), `function.rs`
+//! (services and jobs).
+
+use super::copy::{queue_cid, Kind, Scope, View, Workload, PROPERTY_DEPTH, RETENTION_PARAM};
+use super::copy::{SHARED, SUBNETS_PARAM, VPC_PARAM};
+use super::ids::{construct_id, make_unique_id};
+use super::notes::Notes;
+use super::refs::{arn, join, managed_policy, Part, Ref};
+use super::{consumer_visibility, esm_concurrency, is_ecr, ASYNC_RETRY_MAX, BATCH_SIZE};
+use super::{SERVICE_TIMEOUT_SECS, VISIBILITY_FACTOR};
+use crate::aws::names::lambda as names;
+use crate::model::{Image, Name, Queue, SecretRef, Service, ServiceKind};
+use crate::render::cdk_json::{Arr, Json, Obj, Out};
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+mod api;
+mod function;
+mod queue;
+mod shared;
+
+/// A checkov suppression: the check and why it does not apply.
+type Skip = (&'static str, &'static str);
+
+const SKIP_CONCURRENCY: Skip = (
+    "CKV_AWS_115",
+    "reserved concurrency carves capacity out of the account pool (new accounts have 10); concurrency is bounded by the event source mapping or the API instead",
+);
+const SKIP_SYNC_DLQ: Skip = (
+    "CKV_AWS_116",
+    "invoked synchronously (API Gateway, callers, SQS event source mapping with the queue's own dead-letter queue); a function dead-letter queue only receives failed asynchronous invocations",
+);
+const SKIP_SQS_KMS: Skip = (
+    "CKV_AWS_27",
+    "encrypted at rest with SQS-managed keys (SqsManagedSseEnabled); the check only recognises a KMS key, which every producer, consumer and EventBridge would then need grants on",
+);
+const SKIP_ROUTE_AUTH: Skip = (
+    "CKV_AWS_309",
+    "a public service of the blueprint: authentication is the service's own (the blueprint declares no authorizer)",
+);
+
+/// JSON that never changes, laid out once per process at
+/// `PROPERTY_DEPTH` (a property value, or a metadata value) and copied
+/// from then on: a role's trust policy and managed policies are the same
+/// in every one of tens of thousands of functions.
+struct Fixed {
+    bytes: OnceLock<Vec<u8>>,
+    write: fn(&mut Json),
+}
+
+impl Fixed {
+    const fn new(write: fn(&mut Json)) -> Fixed {
+        Fixed {
+            bytes: OnceLock::new(),
+            write,
+        }
+    }
+
+    /// Writes it as the value `j` is at.
+    fn put<O: Out>(&self, j: &mut Json<O>) {
+        debug_assert_eq!(
+            j.depth(),
+            PROPERTY_DEPTH,
+            "fixed JSON is laid out for one depth"
+        );
+        let bytes = self.bytes.get_or_init(|| {
+            let mut j = Json::at_depth(PROPERTY_DEPTH);
+            (self.write)(&mut j);
+            j.into_bytes()
+        });
+        j.raw(bytes);
+    }
+}
+
+/// checkov suppressions of a kind of resource, with their metadata.
+struct Skips {
+    list: &'static [Skip],
+    checkov: Fixed,
+}
+
+macro_rules! skips {
+    ($name:ident = [$($skip:expr),*]) => {
+        static $name: Skips = Skips {
+            list: &[$($skip),*],
+            checkov: Fixed::new(|j| {
+                j.object(|c| {
+                    c.key("skip").array(|a| {
+                        for (id, comment) in [$($skip),*] {
+                            a.item().object(|s| {
+                                s.key("id").str(id);
+                                s.key("comment").str(comment);
+                            });
+                        }
+                    })
+                })
+            }),
+        };
+    };
+}
+
+skips!(NO_SKIPS = []);
+skips!(QUEUE_SKIPS = [SKIP_SQS_KMS]);
+skips!(SERVICE_SKIPS = [SKIP_CONCURRENCY, SKIP_SYNC_DLQ]);
+skips!(JOB_SKIPS = [SKIP_CONCURRENCY]);
+skips!(ROUTE_SKIPS = [SKIP_ROUTE_AUTH]);
+
+/// How a unit refers to another unit's items.
+pub trait Resolve {
+    /// The reference from the unit being written to `id` (`attr`) of
+    /// another unit, `to`.
+    fn cross<'a>(&mut self, to: usize, id: &'a str, attr: Option<&'static str>) -> Ref<'a>;
+}
+
+/// The entries units write into a template's three sections (each entry
+/// `,\n  "<id>": ...`, two levels deep), and what they declare.
+pub struct Sections<O: Out = Vec<u8>> {
+    pub parameters: Json<O>,
+    pub resources: Json<O>,
+    pub outputs: Json<O>,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Counts {
+    pub resources: usize,
+    pub parameters: usize,
+    pub outputs: usize,
+    /// Resource types, in the order first written, with how many.
+    pub types: Vec<(&'static str, usize)>,
+}
+
+impl<O: Out + Default> Sections<O> {
+    pub fn new() -> Sections<O> {
+        Sections {
+            parameters: Json::into(O::default(), 2),
+            resources: Json::into(O::default(), 2),
+            outputs: Json::into(O::default(), 2),
+            counts: Counts::default(),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.parameters.clear();
+        self.resources.clear();
+        self.outputs.clear();
+        self.counts = Counts::default();
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.parameters.len() + self.resources.len() + self.outputs.len()
+    }
+}
+
+impl Sections {
+    /// Room for `resources` bytes of resources, a tenth of that for each
+    /// other section: a stack is written without growing its buffers.
+    pub fn with_capacity(resources: usize) -> Sections {
+        let mut s = Sections::new();
+        s.parameters.reserve(resources / 10);
+        s.resources.reserve(resources);
+        s.outputs.reserve(resources / 10);
+        s
+    }
+}
+
+/// Writes the entries of `unit` into `out`, as part of stack `stack`.
+/// `notes` takes what the user should know (given once per unit, while
+/// measuring).
+pub fn emit<O: Out>(
+    v: View,
+    unit: usize,
+    stack: &str,
+    out: &mut Sections<O>,
+    resolve: &mut impl Resolve,
+    notes: Option<&mut Notes>,
+) {
+    let mut e = Emitter {
+        v,
+        unit,
+        stack,
+        out,
+        resolve,
+        notes,
+    };
+    match &v.copy.units[unit].kind {
+        Kind::Shared { key } => e.shared(key),
+        Kind::Queue { queue, id, dlq } => {
+            let scope = v.scope(unit).expect("queues belong to a tenant");
+            e.queue(scope, &v.model.queues[*queue], id, dlq.as_deref());
+        }
+        Kind::HttpApi { id, .. } => {
+            let scope = v.scope(unit).expect("APIs belong to a tenant");
+            e.http_api(scope, id);
+        }
+        Kind::Workload {
+            workload,
+            function,
+            image,
+        } => {
+            let scope = v.scope(unit).expect("workloads belong to a tenant");
+            let w = v.workloads(scope);
+            match workload {
+                Workload::Service(i) => e.service(scope, &w.services[*i], function, image),
+                Workload::Job(i) => e.job(scope, &w.jobs[*i], function, image),
+            }
+        }
+    }
+}
+
+struct Emitter<'e, 'v, R, O: Out> {
+    v: View<'v>,
+    unit: usize,
+    stack: &'e str,
+    out: &'e mut Sections<O>,
+    resolve: &'e mut R,
+    notes: Option<&'e mut Notes>,
+}
+
+impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
+    fn note(&mut self, message: String, place: &str) {
+        if let Some(n) = self.notes.as_deref_mut() {
+            n.add(message, place);
+        }
+    }
+
+    /// A reference to `id` (`attr`) of unit `to`.
+    fn to<'a>(&mut self, to: usize, id: &'a str, attr: Option<&'static str>) -> Ref<'a> {
+        if to == self.unit {
+            Ref::local(id, attr)
+        } else {
+            self.resolve.cross(to, id, attr)
+        }
+    }
+
+    fn key_arn(&mut self) -> Ref<'v> {
+        let key = self.v.copy.key();
+        self.to(SHARED, key, Some("Arn"))
+    }
+
+    fn retention(&mut self) -> Ref<'v> {
+        self.to(SHARED, RETENTION_PARAM, None)
+    }
+
+    /// A resource at `path` (construct path without the stack, ending in
+    /// `Resource`) with logical ID `id`.
+    #[allow(clippy::too_many_arguments)]
+    fn resource(
+        &mut self,
+        id: &str,
+        path: &[&str],
+        ty: &'static str,
+        retain: Option<&str>,
+        skips: &Skips,
+        properties: impl FnOnce(&mut Obj<O>),
+    ) {
+        let counts = &mut self.out.counts;
+        counts.resources += 1;
+        match counts.types.iter_mut().find(|(t, _)| *t == ty) {
+            Some((_, n)) => *n += 1,
+            None => counts.types.push((ty, 1)),
+        }
+        let stack = self.stack;
+        self.out.resources.entry(id).object(|o| {
+            o.key("Type").str(ty);
+            o.key("Properties").object(properties);
+            if let Some(p) = retain {
+                o.key("UpdateReplacePolicy").str(p);
+                o.key("DeletionPolicy").str(p);
+            }
+            o.key("Metadata").object(|m| {
+                m.key("aws:cdk:path").joined(stack, path, "/");
+                if !skips.list.is_empty() {
+                    skips.checkov.put(m.key("checkov"));
+                }
+            });
+        });
+    }
+
+    /// A resource whose logical ID comes from its path.
+    fn add(
+        &mut self,
+        path: &[&str],
+        ty: &'static str,
+        retain: Option<&str>,
+        skips: &Skips,
+        properties: impl FnOnce(&mut Obj<O>),
+    ) -> String {
+        let id = make_unique_id(path);
+        self.resource(&id, path, ty, retain, skips, properties);
+        id
+    }
+
+    /// A log group (a function's, or an API's access logs): the shared
+    /// retention, encrypted with the copy's key, kept on delete.
+    fn log_group(&mut self, scope: &Scope, path: &[&str], name: &str) -> String {
+        let retention = self.retention();
+        let key = self.key_arn();
+        self.add(
+            path,
+            "AWS::Logs::LogGroup",
+            Some("Retain"),
+            &NO_SKIPS,
+            |p| {
+                p.key("LogGroupName").str(name);
+                retention.write(p.key("RetentionInDays"));
+                key.write(p.key("KmsKeyId"));
+                p.key("Tags").raw(&scope.tag_list);
+            },
+        )
+    }
+
+    fn parameter(&mut self, id: &str, body: impl FnOnce(&mut Obj<O>)) {
+        self.out.counts.parameters += 1;
+        self.out.parameters.entry(id).object(body);
+    }
+
+    fn output(&mut self, path: &[&str], description: &str, value: &Ref) {
+        self.out.counts.outputs += 1;
+        let id = make_unique_id(path);
+        self.out.outputs.entry(&id).object(|o| {
+            o.key("Description").str(description);
+            value.write(o.key("Value"));
+        });
+    }
+}

@@ -1,0 +1,121 @@
+//! The copy's KMS key and the parameters its functions share.
+
+use super::*;
+use crate::targets::lambda::copy;
+
+/// Log retention offered by `LogRetentionDays` (CloudWatch Logs' values).
+const RETENTION_DAYS: [u64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+const DEFAULT_RETENTION_DAYS: u64 = 365;
+
+impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
+    /// The copy's customer managed key (log groups and function
+    /// environment variables) and the parameters its functions share.
+    pub(super) fn shared(&mut self, key: &str) {
+        let copy = self.v.copy;
+        if copy.retention {
+            self.parameter(RETENTION_PARAM, |o| {
+                o.key("Type").str("Number");
+                o.key("Default").u64(DEFAULT_RETENTION_DAYS);
+                o.key("AllowedValues").array(|a| {
+                    for d in RETENTION_DAYS {
+                        a.item().u64(d);
+                    }
+                });
+                o.key("Description")
+                    .str("Days CloudWatch Logs keeps function and API access logs");
+            });
+        }
+        if copy.network_params {
+            self.parameter(VPC_PARAM, |o| {
+                o.key("Type").str("AWS::EC2::VPC::Id");
+                o.key("Description").str("VPC the functions run in");
+            });
+            self.parameter(SUBNETS_PARAM, |o| {
+                o.key("Type").str("List<AWS::EC2::Subnet::Id>");
+                o.key("Description").str(
+                    "Private subnets (with a route to AWS APIs, e.g. through NAT) the functions run in",
+                );
+            });
+        }
+        let tenant = match &self.v.platform.kind {
+            crate::model::PlatformKind::Dedicated(t) => Some(t.as_str()),
+            _ => None,
+        };
+        let tags = copy::tag_list(&copy::tags(self.v.model, self.v.env, tenant));
+        let description = format!(
+            "{}: CloudWatch Logs and Lambda environment variables",
+            copy.name
+        );
+        self.resource(
+            key,
+            &["LogsKey", "Resource"],
+            "AWS::KMS::Key",
+            Some("Retain"),
+            &NO_SKIPS,
+            |p| {
+                p.key("Description").str(&description);
+                p.key("EnableKeyRotation").bool(true);
+                p.key("KeyPolicy").object(|o| {
+                    o.key("Version").str("2012-10-17");
+                    o.key("Statement").array(|a| {
+                        a.item().object(|s| {
+                            s.key("Sid").str("AccountAdministersKey");
+                            s.key("Effect").str("Allow");
+                            s.key("Principal").object(|o| {
+                                join(
+                                    o.key("AWS"),
+                                    &[
+                                        Part::Text("arn:"),
+                                        Part::Ref(Ref::Id("AWS::Partition")),
+                                        Part::Text(":iam::"),
+                                        Part::Ref(Ref::Id("AWS::AccountId")),
+                                        Part::Text(":root"),
+                                    ],
+                                )
+                            });
+                            s.key("Action").str("kms:*");
+                            s.key("Resource").str("*");
+                        });
+                        a.item().object(|s| {
+                            s.key("Sid").str("CloudWatchLogsUseKey");
+                            s.key("Effect").str("Allow");
+                            s.key("Principal").object(|o| {
+                                join(
+                                    o.key("Service"),
+                                    &[
+                                        Part::Text("logs."),
+                                        Part::Ref(Ref::Id("AWS::Region")),
+                                        Part::Text(".amazonaws.com"),
+                                    ],
+                                )
+                            });
+                            s.key("Action").strs(&[
+                                "kms:Decrypt*",
+                                "kms:Describe*",
+                                "kms:Encrypt*",
+                                "kms:GenerateDataKey*",
+                                "kms:ReEncrypt*",
+                            ]);
+                            s.key("Resource").str("*");
+                            s.key("Condition").object(|o| {
+                                o.key("ArnLike").object(|o| {
+                                    arn(
+                                        o.key("kms:EncryptionContext:aws:logs:arn"),
+                                        "logs",
+                                        &[Part::Text("log-group:*")],
+                                    )
+                                })
+                            });
+                        });
+                    });
+                });
+                p.key("PendingWindowInDays").u64(30);
+                p.key("Tags").raw(&tags);
+            },
+        );
+    }
+}
