@@ -22,7 +22,10 @@ pub fn check(source: &str) {
     let text = blueprint::plan::text(&plan);
     let json = serde_json::to_string(&blueprint::plan::json(&plan)).expect("a JSON value");
     assert!(!text.is_empty() && !json.is_empty());
-    for format in [blueprint::graph::Format::Mermaid, blueprint::graph::Format::Dot] {
+    for format in [
+        blueprint::graph::Format::Mermaid,
+        blueprint::graph::Format::Dot,
+    ] {
         blueprint::graph::render(&model, format);
     }
     for target in Target::ALL {

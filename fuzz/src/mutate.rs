@@ -254,7 +254,7 @@ fn value(input: &mut Input) -> Value {
     match input.u8() % 4 {
         0 => Value::Number(NUMBERS[input.index(NUMBERS.len())].into()),
         1 => Value::String(input.text()),
-        2 => Value::Bool(input.u8() % 2 == 0),
+        2 => Value::Bool(input.u8().is_multiple_of(2)),
         _ => Value::String(TEXT[input.index(TEXT.len())].to_owned()),
     }
 }
@@ -293,7 +293,7 @@ fn edit(doc: &mut Value, op: u8, input: &mut Input) {
             Value::Mapping(m) => {
                 let key = Value::String(keys()[input.index(keys().len())].clone());
                 let v = match copy {
-                    Some(c) if small && input.u8() % 2 == 0 => c,
+                    Some(c) if small && input.u8().is_multiple_of(2) => c,
                     _ => value(input),
                 };
                 m.insert(key, v);
