@@ -377,7 +377,7 @@ fn inputs_built_to_exhaust_memory_are_refused_within_1_gb() {
 }
 
 #[test]
-fn twenty_thousand_errors_are_reported_quickly_and_briefly() {
+fn twenty_thousand_errors_are_all_counted_and_briefly_shown() {
     let tmp = tempfile::tempdir().unwrap();
     let mut text = String::from(
         "version: 1\nname: a\nregion: eu-west-1\nservices:\n  api:\n    image: nginx:1\n    port: 80\n",
@@ -386,9 +386,9 @@ fn twenty_thousand_errors_are_reported_quickly_and_briefly() {
         text.push_str(&format!("    unknown{i:05}: x\n"));
     }
     std::fs::write(tmp.path().join("many.yaml"), text).unwrap();
-    let started = std::time::Instant::now();
+    // How fast is a benchmark's business (`cargo bench -- diagnostics`);
+    // this checks that every error is counted and few are printed.
     let r = run(tmp.path(), &["validate", "-f", "many.yaml"]);
-    let took = started.elapsed();
     assert_eq!(r.code, 2, "{r}");
     assert!(
         r.stderr.contains("and 19950 more error(s) not shown"),
@@ -396,8 +396,11 @@ fn twenty_thousand_errors_are_reported_quickly_and_briefly() {
         &r.stderr[..500]
     );
     assert!(r.stderr.contains("20000 error(s)"));
-    // A debug build; the release build takes a fraction of this.
-    assert!(took.as_secs_f64() < 5.0, "{took:?}");
+    assert!(
+        r.stderr.len() < 64 * 1024,
+        "{} bytes of stderr",
+        r.stderr.len()
+    );
 }
 
 #[test]
