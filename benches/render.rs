@@ -93,10 +93,11 @@ fn diagnostics(c: &mut Criterion) {
     c.bench_function("diagnostics/20000_unknown_keys", |b| {
         b.iter(|| {
             let d = normalize::load(black_box(&text)).expect_err("unknown keys");
+            let source = blueprint::diag::Source::new(&text);
             let shown: usize = d
                 .iter()
                 .take(50)
-                .map(|d| d.snippet("many.yaml", Some(&text), false).to_string().len())
+                .map(|d| d.snippet("many.yaml", Some(&source), false).to_string().len())
                 .sum();
             (d.len(), shown)
         })
