@@ -80,6 +80,34 @@ fn stages(c: &mut Criterion) {
     }
 }
 
+/// A blueprint with 20,000 unknown keys: every one is reported (the first
+/// 50 printed), and finding their lines must stay linear (issue #16: well
+/// under a second for the whole `validate`).
+fn diagnostics(c: &mut Criterion) {
+    let mut text = String::from(
+        "version: 1\nname: a\nregion: eu-west-1\nservices:\n  api:\n    image: nginx:1\n    port: 80\n",
+    );
+    for i in 0..20_000 {
+        text.push_str(&format!("    unknown{i:05}: x\n"));
+    }
+    c.bench_function("diagnostics/20000_unknown_keys", |b| {
+        b.iter(|| {
+            let d = normalize::load(black_box(&text)).expect_err("unknown keys");
+            let source = blueprint::diag::Source::new(&text);
+            let shown: usize = d
+                .iter()
+                .take(50)
+                .map(|d| {
+                    d.snippet("many.yaml", Some(&source), false)
+                        .to_string()
+                        .len()
+                })
+                .sum();
+            (d.len(), shown)
+        })
+    });
+}
+
 fn config() -> Criterion {
     // The 1,000-service cases take a good fraction of a second per
     // iteration: ten samples keep a full run to a few minutes on 2 cores.
@@ -92,6 +120,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = stages
+    targets = stages, diagnostics
 }
 criterion_main!(benches);

@@ -3,7 +3,8 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
-use crate::{aws, graph, normalize, plan, readme, render, review, targets, write};
+use crate::stdio::{self, Stdout};
+use crate::{aws, graph, normalize, plan, render, review, targets, write};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -101,7 +102,7 @@ enum Command {
     #[command(after_help = EXIT_CODES)]
     Validate {
         /// Also check that the blueprint fits this target.
-        #[arg(long, value_enum)]
+        #[arg(long, short, value_enum)]
         target: Option<TargetArg>,
         /// The blueprint file.
         #[arg(long, short, default_value = "blueprint.yaml")]
@@ -209,34 +210,43 @@ enum Failure {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Drift) => ExitCode::from(1),
-        Err(Failure::Refused) => ExitCode::from(2),
+    let mut out = Stdout::new();
+    let code = match dispatch(cli.command, &mut out) {
+        Ok(()) => 0,
+        Err(Failure::Drift) => 1,
+        Err(Failure::Refused) => 2,
+    };
+    // A reader that closed the pipe early (`| head -1`) saw what it
+    // wanted: the command's own code stands. Output that could not be
+    // written (a full disk) is an error.
+    match out.finish() {
+        Ok(()) => ExitCode::from(code),
+        Err(e) => {
+            stdio::eprintln(&format!("error: cannot write the output: {e}"));
+            ExitCode::from(2)
+        }
     }
 }
 
-fn dispatch(command: Command) -> Result<(), Failure> {
+fn dispatch(command: Command, out: &mut Stdout) -> Result<(), Failure> {
     match command {
         Command::Generate { services, tenants } => {
-            print!(
-                "{}",
-                crate::generate::blueprint(&crate::generate::Shape { services, tenants })
-            );
+            out.print(&crate::generate::blueprint(&crate::generate::Shape {
+                services,
+                tenants,
+            }));
             Ok(())
         }
         Command::Schema => {
-            print!("{}", crate::schema::to_string());
+            out.print(&crate::schema::to_string());
             Ok(())
         }
         Command::Init { file } => init(&file),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "blueprint",
-                &mut std::io::stdout(),
-            );
+            // Into memory first: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "blueprint", &mut script);
+            out.write(&script);
             Ok(())
         }
         Command::Plan {
@@ -250,9 +260,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 let mut text =
                     serde_json::to_string_pretty(&plan::json(&p)).expect("a JSON value serializes");
                 text.push('\n');
-                print!("{text}");
+                out.print(&text);
             } else {
-                print!("{}", plan::text(&p));
+                out.print(&plan::text(&p));
             }
             Ok(())
         }
@@ -262,7 +272,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 GraphFormat::Mermaid => graph::Format::Mermaid,
                 GraphFormat::Dot => graph::Format::Dot,
             };
-            print!("{}", graph::render(&model, format));
+            out.print(&graph::render(&model, format));
             Ok(())
         }
         Command::Validate { target, file } => {
@@ -271,59 +281,92 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 Some(t) => check_fit(&model, t.into(), &file, &source)?,
                 None => check_names(&model, &file, &source)?,
             }
-            eprintln!("{}: valid", file.display());
+            stdio::eprintln(&format!("{}: valid", file.display()));
             Ok(())
         }
         Command::Render { io, force } => {
-            let p = produce(&io, write::Mode::Write)?;
+            let p = produce(&io, write::Mode::Write, force)?;
             let out = p.stage.out_dir().to_path_buf();
-            let report = write::finish(p.stage, p.staged, force).map_err(refuse)?;
+            let report = write::finish(p.stage, p.staged, force).map_err(refuse_write)?;
             for note in p.notes {
-                eprintln!("note: {note}");
+                stdio::eprintln(&format!("note: {note}"));
             }
-            eprintln!("{}: {report}", out.display());
+            stdio::eprintln(&format!("{}: {report}", out.display()));
             Ok(())
         }
         Command::Check { io } => {
-            let p = produce(&io, write::Mode::Check)?;
-            let out = p.stage.out_dir().to_path_buf();
-            let changes = write::changes(p.stage, p.staged).map_err(refuse)?;
+            let p = produce(&io, write::Mode::Check, false)?;
+            let dir = p.stage.out_dir().to_path_buf();
+            let changes = write::changes(p.stage, p.staged).map_err(refuse_write)?;
+            for note in p.notes {
+                stdio::eprintln(&format!("note: {note}"));
+            }
             if changes.is_empty() {
-                eprintln!("{}: up to date", out.display());
+                stdio::eprintln(&format!("{}: up to date", dir.display()));
                 return Ok(());
             }
             for c in &changes {
-                println!("{c}");
+                out.print(&format!("{c}\n"));
             }
-            eprintln!(
+            stdio::eprintln(&format!(
                 "{}: {} file(s) differ from the blueprint; run `blueprint diff` to see how, `blueprint render` to update",
-                out.display(),
+                dir.display(),
                 changes.len()
-            );
+            ));
             Err(Failure::Drift)
         }
         Command::Diff { io } => {
-            let p = produce(&io, write::Mode::Diff)?;
-            let files = write::diff(p.stage, p.staged).map_err(refuse)?;
-            let diff: String = files.iter().map(write::FileDiff::unified).collect();
-            if diff.is_empty() {
+            let p = produce(&io, write::Mode::Diff, false)?;
+            let dir = p.stage.out_dir().to_path_buf();
+            let d = write::diff(p.stage, p.staged).map_err(refuse_write)?;
+            for note in p.notes {
+                stdio::eprintln(&format!("note: {note}"));
+            }
+            let diff: String = d.files.iter().map(write::FileDiff::unified).collect();
+            if !diff.is_empty() {
+                out.print(&format!("{}\n{diff}", summarize(&d.files)));
+            }
+            if let Some(kind) = d.manifest {
+                let what = match kind {
+                    write::ChangeKind::Added => "is missing",
+                    _ => "does not match the files",
+                };
+                stdio::eprintln(&format!(
+                    "{}: the manifest ({}) {what}; `blueprint render` writes it",
+                    dir.display(),
+                    write::MANIFEST
+                ));
+            }
+            if diff.is_empty() && d.manifest.is_none() {
                 return Ok(());
             }
-            print!("{}\n{diff}", summarize(&files));
             Err(Failure::Drift)
         }
     }
 }
 
+/// Prints a writer's error; exit 1 when the folder is only out of date.
+fn refuse_write(e: write::WriteError) -> Failure {
+    let code = e.code();
+    stdio::eprintln(&format!("error: {e}"));
+    if code == 1 {
+        Failure::Drift
+    } else {
+        Failure::Refused
+    }
+}
+
 fn refuse(e: impl std::fmt::Display) -> Failure {
-    eprintln!("error: {e}");
+    stdio::eprintln(&format!("error: {e}"));
     Failure::Refused
 }
 
 /// The model and the blueprint's text (for error excerpts).
 fn load(file: &Path) -> Result<(Model, String), Failure> {
-    let source = std::fs::read_to_string(file)
+    let text = std::fs::read_to_string(file)
         .map_err(|e| refuse(format!("cannot read {}: {e}", file.display())))?;
+    // Without the byte order mark, so that excerpts line up with columns.
+    let source = crate::parse::strip_bom(&text).to_owned();
     match normalize::load(&source) {
         Ok(model) => Ok((model, source)),
         Err(diags) => Err(report(&diags, file, &source)),
@@ -337,10 +380,7 @@ fn report(diags: &[Diagnostic], file: &Path, source: &str) -> Failure {
         std::env::var_os("NO_COLOR").as_deref(),
         std::env::var_os("CLICOLOR_FORCE").as_deref(),
     );
-    for d in diags {
-        eprintln!("{}\n", d.snippet(&name, Some(source), color));
-    }
-    eprintln!("{name}: {} error(s); nothing was written", diags.len());
+    stdio::eprintln(&crate::diag::report(diags, &name, source, color));
     Failure::Refused
 }
 
@@ -397,10 +437,10 @@ fn init(file: &Path) -> Result<(), Failure> {
     f.write_all(crate::starter::STARTER.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|e| refuse(format!("cannot write {}: {e}", file.display())))?;
-    eprintln!(
+    stdio::eprintln(&format!(
         "{}: written; `blueprint schema > blueprint.schema.json` gives your editor completion and checks",
         file.display()
-    );
+    ));
     Ok(())
 }
 
@@ -427,7 +467,7 @@ struct Produced {
 /// Everything up to the staged files: load, fit, lower, then render each
 /// file and stage it for `mode` on the thread that rendered it (see
 /// `write::Stage`), so that no more than a few files' bytes are held at once.
-fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
+fn produce(io: &Io, mode: write::Mode, force: bool) -> Result<Produced, Failure> {
     let target: Target = io.target.into();
     let (model, source) = load(&io.file)?;
     check_fit(&model, target, &io.file, &source)?;
@@ -444,24 +484,26 @@ fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
         )));
     }
     let model = std::sync::Arc::new(model);
-    let mut output = targets::lower(&model, target);
-    readme::add(&model, target, &mut output);
+    let output = crate::pipeline::lower(&model, target);
     let out = io
         .out
         .clone()
         .unwrap_or_else(|| Path::new("infra").join(target.as_str()));
     let paths = output.files.keys().cloned().collect();
-    let stage = write::Stage::new(&out, mode, paths).map_err(refuse)?;
+    let stage =
+        write::Stage::new(&out, mode, paths, target.as_str(), force).map_err(refuse_write)?;
     let staged = render::render_each(output.files, |path, bytes| stage.stage(path, bytes))
         .into_iter()
         .collect::<Result<Vec<_>, _>>()
-        .map_err(refuse)?;
+        .map_err(refuse_write)?;
+    let mut notes = stage.notes().to_vec();
+    notes.extend(output.notes);
     // The process ends soon after: freeing a model of thousands of
     // services costs tens of milliseconds for nothing.
     std::mem::forget(model);
     Ok(Produced {
         stage,
         staged,
-        notes: output.notes,
+        notes,
     })
 }

@@ -47,11 +47,12 @@ impl Diagnostic {
     /// Prints rustc-style: the message, ` --> file:line:col (yaml.path)`,
     /// the offending line of `source` with a caret under the column, and
     /// `= help:`. `source` is the blueprint's text (passed in: no IO here);
-    /// `color` adds ANSI colours.
+    /// `color` adds ANSI colours. A line longer than [`MAX_EXCERPT`]
+    /// characters is shown as a window around the column.
     pub fn snippet<'a>(
         &'a self,
         file: &'a str,
-        source: Option<&'a str>,
+        source: Option<&'a Source<'a>>,
         color: bool,
     ) -> impl fmt::Display + 'a {
         Snippet {
@@ -92,8 +93,86 @@ impl fmt::Display for DisplayDiag<'_> {
 struct Snippet<'a> {
     d: &'a Diagnostic,
     file: &'a str,
-    source: Option<&'a str>,
+    source: Option<&'a Source<'a>>,
     color: bool,
+}
+
+/// Most diagnostics [`report`] prints in full; the rest are counted.
+pub const MAX_SHOWN: usize = 50;
+
+/// Most characters of a source line an excerpt shows.
+pub const MAX_EXCERPT: usize = 160;
+
+/// The blueprint's text with the start of every line found once, so that
+/// each diagnostic's excerpt is found without rescanning the text (20,000
+/// errors in a large file would otherwise take seconds).
+pub struct Source<'a> {
+    text: &'a str,
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(text: &'a str) -> Source<'a> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| i < text.len())
+            .collect();
+        Source { text, starts }
+    }
+
+    /// The 1-based line `n`, without its line break.
+    pub fn line(&self, n: usize) -> Option<&'a str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let end = self.starts.get(n).map_or(self.text.len(), |&next| next - 1);
+        let line = &self.text[start..end];
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+}
+
+/// Every diagnostic as the command line prints it: the first
+/// [`MAX_SHOWN`] with their excerpts, then how many more there are, then
+/// the count.
+pub fn report(diags: &[Diagnostic], file: &str, source: &str, color: bool) -> String {
+    use fmt::Write;
+    let source = Source::new(source);
+    let mut out = String::new();
+    for d in diags.iter().take(MAX_SHOWN) {
+        let _ = writeln!(out, "{}\n", d.snippet(file, Some(&source), color));
+    }
+    if diags.len() > MAX_SHOWN {
+        let _ = writeln!(
+            out,
+            "... and {} more error(s) not shown\n",
+            diags.len() - MAX_SHOWN
+        );
+    }
+    let _ = write!(out, "{file}: {} error(s); nothing was written", diags.len());
+    out
+}
+
+/// At most [`MAX_EXCERPT`] characters of `text` around the 1-based
+/// character column `col`, `…` marking what is cut, and the column in
+/// what is shown.
+fn window(text: &str, col: usize) -> (String, usize) {
+    let len = text.chars().count();
+    if len <= MAX_EXCERPT {
+        return (text.to_owned(), col);
+    }
+    let at = col.saturating_sub(1).min(len);
+    let start = at.saturating_sub(MAX_EXCERPT / 3);
+    let end = (start + MAX_EXCERPT).min(len);
+    let mut shown: String = text.chars().skip(start).take(end - start).collect();
+    let mut col = at - start + 1;
+    if start > 0 {
+        shown.insert(0, '…');
+        col += 1;
+    }
+    if end < len {
+        shown.push('…');
+    }
+    (shown, col)
 }
 
 /// ANSI styles, or nothing when colour is off.
@@ -136,9 +215,7 @@ impl fmt::Display for Snippet<'_> {
             p.close(),
         );
         writeln!(f, "{red}error{off}{bold}: {}{off}", d.message)?;
-        let text = d
-            .line
-            .and_then(|l| self.source.and_then(|s| s.lines().nth(l.checked_sub(1)?)));
+        let text = d.line.and_then(|l| self.source?.line(l));
         let width = match (d.line, text) {
             (Some(l), Some(_)) => l.to_string().len(),
             _ => 0,
@@ -155,12 +232,12 @@ impl fmt::Display for Snippet<'_> {
             write!(f, " ({})", d.yaml_path)?;
         }
         if let (Some(line), Some(text)) = (d.line, text) {
-            let text = text.trim_end_matches('\r');
+            let (text, col) = window(text, d.col.unwrap_or(1));
             writeln!(f)?;
             writeln!(f, "{pad} {blue}|{off}")?;
             write!(f, "{blue}{line} |{off} {text}")?;
-            if let Some(col) = d.col {
-                let (lead, len) = caret(text, col);
+            if d.col.is_some() {
+                let (lead, len) = caret(&text, col);
                 writeln!(f)?;
                 write!(f, "{pad} {blue}|{off} {lead}{red}{}{off}", "^".repeat(len))?;
             }
@@ -249,7 +326,7 @@ mod tests {
     #[test]
     fn snippet_shows_the_line_a_caret_the_path_and_the_help() {
         let text = typo()
-            .snippet("blueprint.yaml", Some(SOURCE), false)
+            .snippet("blueprint.yaml", Some(&Source::new(SOURCE)), false)
             .to_string();
         assert_eq!(
             text,
@@ -277,9 +354,13 @@ mod tests {
 
     #[test]
     fn colour_only_when_asked() {
-        let plain = typo().snippet("b.yaml", Some(SOURCE), false).to_string();
+        let plain = typo()
+            .snippet("b.yaml", Some(&Source::new(SOURCE)), false)
+            .to_string();
         assert!(!plain.contains('\x1b'), "{plain}");
-        let coloured = typo().snippet("b.yaml", Some(SOURCE), true).to_string();
+        let coloured = typo()
+            .snippet("b.yaml", Some(&Source::new(SOURCE)), true)
+            .to_string();
         assert!(coloured.contains("\x1b[1;31m^^^^^\x1b[0m"), "{coloured}");
     }
 
@@ -288,13 +369,65 @@ mod tests {
         let source = format!("{}  cpu: lots # a comment\n", "\n".repeat(11));
         let d = Diagnostic::new("services.api.cpu", "`lots` is not a CPU amount").at(12, 8);
         assert_eq!(
-            d.snippet("b.yaml", Some(&source), false).to_string(),
+            d.snippet("b.yaml", Some(&Source::new(&source)), false)
+                .to_string(),
             "error: `lots` is not a CPU amount\n  \
              --> b.yaml:12:8 (services.api.cpu)\n   \
              |\n\
              12 |   cpu: lots # a comment\n   \
              |        ^^^^"
         );
+    }
+
+    #[test]
+    fn lines_are_found_by_index_and_long_ones_shown_around_the_column() {
+        let source = Source::new("a\r\n\nlast");
+        assert_eq!(
+            (1..=4).map(|n| source.line(n)).collect::<Vec<_>>(),
+            [Some("a"), Some(""), Some("last"), None]
+        );
+        assert_eq!(Source::new("x\n").line(1), Some("x"));
+        assert_eq!(Source::new("x\n").line(2), None);
+        assert_eq!(Source::new("").line(1), None);
+
+        let line = format!(
+            "{}: {}bad {}",
+            "k".repeat(500),
+            "v".repeat(500),
+            "w".repeat(500)
+        );
+        let d = Diagnostic::new("k", "bad value").at(1, 1003);
+        let text = d
+            .snippet("b.yaml", Some(&Source::new(&line)), false)
+            .to_string();
+        let shown: Vec<&str> = text.lines().collect();
+        assert!(
+            shown[3].starts_with("1 | …") && shown[3].ends_with('…'),
+            "{text}"
+        );
+        assert!(shown[3].chars().count() < MAX_EXCERPT + 10, "{text}");
+        // The caret still points at `bad`.
+        let caret = shown[4].find('^').unwrap();
+        let at: String = shown[3]
+            .chars()
+            .skip(shown[4][..caret].chars().count())
+            .take(4)
+            .collect();
+        assert_eq!(at, "bad ", "{text}");
+    }
+
+    #[test]
+    fn a_report_shows_the_first_diagnostics_and_counts_the_rest() {
+        let diags: Vec<Diagnostic> = (0..MAX_SHOWN + 7)
+            .map(|i| Diagnostic::new("", format!("problem {i}")).at(1, 1))
+            .collect();
+        let text = report(&diags, "b.yaml", "x: 1\n", false);
+        assert_eq!(text.matches("error: problem").count(), MAX_SHOWN);
+        assert!(text.contains("... and 7 more error(s) not shown"), "{text}");
+        assert!(text.ends_with(&format!(
+            "b.yaml: {} error(s); nothing was written",
+            MAX_SHOWN + 7
+        )));
     }
 
     #[test]
@@ -308,13 +441,15 @@ mod tests {
         assert_eq!(caret("", 9), (String::new(), 1));
         let d = Diagnostic::new("", "the blueprint is empty");
         assert_eq!(
-            d.snippet("b.yaml", Some(""), false).to_string(),
+            d.snippet("b.yaml", Some(&Source::new("")), false)
+                .to_string(),
             "error: the blueprint is empty\n--> b.yaml"
         );
         // A line beyond the text: the position without an excerpt.
         let d = Diagnostic::new("name", "bad").at(40, 1);
         assert_eq!(
-            d.snippet("b.yaml", Some("name: x\n"), false).to_string(),
+            d.snippet("b.yaml", Some(&Source::new("name: x\n")), false)
+                .to_string(),
             "error: bad\n--> b.yaml:40:1 (name)"
         );
     }

@@ -11,12 +11,14 @@ pub mod model;
 pub mod normalize;
 pub mod parallel;
 pub mod parse;
+pub mod pipeline;
 pub mod plan;
 pub mod readme;
 pub mod render;
 pub mod review;
 pub mod schema;
 pub mod starter;
+pub mod stdio;
 pub mod targets;
 pub mod write;
 

@@ -1,5 +1,6 @@
 //! One integration-test binary: the built `blueprint` run as users run it.
 
+mod attacks;
 mod cli;
 mod editor;
 mod golden;

@@ -71,12 +71,16 @@ impl Duration {
     pub fn parse(s: &str) -> Result<Duration, String> {
         let hint = "a duration is a whole number and a unit: `30s`, `10m`, `2h` or `4d`";
         let t = s.trim();
-        let (num, unit) = t.split_at(t.len().saturating_sub(1));
+        // The unit is the last character, whatever its width: user text
+        // may end in `秒` or `ß`, and a byte split would cut it.
+        let mut chars = t.chars();
+        let unit = chars.next_back();
+        let num = chars.as_str();
         let mult = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86400,
+            Some('s') => 1,
+            Some('m') => 60,
+            Some('h') => 3600,
+            Some('d') => 86400,
             _ => return Err(format!("`{s}` is not a duration: {hint}")),
         };
         if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
@@ -366,6 +370,10 @@ mod tests {
             "10 m",
             "10M",
             "99999999999999999999d",
+            "é",
+            "30秒",
+            "1ß",
+            "秒s",
         ] {
             assert!(Duration::parse(bad).is_err(), "{bad}");
         }
@@ -381,7 +389,9 @@ mod tests {
         assert_eq!(Cpu::parse("250m").unwrap().millis(), 250);
         assert_eq!(Cpu::parse(".5").unwrap().millis(), 500);
         assert_eq!(Cpu::parse("1.5").unwrap().millis(), 1500);
-        for bad in ["0", "0m", "", "m", "1.2345", "-1", "abc", "1e3", "1000"] {
+        for bad in [
+            "0", "0m", "", "m", "1.2345", "-1", "abc", "1e3", "1000", "é", "1ß", "½", "1.é",
+        ] {
             assert!(Cpu::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Cpu::from_millis(250).to_string(), "250m");
@@ -393,7 +403,9 @@ mod tests {
         assert_eq!(Memory::parse("512Mi").unwrap().mib(), 512);
         assert_eq!(Memory::parse("2Gi").unwrap().mib(), 2048);
         assert_eq!(Memory::parse("1.5Gi").unwrap().mib(), 1536);
-        for bad in ["512", "2G", "2GB", "0Mi", "Mi", "1.1Gi", "-1Gi", "2gi"] {
+        for bad in [
+            "512", "2G", "2GB", "0Mi", "Mi", "1.1Gi", "-1Gi", "2gi", "é", "1éMi", "Gi", "é.Gi",
+        ] {
             assert!(Memory::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Memory::from_mib(2048).to_string(), "2Gi");

@@ -51,6 +51,10 @@ const QUEUE_KEYS: &[&str] = &["visibility_timeout", "retention", "fifo", "dead_l
 const DEAD_LETTER_KEYS: &[&str] = &["max_receives"];
 
 pub const DEFAULT_CPU: u32 = 250;
+/// Most replicas `scale.min` and `scale.max` may ask for: Kubernetes
+/// (`replicas`, KEDA's replica counts) and ECS (`desiredCount`) hold them
+/// as 32-bit signed integers.
+pub const MAX_REPLICAS: u64 = i32::MAX as u64;
 pub const DEFAULT_MEMORY: u32 = 512;
 
 /// The declared names every reference is checked against.
@@ -709,11 +713,11 @@ fn scale(cx: &mut Cx, n: &Node, has_port: bool, consumes: usize) -> Scale {
     let u32max = u64::from(u32::MAX);
     let min = f
         .get("min")
-        .and_then(|n| cx.uint(n, 0, u32max))
+        .and_then(|n| cx.uint(n, 0, MAX_REPLICAS))
         .map(|v| v as u32);
     let max = f
         .get("max")
-        .and_then(|n| cx.uint(n, 0, u32max))
+        .and_then(|n| cx.uint(n, 0, MAX_REPLICAS))
         .map(|v| v as u32);
     s.min = min.unwrap_or(1);
     s.max = max.unwrap_or(s.min.max(1));

@@ -7,9 +7,11 @@
 //! and `null` stay strings here; normalize/ decides what they mean.
 //!
 //! Handled here: syntax errors (one diagnostic), duplicate keys, anchors and
-//! aliases (expanded, with a cap on the total node count against "billion
-//! laughs"), merge keys (`<<: *base`, explicit keys win), nesting depth,
-//! several documents, empty input, and a top level that is not a map.
+//! aliases (expanded, with caps on the total node count and on the bytes
+//! the tree holds, against "billion laughs" of nodes or of long strings),
+//! merge keys (`<<: *base`, explicit keys win), nesting depth, the length
+//! of keys and values, several documents, empty input, and a top level
+//! that is not a map.
 
 use crate::diag::Diagnostic;
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +23,18 @@ pub const MAX_NODES: usize = 100_000;
 /// Deepest nesting accepted. Real blueprints need fewer than ten levels;
 /// the cap keeps every recursive walk over the tree shallow.
 pub const MAX_DEPTH: usize = 64;
+/// Longest key, in bytes. Every node below a key carries it in its path,
+/// so a long key over a long list would multiply; names and tag keys are
+/// far shorter (AWS tag keys: 128 characters).
+pub const MAX_KEY_BYTES: usize = 1024;
+/// Longest value, in bytes. No field needs more (an environment value on
+/// Lambda: 4 KB for all of them together).
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// Most bytes the tree may hold once aliases are expanded: the text of
+/// every key and value and every node's YAML path. The node count alone
+/// does not bound memory: a 1 MB string aliased 1,000 times is 1,000
+/// nodes and 1 GB.
+pub const MAX_TREE_BYTES: usize = 32 * 1024 * 1024;
 
 /// A YAML node and where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +140,18 @@ impl Node {
             _ => 0,
         }
     }
+
+    /// The bytes this node and those under it hold: paths, keys, values
+    /// (what [`MAX_TREE_BYTES`] caps).
+    fn bytes(&self) -> usize {
+        self.path.len()
+            + match &self.value {
+                Value::Map(e) => e.iter().map(|(k, v)| k.text.len() + v.bytes()).sum(),
+                Value::Seq(items) => items.iter().map(Node::bytes).sum(),
+                Value::Scalar { text, .. } => text.len(),
+                Value::Null => 0,
+            }
+    }
 }
 
 /// `parent.key`, or `key` at the top.
@@ -137,10 +163,19 @@ pub fn join(parent: &str, key: &str) -> String {
     }
 }
 
+/// `source` without a leading UTF-8 byte order mark, which some Windows
+/// editors write and YAML readers ignore; yaml-rust2 would make it part of
+/// the first key (`\u{feff}version`).
+pub fn strip_bom(source: &str) -> &str {
+    source.strip_prefix('\u{feff}').unwrap_or(source)
+}
+
 /// Parses one YAML document whose top level is a map. Returns the tree
 /// (when one could be built) and the diagnostics found; a syntax error stops
-/// the parse, duplicate keys do not (the first one is kept).
+/// the parse, duplicate keys do not (the first one is kept). A byte order
+/// mark is ignored.
 pub fn parse(source: &str) -> (Option<Node>, Vec<Diagnostic>) {
+    let source = strip_bom(source);
     let mut b = Builder::default();
     let root = b.run(source);
     let mut diags = b.diags;
@@ -193,6 +228,8 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: BTreeMap<usize, Node>,
     nodes: usize,
+    /// What the tree holds so far, see [`MAX_TREE_BYTES`].
+    bytes: usize,
     diags: Vec<Diagnostic>,
 }
 
@@ -244,6 +281,10 @@ impl Builder {
                 Event::Scalar(text, style, anchor, _tag) => {
                     let (line, col) = loc(&mark);
                     let path = self.next_path();
+                    if let Err(Stop(d)) = self.check_scalar(&text, &path, line, col) {
+                        self.diags.push(d);
+                        return None;
+                    }
                     let value = if text.is_empty() && style == TScalarStyle::Plain {
                         Value::Null
                     } else {
@@ -280,6 +321,36 @@ impl Builder {
         }
     }
 
+    /// A key or value within its length cap, counted into the tree's
+    /// bytes with its path.
+    fn check_scalar(
+        &mut self,
+        text: &str,
+        path: &str,
+        line: usize,
+        col: usize,
+    ) -> Result<(), Stop> {
+        let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+        let (max, what) = if is_key {
+            (MAX_KEY_BYTES, "key")
+        } else {
+            (MAX_VALUE_BYTES, "value")
+        };
+        if text.len() > max {
+            return Err(Stop(
+                Diagnostic::new(
+                    path,
+                    format!(
+                        "this {what} is {} bytes long; at most {max} are allowed",
+                        text.len()
+                    ),
+                )
+                .at(line, col),
+            ));
+        }
+        self.count_bytes(text.len() + path.len(), line, col)
+    }
+
     /// The path of the node about to start.
     fn next_path(&self) -> String {
         match self.stack.last() {
@@ -292,19 +363,31 @@ impl Builder {
         }
     }
 
+    /// Adds `n` bytes to the tree's total, or stops past the cap.
+    fn count_bytes(&mut self, n: usize, line: usize, col: usize) -> Result<(), Stop> {
+        self.bytes = self.bytes.saturating_add(n);
+        over(self.bytes, MAX_TREE_BYTES, line, col, || {
+            Diagnostic::new(
+                "",
+                format!(
+                    "the blueprint expands to more than {} MiB of keys, values and paths",
+                    MAX_TREE_BYTES / (1024 * 1024)
+                ),
+            )
+            .with_help("aliases (`*name`) are expanded: each copies what its anchor holds")
+        })
+    }
+
+    /// Adds `n` nodes to the tree's count, or stops past the cap.
     fn count_nodes(&mut self, n: usize, line: usize, col: usize) -> Result<(), Stop> {
         self.nodes = self.nodes.saturating_add(n);
-        if self.nodes > MAX_NODES {
-            return Err(Stop(
-                Diagnostic::new(
-                    "",
-                    format!("the blueprint expands to more than {MAX_NODES} YAML nodes"),
-                )
-                .at(line, col)
-                .with_help("aliases (`*name`) are expanded; avoid aliases of aliases"),
-            ));
-        }
-        Ok(())
+        over(self.nodes, MAX_NODES, line, col, || {
+            Diagnostic::new(
+                "",
+                format!("the blueprint expands to more than {MAX_NODES} YAML nodes"),
+            )
+            .with_help("aliases (`*name`) are expanded; avoid aliases of aliases")
+        })
     }
 
     fn open(&mut self, mark: &Marker, anchor: usize, map: bool) -> Result<Option<Node>, Stop> {
@@ -314,6 +397,8 @@ impl Builder {
             (line, col) = (k.line, k.col);
         }
         self.count_nodes(1, line, col)?;
+        let path = self.next_path();
+        self.count_bytes(path.len(), line, col)?;
         if self.stack.len() >= MAX_DEPTH {
             return Err(Stop(
                 Diagnostic::new(
@@ -327,7 +412,7 @@ impl Builder {
             value: Value::Null,
             line,
             col,
-            path: self.next_path(),
+            path,
         };
         self.stack.push(if map {
             Frame::Map {
@@ -394,10 +479,14 @@ impl Builder {
                     .at(line, col),
             ));
         };
+        // Counted before the copy is made: the caps are what keep it small.
         let n = target.count();
-        let mut node = target.clone();
+        let path = self.next_path();
+        let bytes = target.bytes().saturating_add(n.saturating_mul(path.len()));
         self.count_nodes(n, line, col)?;
-        node.repath(self.next_path());
+        self.count_bytes(bytes, line, col)?;
+        let mut node = self.anchors[&id].clone();
+        node.repath(path);
         node.line = line;
         node.col = col;
         self.deliver(node, false)
@@ -484,6 +573,20 @@ impl Builder {
             }
         }
     }
+}
+
+/// Stops at (`line`, `col`) with `diag` when `total` is past `max`.
+fn over(
+    total: usize,
+    max: usize,
+    line: usize,
+    col: usize,
+    diag: impl FnOnce() -> Diagnostic,
+) -> Result<(), Stop> {
+    if total > max {
+        return Err(Stop(diag().at(line, col)));
+    }
+    Ok(())
 }
 
 /// The entries a merge source contributes: a map, or a list of maps (earlier

@@ -144,3 +144,51 @@ fn unknown_alias_is_an_error() {
     let d = errs("a: *nope\n");
     assert_eq!(d.len(), 1);
 }
+
+#[test]
+fn long_strings_aliased_many_times_are_refused_by_their_bytes() {
+    // 60 KB under an anchor, 1,000 aliases: 1,001 nodes, 60 MB.
+    let src = format!(
+        "version: 1\nbig: &b \"{}\"\nlist: [{}]\n",
+        "x".repeat(60_000),
+        vec!["*b"; 1000].join(",")
+    );
+    let d = errs(&src);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("MiB of keys, values and paths"),
+        "{d:?}"
+    );
+    // A few copies are fine.
+    let src = format!("a: &b \"{}\"\nlist: [*b, *b, *b]\n", "x".repeat(60_000));
+    assert!(parse(&src).1.is_empty());
+}
+
+#[test]
+fn keys_and_values_have_a_length_cap() {
+    let long_key = format!("? {}\n: [1, 2, 3]\n", "k".repeat(MAX_KEY_BYTES + 1));
+    let d = errs(&long_key);
+    assert!(
+        d.len() == 1 && d[0].message.contains("this key is"),
+        "{d:?}"
+    );
+    let ok_key = format!("? {}\n: 1\n", "k".repeat(MAX_KEY_BYTES));
+    assert!(parse(&ok_key).1.is_empty());
+
+    let long_value = format!("v: \"{}\"\n", "y".repeat(MAX_VALUE_BYTES + 1));
+    let d = errs(&long_value);
+    assert!(
+        d.len() == 1 && d[0].message.contains("this value is"),
+        "{d:?}"
+    );
+    assert_eq!(d[0].yaml_path, "v");
+    assert!(parse(&format!("v: \"{}\"\n", "y".repeat(MAX_VALUE_BYTES)))
+        .1
+        .is_empty());
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored() {
+    let root = ok("\u{feff}version: 1\n");
+    assert!(root.get("version").is_some());
+}

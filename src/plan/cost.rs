@@ -48,7 +48,7 @@ pub struct NodeGroup {
     pub environment: String,
     pub platform: String,
     pub instance: &'static str,
-    pub count: u32,
+    pub count: u64,
     pub spot: bool,
 }
 
@@ -113,6 +113,13 @@ fn runs_per_month(j: &Job) -> f64 {
 /// Seconds one job run lasts, by the duration assumption.
 fn job_seconds(j: &Job, a: &Assumptions) -> f64 {
     j.timeout.secs() as f64 * a.job_duration_fraction
+}
+
+/// `replicas` split into (on-demand, Spot) by a Spot percentage: floor of
+/// the share on Spot. Computed in u64: `replicas * percent` overflows u32.
+fn spot_split(replicas: u32, spot_percent: u8) -> (u64, u64) {
+    let spot = u64::from(replicas) * u64::from(spot_percent.min(100)) / 100;
+    (u64::from(replicas) - spot, spot)
 }
 
 fn spot_factor(spot_percent: u8) -> f64 {
@@ -291,18 +298,19 @@ pub fn environment(
             c.control_plane = EKS_CONTROL_PLANE_HOUR * HOURS_PER_MONTH;
             c.compute = SYSTEM_NODES * SYSTEM_NODE_HOURLY * HOURS_PER_MONTH;
             for p in &env.platforms {
-                let mut pods: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
+                // Groups of identical replicas, on-demand and Spot: never
+                // one entry per replica (`scale.min` can be in the billions).
+                let mut pods: [Vec<Pods>; 2] = [Vec::new(), Vec::new()];
                 for w in &p.tenants {
                     for s in &w.services {
                         if s.scale.min == 0 {
                             c.compute += eks_service_marginal(s, messages_for(w, s, &t), a);
                             continue;
                         }
-                        let spot = s.scale.min * u32::from(s.spot) / 100;
+                        let (on_demand, spot) = spot_split(s.scale.min, s.spot);
                         let pod = (s.cpu.vcpu(), s.memory.gib());
-                        for i in 0..s.scale.min {
-                            pods[usize::from(i < spot)].push(pod);
-                        }
+                        pods[0].push((pod, on_demand));
+                        pods[1].push((pod, spot));
                     }
                     for j in &w.jobs {
                         c.compute += eks_job(j, a);
@@ -312,7 +320,7 @@ pub fn environment(
                     let spot = spot == 1;
                     if let Some((instance, count)) = pack(pods) {
                         let factor = if spot { 1.0 - SPOT_DISCOUNT } else { 1.0 };
-                        c.compute += f64::from(count) * instance.hourly * HOURS_PER_MONTH * factor;
+                        c.compute += count as f64 * instance.hourly * HOURS_PER_MONTH * factor;
                         nodes.push(NodeGroup {
                             environment: env.name.to_string(),
                             platform: p.id().to_string(),
@@ -386,17 +394,24 @@ pub fn workloads(model: &Model, a: &Assumptions) -> Vec<WorkloadCost> {
     by_name.into_values().collect()
 }
 
+/// Identical pods: (vCPU, GiB) and how many replicas.
+pub type Pods = ((f64, f64), u64);
+
 /// First-fit decreasing onto one instance type, for each type in the
 /// NodePool's list; the cheapest packing wins (ties: fewer nodes, then list
 /// order). `None` when there are no pods. A pod larger than every type
 /// gets a node of the largest type of its own.
-pub fn pack(pods: &[(f64, f64)]) -> Option<(&'static Instance, u32)> {
-    if pods.is_empty() {
+///
+/// Pods come as groups of identical replicas, and the work and memory
+/// depend on the number of groups, not of replicas: `scale.min` may be
+/// 4,294,967,295.
+pub fn pack(pods: &[Pods]) -> Option<(&'static Instance, u64)> {
+    let mut sorted: Vec<Pods> = pods.iter().copied().filter(|(_, n)| *n > 0).collect();
+    if sorted.is_empty() {
         return None;
     }
-    let mut sorted = pods.to_vec();
-    sorted.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
-    let mut best: Option<(&'static Instance, u32)> = None;
+    sorted.sort_by(|(a, _), (b, _)| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    let mut best: Option<(&'static Instance, u64)> = None;
     for inst in INSTANCES.iter() {
         let Some(count) = ffd(&sorted, inst) else {
             continue;
@@ -404,7 +419,7 @@ pub fn pack(pods: &[(f64, f64)]) -> Option<(&'static Instance, u32)> {
         let better = match best {
             None => true,
             Some((b, n)) => {
-                let (cost, best_cost) = (f64::from(count) * inst.hourly, f64::from(n) * b.hourly);
+                let (cost, best_cost) = (count as f64 * inst.hourly, n as f64 * b.hourly);
                 cost < best_cost - 1e-9 || ((cost - best_cost).abs() <= 1e-9 && count < n)
             }
         };
@@ -417,48 +432,140 @@ pub fn pack(pods: &[(f64, f64)]) -> Option<(&'static Instance, u32)> {
             .iter()
             .max_by(|a, b| a.memory_gib.total_cmp(&b.memory_gib))
             .expect("the instance list is not empty");
-        Some((largest, pods.len() as u32))
+        let replicas = sorted
+            .iter()
+            .fold(0u64, |sum, (_, n)| sum.saturating_add(*n));
+        Some((largest, replicas))
     })
 }
 
-/// Nodes of `inst` that hold `pods` (sorted largest first), or `None` when
-/// a pod does not fit on an empty node.
-fn ffd(pods: &[(f64, f64)], inst: &Instance) -> Option<u32> {
-    let cap = (
-        inst.vcpu - NODE_RESERVED_VCPU,
-        inst.memory_gib - NODE_RESERVED_GIB,
-    );
-    // (cpu left, memory left, pods left)
-    let mut nodes: Vec<(f64, f64, u32)> = Vec::new();
+/// What is left on one node: vCPU, GiB, pod slots.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Left(f64, f64, u32);
+
+impl Left {
+    /// An empty node of `inst`: its allocatable capacity, and its pod
+    /// slots after the DaemonSets.
+    fn empty(inst: &Instance) -> Left {
+        Left(
+            inst.vcpu - NODE_RESERVED_VCPU,
+            inst.memory_gib - NODE_RESERVED_GIB,
+            inst.max_pods - DAEMONSET_PODS,
+        )
+    }
+
+    fn fits(&self, (cpu, mem): (f64, f64)) -> bool {
+        self.0 + 1e-9 >= cpu && self.1 + 1e-9 >= mem && self.2 > 0
+    }
+
+    /// Places up to `max` pods of one size, one at a time (the same float
+    /// steps as placing them one by one): how many fit, and what is left.
+    fn take(mut self, pod: (f64, f64), max: u64) -> (u64, Left) {
+        let mut taken = 0;
+        while taken < max && self.fits(pod) {
+            self.0 -= pod.0;
+            self.1 -= pod.1;
+            self.2 -= 1;
+            taken += 1;
+        }
+        (taken, self)
+    }
+}
+
+/// `nodes` nodes in the same state, in placement order.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    left: Left,
+    nodes: u64,
+}
+
+/// Nodes of `inst` that hold `pods` (groups sorted largest first), or
+/// `None` when a pod does not fit on an empty node.
+///
+/// The same result as placing each replica on the first node it fits
+/// (first fit): a group's replicas fill the first node that takes one
+/// until it is full, then the next. So nodes are kept as runs of nodes in
+/// the same state, and a group splits a run into at most three.
+fn ffd(pods: &[Pods], inst: &Instance) -> Option<u64> {
+    let empty = Left::empty(inst);
+    let mut runs: Vec<Run> = Vec::new();
     // The smallest pod in each dimension: a node that cannot take it is
-    // full for good, and the search starts after the leading full nodes,
-    // so packing many same-sized pods stays linear.
-    let least = pods
-        .iter()
-        .fold((f64::MAX, f64::MAX), |(c, m), p| (c.min(p.0), m.min(p.1)));
-    let fits =
-        |n: &(f64, f64, u32), cpu: f64, mem: f64| n.0 + 1e-9 >= cpu && n.1 + 1e-9 >= mem && n.2 > 0;
+    // full for good, and the search starts after the leading full runs.
+    let least = pods.iter().fold((f64::MAX, f64::MAX), |(c, m), (p, _)| {
+        (c.min(p.0), m.min(p.1))
+    });
     let mut first_open = 0;
-    for &(cpu, mem) in pods {
-        if cpu > cap.0 + 1e-9 || mem > cap.1 + 1e-9 {
+    for &(pod, count) in pods {
+        if pod.0 > empty.0 + 1e-9 || pod.1 > empty.1 + 1e-9 {
             return None;
         }
-        match nodes[first_open..].iter_mut().find(|n| fits(n, cpu, mem)) {
-            Some(n) => {
-                n.0 -= cpu;
-                n.1 -= mem;
-                n.2 -= 1;
-            }
-            None => nodes.push((cap.0 - cpu, cap.1 - mem, inst.max_pods - DAEMONSET_PODS - 1)),
+        let mut remaining = count;
+        let mut i = first_open;
+        while remaining > 0 && i < runs.len() {
+            let placed = place(&mut runs, i, pod, remaining);
+            remaining -= placed.pods;
+            i += placed.runs;
         }
-        while nodes
-            .get(first_open)
-            .is_some_and(|n| !fits(n, least.0, least.1))
-        {
+        if remaining > 0 {
+            runs.push(Run {
+                left: empty,
+                nodes: remaining,
+            });
+            let at = runs.len() - 1;
+            let placed = place(&mut runs, at, pod, remaining);
+            debug_assert_eq!(placed.pods, remaining, "a pod that fits an empty node");
+            // The empty nodes nothing went on (at most `remaining` were added).
+            if runs.last().is_some_and(|r| r.left == empty) {
+                runs.pop();
+            }
+        }
+        while runs.get(first_open).is_some_and(|r| !r.left.fits(least)) {
             first_open += 1;
         }
     }
-    Some(nodes.len() as u32)
+    Some(runs.iter().fold(0u64, |sum, r| sum.saturating_add(r.nodes)))
+}
+
+/// What [`place`] did: replicas placed, runs the placed-on run became.
+struct Placed {
+    pods: u64,
+    runs: usize,
+}
+
+/// Places up to `count` replicas of `pod` on the nodes of `runs[i]`, first
+/// node first, each filled before the next: the run becomes its nodes
+/// filled (the same state), the one partly filled, and the untouched.
+fn place(runs: &mut Vec<Run>, i: usize, pod: (f64, f64), count: u64) -> Placed {
+    let run = runs[i];
+    let (per_node, filled) = run.left.take(pod, u64::MAX);
+    if per_node == 0 {
+        return Placed { pods: 0, runs: 1 };
+    }
+    let full = (count / per_node).min(run.nodes);
+    let mut pods = full * per_node;
+    let mut parts = Vec::with_capacity(3);
+    if full > 0 {
+        parts.push(Run {
+            left: filled,
+            nodes: full,
+        });
+    }
+    let mut untouched = run.nodes - full;
+    if untouched > 0 && pods < count {
+        let (taken, left) = run.left.take(pod, count - pods);
+        parts.push(Run { left, nodes: 1 });
+        pods += taken;
+        untouched -= 1;
+    }
+    if untouched > 0 {
+        parts.push(Run {
+            left: run.left,
+            nodes: untouched,
+        });
+    }
+    let n = parts.len();
+    runs.splice(i..=i, parts);
+    Placed { pods, runs: n }
 }
 
 #[cfg(test)]
@@ -479,5 +586,74 @@ mod job_spot_tests {
         let (d, s) = (ecs_job(&on_demand, &a), ecs_job(&spot, &a));
         assert!(d > 0.0);
         assert!((s - d * (1.0 - SPOT_DISCOUNT)).abs() < 1e-9, "{s} vs {d}");
+    }
+}
+
+#[cfg(test)]
+mod pack_tests {
+    use super::*;
+
+    /// First fit decreasing one replica at a time: what `ffd` must equal.
+    fn ffd_one_by_one(pods: &[Pods], inst: &Instance) -> Option<u64> {
+        let empty = Left::empty(inst);
+        let mut nodes: Vec<Left> = Vec::new();
+        for &(pod, count) in pods {
+            if !empty.fits(pod) {
+                return None;
+            }
+            for _ in 0..count {
+                match nodes.iter_mut().find(|n| n.fits(pod)) {
+                    Some(n) => *n = n.take(pod, 1).1,
+                    None => nodes.push(empty.take(pod, 1).1),
+                }
+            }
+        }
+        Some(nodes.len() as u64)
+    }
+
+    #[test]
+    fn groups_pack_as_replicas_one_by_one() {
+        let sizes = [
+            (0.25, 0.5),
+            (0.5, 1.0),
+            (1.0, 2.0),
+            (2.0, 4.0),
+            (0.3, 0.59),
+            (4.0, 30.0),
+        ];
+        // A small linear congruential generator: deterministic cases.
+        let mut seed: u64 = 7;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for case in 0..300 {
+            let groups = 1 + next(5) as usize;
+            let mut pods: Vec<Pods> = (0..groups)
+                .map(|_| (sizes[next(sizes.len() as u64) as usize], next(40)))
+                .collect();
+            pods.sort_by(|(a, _), (b, _)| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
+            for inst in INSTANCES.iter() {
+                assert_eq!(
+                    ffd(&pods, inst),
+                    ffd_one_by_one(&pods, inst),
+                    "case {case}: {pods:?} on {}",
+                    inst.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn billions_of_replicas_pack_at_once() {
+        let started = std::time::Instant::now();
+        let (inst, nodes) = pack(&[((0.25, 0.5), u64::from(u32::MAX)), ((1.0, 2.0), 3)]).unwrap();
+        assert!(nodes > 10_000_000, "{} × {nodes}", inst.name);
+        assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+        assert_eq!(spot_split(u32::MAX, 100), (0, u64::from(u32::MAX)));
+        assert_eq!(spot_split(u32::MAX, 50), (2_147_483_648, 2_147_483_647));
+        assert_eq!(spot_split(3, 50), (2, 1));
     }
 }

@@ -88,7 +88,11 @@ pub fn recommend(
     let spiky: Vec<String> = base
         .services
         .iter()
-        .filter(|s| s.scale.min == 0 || s.scale.max >= SPIKY_RATIO * s.scale.min.max(1))
+        .filter(|s| {
+            // In u64: `max` and `min` may be as large as u32 allows.
+            s.scale.min == 0
+                || u64::from(s.scale.max) >= u64::from(SPIKY_RATIO) * u64::from(s.scale.min)
+        })
         .map(|s| s.name.to_string())
         .collect();
     let plan = |t: Target| {

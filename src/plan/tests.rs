@@ -93,7 +93,7 @@ fn two_services_by_hand() {
     close(c.control_plane, 73.0, "eks control plane");
     close(c.compute, 227.833, "eks compute");
     assert_eq!(cents(eks.total.total()), 393.30);
-    let nodes: Vec<(&str, u32, bool)> = eks
+    let nodes: Vec<(&str, u64, bool)> = eks
         .nodes
         .iter()
         .map(|n| (n.instance, n.count, n.spot))

@@ -3,7 +3,6 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -21,15 +20,11 @@ pub enum OnDisk {
     Differs(Option<String>),
 }
 
-/// Compares the file at `path` with `new`. The SHA-256 of a differing
+/// Compares the open `file` with `new`. The SHA-256 of a differing
 /// file is computed only if `hash` (whether it is owned; a file that is
-/// not owned differs, whatever its hash).
-pub fn compare(path: &Path, new: &[u8], hash: bool) -> io::Result<OnDisk> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(OnDisk::Absent),
-        Err(e) => return Err(e),
-    };
+/// not owned differs, whatever its hash). Never `Absent`: the caller
+/// opened the file (see `Root::open_file`).
+pub fn compare(mut file: File, new: &[u8], hash: bool) -> io::Result<OnDisk> {
     let mut same = file.metadata()?.len() == new.len() as u64;
     if !same && !hash {
         return Ok(OnDisk::Differs(None));
@@ -73,17 +68,11 @@ pub fn compare(path: &Path, new: &[u8], hash: bool) -> io::Result<OnDisk> {
     Ok(OnDisk::Differs(Some(hex(&hasher.finalize()))))
 }
 
-/// The SHA-256 (lowercase hex) of the file at `path`, None if it does not
-/// exist.
-pub fn sha256_file(path: &Path) -> io::Result<Option<String>> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
+/// The SHA-256 (lowercase hex) of the open `file`.
+pub fn sha256_file(mut file: File) -> io::Result<String> {
     let mut hasher = Sha256::new();
     io::copy(&mut file, &mut hasher)?;
-    Ok(Some(hex(&hasher.finalize())))
+    Ok(hex(&hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -100,8 +89,7 @@ mod tests {
     fn compares_block_by_block_and_hashes_only_what_differs() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("f");
-        assert_eq!(compare(&path, b"x", true).unwrap(), OnDisk::Absent);
-        assert_eq!(sha256_file(&path).unwrap(), None);
+        let open = || File::open(&path).unwrap();
 
         let new = bytes(3 * BLOCK + 17);
         let mut later = new.clone();
@@ -117,21 +105,21 @@ mod tests {
             std::fs::write(&path, &disk).unwrap();
             let hash = sha256_hex(&disk);
             assert_eq!(
-                compare(&path, &new, true).unwrap(),
+                compare(open(), &new, true).unwrap(),
                 OnDisk::Differs(Some(hash.clone())),
                 "{what}"
             );
             assert_eq!(
-                compare(&path, &new, false).unwrap(),
+                compare(open(), &new, false).unwrap(),
                 OnDisk::Differs(None),
                 "{what}"
             );
-            assert_eq!(sha256_file(&path).unwrap(), Some(hash), "{what}");
+            assert_eq!(sha256_file(open()).unwrap(), hash, "{what}");
         }
 
         std::fs::write(&path, &new).unwrap();
-        assert_eq!(compare(&path, &new, true).unwrap(), OnDisk::Same);
+        assert_eq!(compare(open(), &new, true).unwrap(), OnDisk::Same);
         std::fs::write(&path, b"").unwrap();
-        assert_eq!(compare(&path, b"", false).unwrap(), OnDisk::Same);
+        assert_eq!(compare(open(), b"", false).unwrap(), OnDisk::Same);
     }
 }

@@ -3,17 +3,13 @@
 //! would change (`check`), [`diff`] shows how (`diff`).
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
 
 use super::compare::sha256_file;
+use super::journal::{self, Journal, Op, Staging};
 use super::manifest::Manifest;
+use super::root::{Kind, Root};
 use super::stage::{Kept, Status};
-use super::{
-    atomic, disk_path, io_error, read_existing, Change, ChangeKind, FileDiff, Mode, Stage, Staged,
-    WriteError, WriteReport, MANIFEST,
-};
+use super::{Change, ChangeKind, FileDiff, Mode, Stage, Staged, WriteError, WriteReport, MANIFEST};
 
 /// An owned file no longer generated, still on disk.
 struct Removal {
@@ -40,17 +36,21 @@ fn settle(
         "one record per path given to Stage::new"
     );
     let mut removals = Vec::new();
-    for (path, hash) in &stage.manifest.files {
+    let Some(root) = &stage.root else {
+        return Ok((staged, removals));
+    };
+    for (path, hash) in &stage.owned.files {
         if stage.paths.contains(path) {
             continue;
         }
         // An owned file already gone just leaves the manifest.
-        let target = disk_path(&stage.out_dir, path);
-        let Some(current) = sha256_file(&target).map_err(io_error(&target))? else {
+        let Some(file) = root.open_file(path)? else {
             continue;
         };
+        let current = sha256_file(file)
+            .map_err(|e| WriteError::io(format!("cannot read {}", root.show(path).display()), e))?;
         let old = match stage.mode {
-            Mode::Diff => read_existing(&target)?,
+            Mode::Diff => root.read(path)?,
             Mode::Write | Mode::Check => None,
         };
         removals.push(Removal {
@@ -62,11 +62,24 @@ fn settle(
     Ok((staged, removals))
 }
 
+/// The manifest a render leaves: the target and every generated file.
+fn new_manifest(stage: &Stage, staged: &[Staged]) -> Manifest {
+    Manifest::new(
+        &stage.target,
+        staged
+            .iter()
+            .map(|s| (s.path.clone(), s.sha256.clone()))
+            .collect(),
+    )
+}
+
 /// Puts the staged files in place, removes owned files no longer
 /// generated (and the folders they leave empty), and records ownership in
-/// the manifest, written last. Refuses, writing nothing, if that would
-/// overwrite or delete a hand edit or overwrite a file blueprint does not
-/// own, unless `force`.
+/// the manifest, all or nothing (see `journal.rs`). Refuses, writing
+/// nothing, if that would overwrite or delete a hand edit or overwrite a
+/// file blueprint does not own, unless `force`. Even with `force`, a file
+/// no longer generated is only deleted if it holds the bytes blueprint
+/// wrote: one edited by hand is left in place and no longer owned.
 ///
 /// # Panics
 ///
@@ -80,49 +93,30 @@ pub fn finish(
     assert_eq!(stage.mode, Mode::Write, "only a Mode::Write stage finishes");
     let (staged, removals) = settle(&stage, staged)?;
     if !force {
-        let mut hand_edited: Vec<String> = staged
-            .iter()
-            .filter(|s| s.status == Status::HandEdited)
-            .map(|s| s.path.clone())
-            .chain(
-                removals
-                    .iter()
-                    .filter(|r| r.hand_edited)
-                    .map(|r| r.path.clone()),
-            )
-            .collect();
-        if !hand_edited.is_empty() {
-            hand_edited.sort();
-            return Err(WriteError::HandEdited { paths: hand_edited });
-        }
-        let not_owned: Vec<String> = staged
-            .iter()
-            .filter(|s| s.status == Status::NotOwned)
-            .map(|s| s.path.clone())
-            .collect();
-        if !not_owned.is_empty() {
-            return Err(WriteError::NotOwned { paths: not_owned });
-        }
+        refuse_hand_edits_and_unowned(&staged, &removals)?;
     }
-    let out_dir = stage.out_dir.clone();
-    check_parents_are_folders(
-        &out_dir,
-        staged
-            .iter()
-            .filter(|s| s.status != Status::Unchanged)
-            .map(|s| s.path.as_str()),
-    )?;
-
+    let (root, staging) = stage.write_parts();
+    let staging = Staging(staging);
     let mut report = WriteReport::default();
-    let mut owned = Manifest::new(Default::default());
-    for s in staged {
+    let mut mkdirs = Mkdirs::default();
+    let mut ops = Vec::new();
+    for s in &staged {
         match &s.kept {
-            Kept::Temp(temp) => {
-                let target = disk_path(&out_dir, &s.path);
-                if let Some(dir) = target.parent() {
-                    fs::create_dir_all(dir).map_err(io_error(dir))?;
-                }
-                fs::rename(temp, &target).map_err(io_error(&target))?;
+            Kept::Temp(name) => {
+                mkdirs.add(root, &s.path)?;
+                // Whatever is at the path must be a file (a link or a
+                // folder there was refused when it was compared).
+                let op = match s.status {
+                    Status::Added => Op::Add {
+                        path: s.path.clone(),
+                        new: name.clone(),
+                    },
+                    _ => Op::Replace {
+                        path: s.path.clone(),
+                        new: name.clone(),
+                    },
+                };
+                ops.push(op);
                 report.written.push(s.path.clone());
             }
             _ => {
@@ -130,76 +124,122 @@ pub fn finish(
                 report.unchanged.push(s.path.clone());
             }
         }
-        owned.files.insert(s.path, s.sha256);
     }
     for r in removals {
-        let target = disk_path(&out_dir, &r.path);
-        fs::remove_file(&target).map_err(io_error(&target))?;
-        remove_empty_parents(&out_dir, &target);
-        report.removed.push(r.path);
+        if r.hand_edited {
+            report.kept.push(r.path);
+        } else {
+            ops.push(Op::Remove {
+                path: r.path.clone(),
+            });
+            report.removed.push(r.path);
+        }
     }
-    let manifest_path = out_dir.join(MANIFEST);
-    let bytes = owned.to_bytes();
-    if read_existing(&manifest_path)?.as_deref() != Some(bytes.as_slice()) {
-        atomic::write_file(&manifest_path, &bytes).map_err(io_error(&manifest_path))?;
+    let manifest = new_manifest(&stage, &staged).to_bytes();
+    let manifest_changes = root.read(MANIFEST)?.as_deref() != Some(manifest.as_slice());
+    if !ops.is_empty() || manifest_changes {
+        root.create(&staging.manifest(), &manifest)?;
+        let journal = Journal::new(mkdirs.list, ops);
+        journal::switch(root, &staging, &journal, &stage.faults)?;
     }
-    stage.keep_out_dir();
+    stage.finished();
     Ok(report)
 }
 
-/// Fails before any write if a folder a file needs is taken by a file.
-fn check_parents_are_folders<'a>(
-    out_dir: &Path,
-    paths: impl Iterator<Item = &'a str>,
+/// The refusals of a render without `--force`.
+fn refuse_hand_edits_and_unowned(
+    staged: &[Staged],
+    removals: &[Removal],
 ) -> Result<(), WriteError> {
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::from([out_dir.to_path_buf()]);
-    for path in paths {
-        let target = disk_path(out_dir, path);
-        dirs.extend(
-            target
-                .ancestors()
-                .skip(1)
-                .take_while(|d| d.starts_with(out_dir))
-                .map(Path::to_path_buf),
-        );
+    let mut hand_edited: Vec<String> = staged
+        .iter()
+        .filter(|s| s.status == Status::HandEdited)
+        .map(|s| s.path.clone())
+        .chain(
+            removals
+                .iter()
+                .filter(|r| r.hand_edited)
+                .map(|r| r.path.clone()),
+        )
+        .collect();
+    if !hand_edited.is_empty() {
+        hand_edited.sort();
+        return Err(WriteError::HandEdited { paths: hand_edited });
     }
-    for dir in dirs {
-        match fs::metadata(&dir) {
-            Ok(meta) if !meta.is_dir() => {
-                return Err(WriteError::Io {
-                    path: dir,
-                    source: io::Error::new(
-                        io::ErrorKind::AlreadyExists,
-                        "a file is where a folder is needed",
-                    ),
-                })
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(WriteError::Io { path: dir, source }),
-        }
+    let not_owned: Vec<String> = staged
+        .iter()
+        .filter(|s| s.status == Status::NotOwned)
+        .map(|s| s.path.clone())
+        .collect();
+    if !not_owned.is_empty() {
+        return Err(WriteError::NotOwned { paths: not_owned });
     }
     Ok(())
 }
 
-/// Removes the folders above `removed` that are now empty, up to (not
-/// including) `out_dir`. A folder holding anything stays.
-fn remove_empty_parents(out_dir: &Path, removed: &Path) {
-    for dir in removed.ancestors().skip(1) {
-        if dir == out_dir || !dir.starts_with(out_dir) {
-            break;
+/// The folders the new files need that do not exist yet, parents first.
+/// A file, link or anything else where a folder is needed is refused here,
+/// before anything in place changes.
+#[derive(Default)]
+struct Mkdirs {
+    list: Vec<String>,
+    seen: BTreeSet<String>,
+}
+
+impl Mkdirs {
+    fn add(&mut self, root: &Root, path: &str) -> Result<(), WriteError> {
+        let mut prefix = String::new();
+        let Some((dirs, _)) = path.rsplit_once('/') else {
+            return Ok(());
+        };
+        for component in dirs.split('/') {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(component);
+            if self.seen.contains(&prefix) {
+                continue;
+            }
+            match root.kind(&prefix)? {
+                Kind::Dir => {}
+                Kind::Absent => self.list.push(prefix.clone()),
+                Kind::Link => {
+                    return Err(WriteError::Symlink {
+                        path: root.show(&prefix),
+                    })
+                }
+                Kind::File | Kind::Other => {
+                    return Err(WriteError::FileInTheWay {
+                        path: root.show(&prefix),
+                    })
+                }
+            }
+            self.seen.insert(prefix.clone());
         }
-        // remove_dir only removes an empty folder; stop at the first that is not.
-        if fs::remove_dir(dir).is_err() {
-            break;
-        }
+        Ok(())
     }
 }
 
-/// The files `finish` would add, modify or remove, in path order. Empty
-/// when the folder matches the render (what `check` tests). Any mode.
+/// Whether the manifest on disk is the one a render would leave.
+fn manifest_change(stage: &Stage, staged: &[Staged]) -> Result<Option<ChangeKind>, WriteError> {
+    let want = new_manifest(stage, staged).to_bytes();
+    let have = match &stage.root {
+        Some(root) => root.read(MANIFEST)?,
+        None => None,
+    };
+    Ok(match have {
+        None => Some(ChangeKind::Added),
+        Some(have) if have != want => Some(ChangeKind::Modified),
+        Some(_) => None,
+    })
+}
+
+/// The files `finish` would add, modify or remove, in path order,
+/// including the manifest when it is missing or stale. Empty when the
+/// folder matches the render (what `check` tests). Any mode.
 pub fn changes(stage: Stage, staged: Vec<Staged>) -> Result<Vec<Change>, WriteError> {
     let (staged, removals) = settle(&stage, staged)?;
+    let manifest = manifest_change(&stage, &staged)?;
     let mut out: Vec<Change> = staged
         .into_iter()
         .filter_map(|s| {
@@ -214,9 +254,22 @@ pub fn changes(stage: Stage, staged: Vec<Staged>) -> Result<Vec<Change>, WriteEr
             path: r.path,
             kind: ChangeKind::Removed,
         }))
+        .chain(manifest.map(|kind| Change {
+            path: MANIFEST.to_owned(),
+            kind,
+        }))
         .collect();
     out.sort();
     Ok(out)
+}
+
+/// What `diff` shows: both sides of every file `finish` would change, in
+/// path order, and whether the manifest would change.
+#[derive(Debug)]
+pub struct Diff {
+    pub files: Vec<FileDiff>,
+    /// The manifest is missing (`Added`) or stale (`Modified`).
+    pub manifest: Option<ChangeKind>,
 }
 
 /// Both sides of every file `finish` would change, in path order.
@@ -224,14 +277,15 @@ pub fn changes(stage: Stage, staged: Vec<Staged>) -> Result<Vec<Change>, WriteEr
 /// # Panics
 ///
 /// If `stage` is not a [`Mode::Diff`] stage (the others keep no bytes).
-pub fn diff(stage: Stage, staged: Vec<Staged>) -> Result<Vec<FileDiff>, WriteError> {
+pub fn diff(stage: Stage, staged: Vec<Staged>) -> Result<Diff, WriteError> {
     assert_eq!(
         stage.mode,
         Mode::Diff,
         "only a Mode::Diff stage keeps bytes"
     );
     let (staged, removals) = settle(&stage, staged)?;
-    let mut out: Vec<FileDiff> = staged
+    let manifest = manifest_change(&stage, &staged)?;
+    let mut files: Vec<FileDiff> = staged
         .into_iter()
         .filter_map(|s| match s.kept {
             Kept::Bytes { old, new } => Some(FileDiff {
@@ -247,6 +301,6 @@ pub fn diff(stage: Stage, staged: Vec<Staged>) -> Result<Vec<FileDiff>, WriteErr
             new: None,
         }))
         .collect();
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Diff { files, manifest })
 }

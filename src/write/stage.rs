@@ -9,11 +9,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tempfile::TempDir;
-
 use super::compare::{compare, OnDisk};
-use super::manifest::{sha256_hex, Manifest};
-use super::{atomic, check_paths, disk_path, io_error, read_existing, WriteError};
+use super::fault::{Faults, Step};
+use super::journal::{self, Recovered, Staging, STAGING_PREFIX};
+use super::lock::Lock;
+use super::manifest::{sha256_hex, Loaded, Manifest};
+use super::root::Root;
+use super::{check_paths, WriteError};
 
 /// What the records are for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,20 +30,34 @@ pub enum Mode {
 
 /// One render into one output folder, shared by the rendering threads.
 ///
-/// In [`Mode::Write`] it creates the output folder if needed and a
-/// `.blueprint-staging-*` folder inside it. Dropped without a successful
-/// [`finish`](super::finish) (an error, a refusal, a panic), it removes the
-/// staging folder with everything in it, and the output folder again if it
-/// created it and it is empty: the output folder is as it was.
+/// In [`Mode::Write`] it creates the output folder if needed, locks it
+/// (see `lock.rs`), finishes or undoes a switch a killed render left,
+/// removes leftover staging folders, and makes a `.blueprint-staging-*`
+/// folder of its own. Dropped without a successful
+/// [`finish`](super::finish) (an error, a refusal, a panic), it removes
+/// its staging folder, and the output folder again if it created it and
+/// it is empty: the output folder is as it was. `check` and `diff` take
+/// a shared lock and change nothing.
 #[derive(Debug)]
 pub struct Stage {
     pub(super) out_dir: PathBuf,
     pub(super) mode: Mode,
-    pub(super) manifest: Manifest,
+    /// None: `check` or `diff` of a folder that does not exist.
+    pub(super) root: Option<Root>,
+    pub(super) target: String,
+    /// The manifest as found.
+    pub(super) loaded: Loaded,
+    /// The entries blueprint may act on: the manifest's, if trusted.
+    pub(super) owned: Manifest,
     /// Every generated path, checked.
     pub(super) paths: BTreeSet<String>,
-    /// Dropped before `created`, which can then find its folders empty.
-    staging: Option<TempDir>,
+    /// The staging folder's name in the output folder (`Mode::Write`),
+    /// removed on drop while set.
+    pub(super) staging: Option<String>,
+    pub(super) faults: Faults,
+    lock: Option<Lock>,
+    /// What the render should tell the user besides its report.
+    notes: Vec<String>,
     created: Created,
     /// Names files in the staging folder.
     next: AtomicUsize,
@@ -75,8 +91,9 @@ pub(super) enum Status {
 #[derive(Debug)]
 pub(super) enum Kept {
     Nothing,
-    /// `Mode::Write`, changed file: the new bytes, in the staging folder.
-    Temp(PathBuf),
+    /// `Mode::Write`, changed file: the new bytes, in the staging folder
+    /// under this name.
+    Temp(String),
     /// `Mode::Diff`, changed file: the bytes on disk (None: absent) and
     /// the generated ones.
     Bytes {
@@ -86,28 +103,95 @@ pub(super) enum Kept {
 }
 
 impl Stage {
-    /// Checks every generated path and reads the manifest, before anything
-    /// in `out_dir` changes; then, in [`Mode::Write`], creates `out_dir`
-    /// if missing and the staging folder inside it.
-    pub fn new(out_dir: &Path, mode: Mode, paths: BTreeSet<String>) -> Result<Stage, WriteError> {
+    /// Checks every generated path, locks the folder and reads the
+    /// manifest, before anything in `out_dir` changes. Refuses a folder
+    /// rendered for another target, or whose manifest blueprint did not
+    /// write as it stands, unless `force`.
+    pub fn new(
+        out_dir: &Path,
+        mode: Mode,
+        paths: BTreeSet<String>,
+        target: &str,
+        force: bool,
+    ) -> Result<Stage, WriteError> {
         check_paths(&paths)?;
-        let manifest = Manifest::load(out_dir)?;
         let mut stage = Stage {
             out_dir: out_dir.to_path_buf(),
             mode,
-            manifest,
+            root: None,
+            target: target.to_owned(),
+            loaded: Loaded::Absent,
+            owned: Manifest::new(target, Default::default()),
             paths,
             staging: None,
+            faults: Faults::from_env(),
+            lock: None,
+            notes: Vec::new(),
             created: Created::none(out_dir),
             next: AtomicUsize::new(0),
         };
         if mode == Mode::Write {
             stage.created = Created::make(out_dir)?;
-            let staging = tempfile::Builder::new()
-                .prefix(".blueprint-staging-")
-                .tempdir_in(out_dir)
-                .map_err(io_error(out_dir))?;
-            stage.staging = Some(staging);
+        }
+        stage.root = Root::open(out_dir)?;
+        let Some(root) = &stage.root else {
+            return Ok(stage);
+        };
+        stage.lock = Some(Lock::take(root, mode == Mode::Write)?);
+        if mode == Mode::Write {
+            for r in journal::recover(root)? {
+                stage.notes.push(match r {
+                    Recovered::Finished => format!(
+                        "{}: finished the switch of a render that was interrupted after it committed",
+                        out_dir.display()
+                    ),
+                    Recovered::Undone => format!(
+                        "{}: undid a render that was interrupted while it switched files; the files before it are back",
+                        out_dir.display()
+                    ),
+                });
+            }
+        } else if journal::interrupted(root)? {
+            return Err(WriteError::Interrupted {
+                path: out_dir.to_path_buf(),
+            });
+        }
+        stage.loaded = Manifest::load(Some(root))?;
+        stage.owned = match &stage.loaded {
+            Loaded::Absent => Manifest::new(target, Default::default()),
+            Loaded::Trusted(m) if m.target == target || force => {
+                Manifest::new(target, m.files.clone())
+            }
+            Loaded::Trusted(m) => {
+                return Err(WriteError::OtherTarget {
+                    path: out_dir.to_path_buf(),
+                    found: m.target.clone(),
+                    wanted: target.to_owned(),
+                    force_helps: mode == Mode::Write,
+                })
+            }
+            Loaded::Untrusted { why, files } => {
+                if mode == Mode::Write && !force {
+                    return Err(WriteError::UntrustedManifest {
+                        path: root.show(super::MANIFEST),
+                        why: why.clone(),
+                    });
+                }
+                let left = files.keys().filter(|f| !stage.paths.contains(*f)).count();
+                stage.notes.push(format!(
+                    "{}: not acting on its entries ({why}){}",
+                    root.show(super::MANIFEST).display(),
+                    if left > 0 && mode == Mode::Write {
+                        format!("; {left} file(s) it lists that are no longer generated are left in place")
+                    } else {
+                        String::new()
+                    }
+                ));
+                Manifest::new(target, Default::default())
+            }
+        };
+        if mode == Mode::Write {
+            stage.staging = Some(make_staging(root)?);
         }
         Ok(stage)
     }
@@ -125,9 +209,16 @@ impl Stage {
             "`{path}` was not given to Stage::new"
         );
         let sha256 = sha256_hex(&bytes);
-        let target = disk_path(&self.out_dir, &path);
-        let owned = self.manifest.files.get(&path);
-        let on_disk = compare(&target, &bytes, owned.is_some()).map_err(io_error(&target))?;
+        let owned = self.owned.files.get(&path);
+        let on_disk = match &self.root {
+            None => OnDisk::Absent,
+            Some(root) => match root.open_file(&path)? {
+                None => OnDisk::Absent,
+                Some(file) => compare(file, &bytes, owned.is_some()).map_err(|e| {
+                    WriteError::io(format!("cannot read {}", root.show(&path).display()), e)
+                })?,
+            },
+        };
         let status = match (on_disk, owned) {
             (OnDisk::Absent, _) => Status::Added,
             (OnDisk::Same, _) => Status::Unchanged,
@@ -141,15 +232,29 @@ impl Stage {
             _ if status == Status::Unchanged => Kept::Nothing,
             Mode::Check => Kept::Nothing,
             Mode::Diff => Kept::Bytes {
-                old: read_existing(&target)?,
+                old: match &self.root {
+                    Some(root) => root.read(&path)?,
+                    None => None,
+                },
                 new: bytes,
             },
             Mode::Write => {
-                let staging = self.staging.as_ref().expect("Mode::Write stages");
-                let n = self.next.fetch_add(1, Ordering::Relaxed);
-                let temp = staging.path().join(n.to_string());
-                atomic::create(&temp, &bytes).map_err(io_error(&temp))?;
-                Kept::Temp(temp)
+                let (root, staging) = self.write_parts();
+                let name = self.next.fetch_add(1, Ordering::Relaxed).to_string();
+                // Errors name the generated file, not the staging one.
+                let failed = |e: io::Error| {
+                    WriteError::io(
+                        format!("cannot write {} into {}", path, self.out_dir.display()),
+                        e,
+                    )
+                };
+                self.faults.at(Step::Stage).map_err(failed)?;
+                root.create(&Staging(staging).new_file(&name), &bytes)
+                    .map_err(|e| match e {
+                        WriteError::Io { source, .. } => failed(source),
+                        other => other,
+                    })?;
+                Kept::Temp(name)
             }
         };
         Ok(Staged {
@@ -165,11 +270,65 @@ impl Stage {
         &self.out_dir
     }
 
-    /// Keeps the output folder even if this stage created it: called once
-    /// files are put in place.
-    pub(super) fn keep_out_dir(&mut self) {
+    /// What to tell the user: switches recovered, manifests not trusted.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// The open folder and staging folder of a [`Mode::Write`] stage.
+    pub(super) fn write_parts(&self) -> (&Root, &str) {
+        match (&self.root, &self.staging) {
+            (Some(root), Some(staging)) => (root, staging),
+            _ => panic!("only a Mode::Write stage writes"),
+        }
+    }
+
+    /// The switch is done (or was not needed): the staging folder is
+    /// gone or goes now, and the output folder stays even if this stage
+    /// created it.
+    pub(super) fn finished(&mut self) {
+        if let (Some(root), Some(staging)) = (&self.root, self.staging.take()) {
+            let _ = root.remove_tree(&staging);
+        }
         self.created.top = None;
     }
+}
+
+impl Drop for Stage {
+    fn drop(&mut self) {
+        if let Some(root) = &self.root {
+            if let Some(staging) = self.staging.take() {
+                let _ = root.remove_tree(&staging);
+            }
+            if let Some(lock) = self.lock.take() {
+                lock.release(root);
+            }
+        }
+        // Then `created`, which can now find its folders empty.
+    }
+}
+
+/// A new, empty staging folder in `root`, named so that no other is.
+fn make_staging(root: &Root) -> Result<String, WriteError> {
+    for attempt in 0u32.. {
+        let name = format!("{STAGING_PREFIX}{}-{attempt}", std::process::id());
+        match root.mkdir(&name) {
+            Ok(()) => {
+                root.mkdir(&format!("{name}/new"))?;
+                return Ok(name);
+            }
+            Err(WriteError::Io { source, .. })
+                if source.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {}
+            Err(WriteError::Io { source, .. }) => {
+                return Err(WriteError::io(
+                    format!("cannot write into {}", root.path().display()),
+                    source,
+                ))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns")
 }
 
 /// The folders created for the output folder: the output folder and the
@@ -200,8 +359,24 @@ impl Created {
             out_dir: out_dir.to_path_buf(),
             top: top.map(Path::to_path_buf),
         };
-        fs::create_dir_all(out_dir).map_err(io_error(out_dir))?;
-        Ok(created)
+        match fs::create_dir_all(out_dir) {
+            Ok(()) => Ok(created),
+            Err(_) if out_dir.exists() && !out_dir.is_dir() => Err(WriteError::NotAFolder {
+                path: out_dir.to_path_buf(),
+            }),
+            Err(e) => {
+                // The first folder on the way that is a file, if any.
+                if let Some(file) = out_dir.ancestors().find(|d| d.is_file()) {
+                    return Err(WriteError::NotAFolder {
+                        path: file.to_path_buf(),
+                    });
+                }
+                Err(WriteError::io(
+                    format!("cannot create the output folder {}", out_dir.display()),
+                    e,
+                ))
+            }
+        }
     }
 }
 
