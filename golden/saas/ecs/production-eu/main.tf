@@ -261,12 +261,8 @@ module "shared" {
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-contoso-month-end-close"
       schedules = [
         {
-          name       = "ledger-platform-enterprise-production-eu-contoso-month-7b5fdd-1"
+          name       = "ledger-platform-enterprise-production-eu-contoso-month-end-close"
           expression = "cron(0 3 1 * ? *)"
-        },
-        {
-          name       = "ledger-platform-enterprise-production-eu-contoso-month-7b5fdd-2"
-          expression = "cron(0 3 ? * MON-FRI *)"
         },
       ]
       timeout_seconds = 7200
@@ -333,12 +329,8 @@ module "shared" {
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-northwind-month-end-close"
       schedules = [
         {
-          name       = "ledger-platform-enterprise-production-eu-northwind-mont-ea1976-1"
+          name       = "ledger-platform-enterprise-production-eu-northwind-month-ea1976"
           expression = "cron(0 3 1 * ? *)"
-        },
-        {
-          name       = "ledger-platform-enterprise-production-eu-northwind-mont-ea1976-2"
-          expression = "cron(0 3 ? * MON-FRI *)"
         },
       ]
       timeout_seconds = 7200
@@ -535,12 +527,8 @@ module "tenant_initech_fin" {
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-initech-fin-month-end-close"
       schedules = [
         {
-          name       = "ledger-platform-enterprise-production-eu-initech-fin-mo-492162-1"
+          name       = "ledger-platform-enterprise-production-eu-initech-fin-mont-492162"
           expression = "cron(0 3 1 * ? *)"
-        },
-        {
-          name       = "ledger-platform-enterprise-production-eu-initech-fin-mo-492162-2"
-          expression = "cron(0 3 ? * MON-FRI *)"
         },
       ]
       timeout_seconds = 7200
