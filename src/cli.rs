@@ -5,6 +5,7 @@ use crate::diag::Diagnostic;
 use crate::model::{Model, Target};
 use crate::{aws, graph, normalize, plan, readme, render, review, targets, write};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -309,7 +310,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             if diff.is_empty() {
                 return Ok(());
             }
-            print!("{}\n{diff}", summarize(&files));
+            print!("{}\n{diff}", summarize(&files, &p.context));
             Err(Failure::Drift)
         }
     }
@@ -404,9 +405,15 @@ fn init(file: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The review of what `diff` shows: both sides of every changed file.
-fn summarize(files: &[write::FileDiff]) -> review::Review {
-    let input: Vec<review::FileChange> = files
+/// The review of what `diff` shows: both sides of every changed file,
+/// and as context the unchanged Terraform files of the same folders (a
+/// changed variable default changes the resources of the root's other
+/// files).
+fn summarize(files: &[write::FileDiff], context: &BTreeMap<String, Vec<u8>>) -> review::Review {
+    let folder = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    let changed: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let folders: BTreeSet<String> = files.iter().map(|f| folder(&f.path)).collect();
+    let mut input: Vec<review::FileChange> = files
         .iter()
         .map(|f| review::FileChange {
             path: &f.path,
@@ -414,6 +421,16 @@ fn summarize(files: &[write::FileDiff]) -> review::Review {
             new: f.new.as_deref(),
         })
         .collect();
+    input.extend(
+        context
+            .iter()
+            .filter(|(p, _)| !changed.contains(p.as_str()) && folders.contains(&folder(p)))
+            .map(|(p, b)| review::FileChange {
+                path: p,
+                old: Some(b),
+                new: Some(b),
+            }),
+    );
     review::review(&input)
 }
 
@@ -422,6 +439,9 @@ struct Produced {
     stage: write::Stage,
     staged: Vec<write::Staged>,
     notes: Vec<String>,
+    /// `Mode::Diff`: the rendered Terraform root files (not the fixed
+    /// modules), the review's context for the files that change.
+    context: BTreeMap<String, Vec<u8>>,
 }
 
 /// Everything up to the staged files: load, fit, lower, then render each
@@ -452,10 +472,18 @@ fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
         .unwrap_or_else(|| Path::new("infra").join(target.as_str()));
     let paths = output.files.keys().cloned().collect();
     let stage = write::Stage::new(&out, mode, paths).map_err(refuse)?;
-    let staged = render::render_each(output.files, |path, bytes| stage.stage(path, bytes))
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(refuse)?;
+    let context = std::sync::Mutex::new(BTreeMap::new());
+    let staged = render::render_each(output.files, |path, bytes| {
+        if mode == write::Mode::Diff && path.ends_with(".tf") && !path.starts_with("modules/") {
+            if let Ok(mut c) = context.lock() {
+                c.insert(path.clone(), bytes.clone());
+            }
+        }
+        stage.stage(path, bytes)
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(refuse)?;
     // The process ends soon after: freeing a model of thousands of
     // services costs tens of milliseconds for nothing.
     std::mem::forget(model);
@@ -463,5 +491,6 @@ fn produce(io: &Io, mode: write::Mode) -> Result<Produced, Failure> {
         stage,
         staged,
         notes: output.notes,
+        context: context.into_inner().unwrap_or_default(),
     })
 }

@@ -13,7 +13,10 @@ use std::collections::BTreeSet;
 /// shared queue definition.
 fn module_resources() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let dirs = [repo().join("templates/ecs/platform"), repo().join("templates/shared")];
+    let dirs = [
+        repo().join("templates/ecs/platform"),
+        repo().join("templates/shared"),
+    ];
     for dir in dirs {
         for entry in std::fs::read_dir(&dir).unwrap().flatten() {
             let path = entry.path();

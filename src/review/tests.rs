@@ -247,6 +247,44 @@ fn ecs_a_new_public_platform_opens_the_load_balancer() {
     assert!(r.widenings.is_empty());
 }
 
+const ECS_VARIABLES: &str = r#"
+variable "api_image_tag" {
+  type    = string
+  default = "1.4.2"
+}
+"#;
+
+/// A root's files are read together: when only a variable default changes
+/// (CI's image bump), the module entries that name the variable change.
+#[test]
+fn ecs_a_changed_variable_default_changes_the_resources_that_use_it() {
+    let bumped = ECS_VARIABLES.replace("1.4.2", "1.4.3");
+    let r = review(&[
+        FileChange {
+            path: "prod/main.tf",
+            old: Some(ECS_OLD.as_bytes()),
+            new: Some(ECS_OLD.as_bytes()),
+        },
+        FileChange {
+            path: "prod/variables.tf",
+            old: Some(ECS_VARIABLES.as_bytes()),
+            new: Some(bumped.as_bytes()),
+        },
+    ]);
+    assert_eq!(
+        changes(&r),
+        [r#"Change module.shared.aws_ecs_task_definition.workload["globex-api"]"#],
+        "{r}"
+    );
+    // Context alone changes nothing.
+    let r = review(&[FileChange {
+        path: "prod/main.tf",
+        old: Some(ECS_OLD.as_bytes()),
+        new: Some(ECS_OLD.as_bytes()),
+    }]);
+    assert!(r.resources.is_empty(), "{r}");
+}
+
 // ---- Kubernetes YAML ----
 
 const KUBE_OLD: &str = r#"
@@ -377,7 +415,8 @@ fn the_summary_prints_every_part_in_order() {
 }
 
 /// The expansion names only resources the platform module declares, and
-/// the bundled blueprints' roots reach every resource the module declares.
+/// the bundled blueprints' roots, each read whole, reach every resource
+/// the module declares.
 #[test]
 fn ecs_expansion_matches_the_platform_module() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -387,28 +426,46 @@ fn ecs_expansion_matches_the_platform_module() {
     for e in std::fs::read_dir(&module).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "tf") {
-            let inv = hcl::inventory(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            let body = hcl::parse(&std::fs::read_to_string(&p).unwrap()).unwrap();
             declared.extend(
-                inv.resources
+                hcl::root_inventory(&[&body])
+                    .resources
                     .into_keys()
                     .filter(|a| !a.starts_with("data.")),
             );
         }
     }
-    let mut reached = BTreeSet::new();
+    // Every root of every golden tree.
+    let mut roots: Vec<Vec<String>> = Vec::new();
     for golden in ["commerce", "saas", "minimal"] {
-        for env in ["prod", "dev"] {
-            let p = root.join(format!("golden/{golden}/ecs/{env}/main.tf"));
-            let Ok(text) = std::fs::read_to_string(&p) else {
+        let dir = root.join(format!("golden/{golden}/ecs"));
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let env = e.path();
+            if !env.is_dir() || env.ends_with("modules") {
                 continue;
-            };
-            for addr in hcl::inventory(&text).unwrap().resources.into_keys() {
-                // module.<name>.<type>.<name>[key]
-                let rest = addr.splitn(3, '.').nth(2).unwrap();
-                let plain = rest.split('[').next().unwrap().to_string();
-                assert!(declared.contains(&plain), "{addr}: not in the module");
-                reached.insert(plain);
             }
+            let mut files = Vec::new();
+            for f in std::fs::read_dir(&env).unwrap().flatten() {
+                if f.path().extension().is_some_and(|x| x == "tf") {
+                    files.push(std::fs::read_to_string(f.path()).unwrap());
+                }
+            }
+            roots.push(files);
+        }
+    }
+    let mut reached = BTreeSet::new();
+    for files in &roots {
+        let bodies: Vec<_> = files.iter().map(|t| hcl::parse(t).unwrap()).collect();
+        let bodies: Vec<_> = bodies.iter().collect();
+        for addr in hcl::root_inventory(&bodies).resources.into_keys() {
+            if !addr.starts_with("module.") {
+                continue;
+            }
+            // module.<name>.<type>.<name>[key]
+            let rest = addr.splitn(3, '.').nth(2).unwrap();
+            let plain = rest.split('[').next().unwrap().to_string();
+            assert!(declared.contains(&plain), "{addr}: not in the module");
+            reached.insert(plain);
         }
     }
     let missed: Vec<_> = declared.difference(&reached).collect();
