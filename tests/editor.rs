@@ -101,7 +101,7 @@ fn diff_counts_what_an_image_tag_bump_changes() {
 
     // A new build of payments: only the variable defaults change in the
     // files, but every task definition that names the variable gets a new
-    // revision.
+    // revision, and the service running it a new deployment.
     let edited = text.replace("ghcr.io/acme/payments:2.0.1", "ghcr.io/acme/payments:2.0.2");
     assert_ne!(edited, text, "the fixture still pins payments 2.0.1");
     std::fs::write(&file, edited).unwrap();
@@ -109,13 +109,15 @@ fn diff_counts_what_an_image_tag_bump_changes() {
     assert_eq!(r.code, 1, "{r}");
     let summary = &r.stdout[..r.stdout.find("Security: ").expect("a security section")];
     assert!(
-        summary.starts_with("Resources: 0 to add, 4 to change, 0 to remove\n"),
+        summary.starts_with("Resources: 0 to add, 8 to change, 0 to remove\n"),
         "{summary}"
     );
     for env in ["dev", "prod"] {
         for needle in [
             "module.shared.aws_ecs_task_definition.workload[\"globex/payments\"]",
+            "module.shared.aws_ecs_service.this[\"globex/payments\"]",
             "module.tenant_acme.aws_ecs_task_definition.workload[\"payments\"]",
+            "module.tenant_acme.aws_ecs_service.this[\"payments\"]",
         ] {
             assert!(
                 summary.contains(&format!("  ~ {env}: {needle}\n")),

@@ -161,6 +161,10 @@ module "shared" {
   name            = "shop-prod"
   certificate_arn = var.certificate_arn
   domain_name     = var.domain_name
+  iam_actions = {
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
+    secret_read   = ["secretsmanager:GetSecretValue"]
+  }
   queues = {
     "globex-orders" = { name = "shop-prod-globex-orders", dead_letter = { name = "dlq", max_receive_count = 5 } }
   }
@@ -191,7 +195,7 @@ fn ecs_module_entries_map_to_module_resources_and_grants() {
     let new = ECS_OLD
         .replace(
             r#"routes        = ["/api"]"#,
-            "routes        = [\"/\", \"/api\"]\n      calls = [\"globex-payments\"]\n      publishes = [\"globex-orders\"]\n      secrets = { \"DB\" = \"prod/db\" }",
+            "routes        = [\"/\", \"/api\"]\n      calls = [\"globex-payments\"]\n      publishes = [\"globex-orders\"]\n      secrets = { \"DB\" = \"prod/db\" }\n      secret_grants = [\"prod/db-??????\"]",
         )
         .replace(
             "      port      = 9000\n",
@@ -200,8 +204,8 @@ fn ecs_module_entries_map_to_module_resources_and_grants() {
     let r = run("prod/main.tf", Some(ECS_OLD), Some(&new));
     let d = details(&r);
     let expect = [
-        r#"module.shared.aws_iam_role_policy.execution_secrets["globex-api"] | allow secretsmanager:GetSecretValue on secret prod/db (for globex-api)"#,
-        r#"module.shared.aws_iam_role_policy.task_queues["globex-api"] | allow sqs:SendMessage, sqs:GetQueueAttributes, sqs:GetQueueUrl on queue globex-orders (for globex-api)"#,
+        r#"module.shared.aws_iam_role_policy.execution_secrets["globex-api"] | allow secretsmanager:GetSecretValue on secret prod/db-?????? (for globex-api)"#,
+        r#"module.shared.aws_iam_role_policy.task_queues["globex-api"] | allow sqs:GetQueueAttributes, sqs:SendMessage on queue globex-orders (for globex-api)"#,
         r#"module.shared.aws_lb_listener_rule.route["globex-api#0"] | globex.<domain_name> /* forwards to globex-api"#,
         r#"module.shared.aws_lb_listener_rule.route["globex-payments#0"] | any host /pay and /pay/* forwards to globex-payments"#,
         r#"module.shared.aws_lb_target_group.service["globex-payments"] | service globex-payments is reachable from the internet through the load balancer"#,
@@ -237,12 +241,16 @@ fn ecs_a_new_public_platform_opens_the_load_balancer() {
     ] {
         assert!(d.iter().any(|x| x == needle), "{needle} in {d:#?}");
     }
-    // An image tag change touches the task definition only.
+    // An image tag change makes a new revision of the task definition,
+    // which the service then runs.
     let new = ECS_OLD.replace("var.api_image_tag", "var.api_image_tag_globex");
     let r = run("prod/main.tf", Some(ECS_OLD), Some(&new));
     assert_eq!(
         changes(&r),
-        [r#"Change module.shared.aws_ecs_task_definition.workload["globex-api"]"#]
+        [
+            r#"Change module.shared.aws_ecs_service.this["globex-api"]"#,
+            r#"Change module.shared.aws_ecs_task_definition.workload["globex-api"]"#
+        ]
     );
     assert!(r.widenings.is_empty());
 }
@@ -273,7 +281,10 @@ fn ecs_a_changed_variable_default_changes_the_resources_that_use_it() {
     ]);
     assert_eq!(
         changes(&r),
-        [r#"Change module.shared.aws_ecs_task_definition.workload["globex-api"]"#],
+        [
+            r#"Change module.shared.aws_ecs_service.this["globex-api"]"#,
+            r#"Change module.shared.aws_ecs_task_definition.workload["globex-api"]"#
+        ],
         "{r}"
     );
     // Context alone changes nothing.
@@ -283,6 +294,22 @@ fn ecs_a_changed_variable_default_changes_the_resources_that_use_it() {
         new: Some(ECS_OLD.as_bytes()),
     }]);
     assert!(r.resources.is_empty(), "{r}");
+}
+
+/// A service that starts autoscaling (max > min) is the module's
+/// `aws_ecs_service.scaled`; the scaling change shows on its target.
+#[test]
+fn ecs_scaling_changes_show_on_the_service_and_its_target() {
+    let scaled = ECS_OLD.replacen("max_count     = 1", "max_count     = 4", 1);
+    let r = run("prod/main.tf", Some(ECS_OLD), Some(&scaled));
+    let c = changes(&r);
+    for needle in [
+        r#"Remove module.shared.aws_ecs_service.this["globex-api"]"#,
+        r#"Add module.shared.aws_ecs_service.scaled["globex-api"]"#,
+        r#"Add module.shared.aws_appautoscaling_target.service["globex-api"]"#,
+    ] {
+        assert!(c.iter().any(|x| x == needle), "{needle} in {c:#?}");
+    }
 }
 
 // ---- Kubernetes YAML ----
@@ -415,8 +442,8 @@ fn the_summary_prints_every_part_in_order() {
 }
 
 /// The expansion names only resources the platform module declares, and
-/// the bundled blueprints' roots, each read whole, reach every resource
-/// the module declares.
+/// the bundled blueprints' roots (with the optional inputs set, for what
+/// only they turn on) reach every resource the module declares.
 #[test]
 fn ecs_expansion_matches_the_platform_module() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -435,7 +462,8 @@ fn ecs_expansion_matches_the_platform_module() {
             );
         }
     }
-    // Every root of every golden tree.
+    // Every root of every golden tree, and commerce's prod with the inputs
+    // that are off by default given.
     let mut roots: Vec<Vec<String>> = Vec::new();
     for golden in ["commerce", "saas", "minimal"] {
         let dir = root.join(format!("golden/{golden}/ecs"));
@@ -453,6 +481,15 @@ fn ecs_expansion_matches_the_platform_module() {
             roots.push(files);
         }
     }
+    let prod = root.join("golden/commerce/ecs/prod/main.tf");
+    let given = std::fs::read_to_string(prod)
+        .unwrap()
+        .replace(
+            "var.waf_web_acl_arn",
+            "\"arn:aws:wafv2:eu-central-1:111122223333:regional/webacl/x/1\"",
+        )
+        .replace("= var.route53_zone_id\n", "= \"Z0123456789\"\n");
+    roots.push(vec![given]);
     let mut reached = BTreeSet::new();
     for files in &roots {
         let bodies: Vec<_> = files.iter().map(|t| hcl::parse(t).unwrap()).collect();

@@ -130,12 +130,19 @@ pub fn queue(names: &QueueNames, tenant: Option<&str>, q: &Queue) -> Expression 
 /// use of a queue or secret grants (`aws::iam`), so that the module spells
 /// none itself. `lookup`: whether workloads look queue URLs up by name.
 pub fn iam_actions(lookup: bool) -> Expression {
+    iam_actions_with(lookup, &[])
+}
+
+/// [`iam_actions`] and a module's own lists (`extra`, by attribute name).
+pub fn iam_actions_with(lookup: bool, extra: &[(&str, &[&str])]) -> Expression {
     let list = |v: Vec<&str>| strings(v.into_iter().map(str::to_string));
-    object([
+    let mut items = vec![
         ("queue_publish", list(iam::queue_actions(false, lookup))),
         ("queue_consume", list(iam::queue_actions(true, lookup))),
         ("secret_read", list(iam::SECRET_READ.to_vec())),
-    ])
+    ];
+    items.extend(extra.iter().map(|(k, v)| (*k, list(v.to_vec()))));
+    object(items)
 }
 
 /// The SQS resources both fixed modules share (queues, dead-letter queues,
