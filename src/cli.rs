@@ -6,6 +6,7 @@ use crate::model::{Model, Target};
 use crate::stdio::{self, Stdout};
 use crate::{aws, graph, normalize, plan, render, review, targets, write};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -324,7 +325,7 @@ fn dispatch(command: Command, out: &mut Stdout) -> Result<(), Failure> {
             }
             let diff: String = d.files.iter().map(write::FileDiff::unified).collect();
             if !diff.is_empty() {
-                out.print(&format!("{}\n{diff}", summarize(&d.files)));
+                out.print(&format!("{}\n{diff}", summarize(&d.files, &p.context)));
             }
             if let Some(kind) = d.manifest {
                 let what = match kind {
@@ -444,9 +445,15 @@ fn init(file: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The review of what `diff` shows: both sides of every changed file.
-fn summarize(files: &[write::FileDiff]) -> review::Review {
-    let input: Vec<review::FileChange> = files
+/// The review of what `diff` shows: both sides of every changed file,
+/// and as context the unchanged Terraform files of the same folders (a
+/// changed variable default changes the resources of the root's other
+/// files).
+fn summarize(files: &[write::FileDiff], context: &BTreeMap<String, Vec<u8>>) -> review::Review {
+    let folder = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    let changed: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let folders: BTreeSet<String> = files.iter().map(|f| folder(&f.path)).collect();
+    let mut input: Vec<review::FileChange> = files
         .iter()
         .map(|f| review::FileChange {
             path: &f.path,
@@ -454,6 +461,16 @@ fn summarize(files: &[write::FileDiff]) -> review::Review {
             new: f.new.as_deref(),
         })
         .collect();
+    input.extend(
+        context
+            .iter()
+            .filter(|(p, _)| !changed.contains(p.as_str()) && folders.contains(&folder(p)))
+            .map(|(p, b)| review::FileChange {
+                path: p,
+                old: Some(b),
+                new: Some(b),
+            }),
+    );
     review::review(&input)
 }
 
@@ -462,6 +479,9 @@ struct Produced {
     stage: write::Stage,
     staged: Vec<write::Staged>,
     notes: Vec<String>,
+    /// `Mode::Diff`: the rendered Terraform root files (not the fixed
+    /// modules), the review's context for the files that change.
+    context: BTreeMap<String, Vec<u8>>,
 }
 
 /// Everything up to the staged files: load, fit, lower, then render each
@@ -492,10 +512,20 @@ fn produce(io: &Io, mode: write::Mode, force: bool) -> Result<Produced, Failure>
     let paths = output.files.keys().cloned().collect();
     let stage =
         write::Stage::new(&out, mode, paths, target.as_str(), force).map_err(refuse_write)?;
-    let staged = render::render_each(output.files, |path, bytes| stage.stage(path, bytes))
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(refuse_write)?;
+    // `diff` reads a Terraform root as a whole: the unchanged files of a
+    // changed folder (variable defaults) are the review's context.
+    let context = std::sync::Mutex::new(BTreeMap::new());
+    let staged = render::render_each(output.files, |path, bytes| {
+        if mode == write::Mode::Diff && path.ends_with(".tf") && !path.starts_with("modules/") {
+            if let Ok(mut c) = context.lock() {
+                c.insert(path.clone(), bytes.clone());
+            }
+        }
+        stage.stage(path, bytes)
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(refuse_write)?;
     let mut notes = stage.notes().to_vec();
     notes.extend(output.notes);
     // The process ends soon after: freeing a model of thousands of
@@ -505,5 +535,6 @@ fn produce(io: &Io, mode: write::Mode, force: bool) -> Result<Produced, Failure>
         stage,
         staged,
         notes,
+        context: context.into_inner().unwrap_or_default(),
     })
 }

@@ -165,6 +165,71 @@ fn tf_roots(files: &FileSet) -> Vec<String> {
     roots.into_iter().collect()
 }
 
+/// A Terraform root and the inputs it has no default for.
+#[derive(Serialize)]
+struct RootInputs {
+    root: String,
+    required: Vec<Input>,
+}
+
+#[derive(Serialize)]
+struct Input {
+    name: String,
+    description: String,
+}
+
+/// The roots in the order to apply them: production last (a root named
+/// `prod`, `production` or starting with `prod-`/`production-`), the others
+/// by name, so that a change meets staging before production.
+fn apply_order(roots: &[String]) -> Vec<String> {
+    let prod = |r: &str| {
+        let env = r.rsplit('/').next().unwrap_or(r);
+        ["prod", "production"]
+            .iter()
+            .any(|p| env == *p || env.starts_with(&format!("{p}-")))
+    };
+    let mut out: Vec<String> = roots.iter().filter(|r| !prod(r)).cloned().collect();
+    out.extend(roots.iter().filter(|r| prod(r)).cloned());
+    out
+}
+
+/// Per root, the variables without a default, with their descriptions.
+fn tf_inputs(files: &FileSet, roots: &[String]) -> Vec<RootInputs> {
+    roots
+        .iter()
+        .map(|root| {
+            let mut required = Vec::new();
+            for (path, doc) in files {
+                let in_root = path.rsplit_once('/').is_some_and(|(d, _)| d == root);
+                let Document::Hcl(body) = doc else { continue };
+                if !in_root {
+                    continue;
+                }
+                for b in body.blocks().filter(|b| b.identifier() == "variable") {
+                    let attr = |k: &str| b.body().attributes().find(|a| a.key() == k);
+                    if attr("default").is_some() {
+                        continue;
+                    }
+                    let description = match attr("description").map(|a| a.expr()) {
+                        Some(hcl::Expression::String(s)) => s.clone(),
+                        _ => String::new(),
+                    };
+                    if let Some(name) = b.labels().first() {
+                        required.push(Input {
+                            name: name.as_str().to_string(),
+                            description,
+                        });
+                    }
+                }
+            }
+            RootInputs {
+                root: root.clone(),
+                required,
+            }
+        })
+        .collect()
+}
+
 fn overlays(files: &FileSet) -> Vec<String> {
     let dirs: BTreeSet<String> = files
         .keys()
@@ -316,7 +381,10 @@ pub fn render(model: &Model, target: Target, files: &FileSet, notes: &[String]) 
     cx.insert("target", target.as_str());
     cx.insert("target_title", title(target));
     cx.insert("layout", &layout(model, files));
-    cx.insert("tf_roots", &tf_roots(files));
+    let roots = tf_roots(files);
+    cx.insert("tf_apply_order", &apply_order(&roots));
+    cx.insert("tf_inputs", &tf_inputs(files, &roots));
+    cx.insert("tf_roots", &roots);
     cx.insert("overlays", &overlays(files));
     cx.insert("stacks", &stacks(files));
     cx.insert("split_stacks", &split_stacks(files));
@@ -345,6 +413,18 @@ pub fn add(model: &Model, target: Target, output: &mut targets::Output) {
 mod tests {
     use super::*;
     use crate::normalize;
+
+    #[test]
+    fn production_is_applied_last() {
+        let roots: Vec<String> = ["dev", "production-eu", "prod", "staging", "products"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            apply_order(&roots),
+            ["dev", "staging", "products", "production-eu", "prod"]
+        );
+    }
 
     #[test]
     fn readme_for_every_target() {
@@ -385,11 +465,25 @@ mod tests {
         let Document::Text(text) = &out.files[PATH] else {
             panic!()
         };
+        // Production last, with the plan that was reviewed.
+        let dev = text
+            .find("cd dev && terraform init && terraform plan -out plan.tfplan && terraform apply plan.tfplan")
+            .expect("dev is applied");
+        let prod = text
+            .find("cd prod && terraform init")
+            .expect("prod is applied");
+        assert!(dev < prod, "{text}");
+        // What each root needs, the state backend and what not to commit.
         assert!(
-            text.contains("cd dev && terraform init && terraform plan && terraform apply"),
+            text.contains("- `prod`: `certificate_arn`, `domain_name`"),
             "{text}"
         );
-        assert!(text.contains("cd prod && terraform init"), "{text}");
+        assert!(
+            text.contains("- `certificate_arn`: ACM certificate"),
+            "{text}"
+        );
+        assert!(text.contains("backend \"s3\""), "{text}");
+        assert!(text.contains("*.tfstate"), "{text}");
         assert!(text.contains("dev/ "), "{text}");
         assert!(
             text.contains("Terraform root of environment `prod`"),

@@ -25,23 +25,40 @@ fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, Str
 const TYPO: &str =
     "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  api:\n    imgae: nginx:1\n    port: 80\n";
 
-#[test]
-fn diff_names_a_new_calls_edge_in_its_security_section() {
+/// The bundled commerce blueprint copied into a temporary folder and
+/// rendered for ECS into `out`: the folder, the blueprint's path and text.
+fn rendered_commerce() -> (tempfile::TempDir, std::path::PathBuf, String) {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("blueprint.yaml");
     let text = std::fs::read_to_string(repo().join("blueprints/commerce.yaml")).unwrap();
     std::fs::write(&file, &text).unwrap();
-    let f = file.to_str().unwrap();
-    let io = ["--target", "ecs", "--file", f, "--out", "out"];
-    let r = run(tmp.path(), &[&["render"][..], &io].concat());
+    let r = run(tmp.path(), &ecs_io(&file, "render"));
     assert_eq!(r.code, 0, "{r}");
+    (tmp, file, text)
+}
+
+fn ecs_io<'a>(file: &'a Path, command: &'a str) -> Vec<&'a str> {
+    vec![
+        command,
+        "--target",
+        "ecs",
+        "--file",
+        file.to_str().unwrap(),
+        "--out",
+        "out",
+    ]
+}
+
+#[test]
+fn diff_names_a_new_calls_edge_in_its_security_section() {
+    let (tmp, file, text) = rendered_commerce();
 
     // payments now calls api.
     let edited = text.replace("    port: 9000\n", "    port: 9000\n    calls: [api]\n");
     assert_ne!(edited, text, "the fixture still has payments on port 9000");
     std::fs::write(&file, edited).unwrap();
 
-    let r = run(tmp.path(), &[&["diff"][..], &io].concat());
+    let r = run(tmp.path(), &ecs_io(&file, "diff"));
     assert_eq!(r.code, 1, "{r}");
     let summary_at = r.stdout.find("Resources: ").expect("a summary");
     let security_at = r.stdout.find("Security: ").expect("a security section");
@@ -72,10 +89,44 @@ fn diff_names_a_new_calls_edge_in_its_security_section() {
     );
 
     // Same bytes every run; check keeps its exit code.
-    let again = run(tmp.path(), &[&["diff"][..], &io].concat());
+    let again = run(tmp.path(), &ecs_io(&file, "diff"));
     assert_eq!(again.stdout, r.stdout);
-    let r = run(tmp.path(), &[&["check"][..], &io].concat());
+    let r = run(tmp.path(), &ecs_io(&file, "check"));
     assert_eq!(r.code, 1, "{r}");
+}
+
+#[test]
+fn diff_counts_what_an_image_tag_bump_changes() {
+    let (tmp, file, text) = rendered_commerce();
+
+    // A new build of payments: only the variable defaults change in the
+    // files, but every task definition that names the variable gets a new
+    // revision, and the service running it a new deployment.
+    let edited = text.replace("ghcr.io/acme/payments:2.0.1", "ghcr.io/acme/payments:2.0.2");
+    assert_ne!(edited, text, "the fixture still pins payments 2.0.1");
+    std::fs::write(&file, edited).unwrap();
+    let r = run(tmp.path(), &ecs_io(&file, "diff"));
+    assert_eq!(r.code, 1, "{r}");
+    let summary = &r.stdout[..r.stdout.find("Security: ").expect("a security section")];
+    assert!(
+        summary.starts_with("Resources: 0 to add, 8 to change, 0 to remove\n"),
+        "{summary}"
+    );
+    for env in ["dev", "prod"] {
+        for needle in [
+            "module.shared.aws_ecs_task_definition.workload[\"globex/payments\"]",
+            "module.shared.aws_ecs_service.this[\"globex/payments\"]",
+            "module.tenant_acme.aws_ecs_task_definition.workload[\"payments\"]",
+            "module.tenant_acme.aws_ecs_service.this[\"payments\"]",
+        ] {
+            assert!(
+                summary.contains(&format!("  ~ {env}: {needle}\n")),
+                "{needle} in\n{summary}"
+            );
+        }
+    }
+    assert!(r.stdout.contains("--- a/prod/variables.tf"), "{r}");
+    assert!(!r.stdout.contains("--- a/prod/main.tf"), "{r}");
 }
 
 #[test]

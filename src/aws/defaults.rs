@@ -19,3 +19,17 @@ pub fn cpu_target(scale: &crate::model::Scale, public: bool) -> Option<u8> {
         .cpu
         .or((!other && scale.max > scale.min).then_some(CPU_TARGET))
 }
+
+/// ECS: the image of the init container that makes each task's scratch
+/// volumes writable for the app's user before the app starts (Fargate
+/// creates bind mounts owned by root, mode 0755). It only runs `chmod`;
+/// a Terraform input, so teams without internet egress can mirror it.
+pub const ECS_SCRATCH_IMAGE: &str = "public.ecr.aws/docker/library/busybox:1.37";
+
+/// ECS: where the ECS Exec agent writes inside the container (its state and
+/// logs), made writable under the read-only root filesystem on every
+/// service (ECS Exec is on for services).
+pub const ECS_EXEC_WRITABLE_PATHS: &[&str] = &["/var/lib/amazon", "/var/log/amazon"];
+
+/// ECS: the scratch space every container has, whatever its writable_paths.
+pub const ECS_TMP: &str = "/tmp";

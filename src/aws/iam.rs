@@ -42,6 +42,84 @@ pub const SECRET_READ: &[&str] = &["secretsmanager:GetSecretValue"];
 /// Invoking a function a workload `calls` (Lambda).
 pub const FUNCTION_INVOKE: &[&str] = &["lambda:InvokeFunction"];
 
+/// Decrypting with a KMS key: a secret's customer-managed key (through
+/// Secrets Manager only), an ECS Exec session's key.
+pub const KMS_DECRYPT: &[&str] = &["kms:Decrypt"];
+
+/// What CloudWatch Logs does with the key of the log groups it encrypts
+/// (a key policy statement for the `logs.<region>.amazonaws.com` principal).
+pub const LOGS_KEY_USE: &[&str] = &[
+    "kms:Decrypt*",
+    "kms:Describe*",
+    "kms:Encrypt*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+];
+
+/// ECS Exec: the Session Manager channels the agent in the container opens
+/// (no resource-level permissions).
+pub const EXEC_CHANNELS: &[&str] = &[
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+];
+
+/// ECS Exec with session logging to CloudWatch Logs: the agent checks the
+/// log group (no resource-level permissions) ...
+pub const EXEC_LOG_GROUPS: &[&str] = &["logs:DescribeLogGroups"];
+
+/// ... and writes the session to a stream of it, with the task role.
+pub const EXEC_LOG_STREAMS: &[&str] = &[
+    "logs:CreateLogStream",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+];
+
+/// Starting a job's task (Step Functions `ecs:runTask.sync`).
+pub const RUN_TASK: &[&str] = &["ecs:RunTask"];
+
+/// Tagging the task RunTask creates (`PropagateTags`), granted only with
+/// the condition `ecs:CreateAction = RunTask`, as AWS's ecsEventsRole does.
+pub const TAG_TASK: &[&str] = &["ecs:TagResource"];
+
+/// Waiting for a started task, and stopping it on timeout.
+pub const WATCH_TASK: &[&str] = &["ecs:DescribeTasks", "ecs:StopTask"];
+
+/// Handing a task its execution and task roles.
+pub const PASS_ROLE: &[&str] = &["iam:PassRole"];
+
+/// The managed EventBridge rule through which `runTask.sync` learns that
+/// the task stopped.
+pub const TASK_SYNC_RULE: &[&str] = &["events:DescribeRule", "events:PutRule", "events:PutTargets"];
+
+/// Step Functions' delivery of execution logs to CloudWatch Logs (no
+/// resource-level permissions).
+pub const LOG_DELIVERY: &[&str] = &[
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+];
+
+/// X-Ray tracing of state machine executions (no resource-level permissions).
+pub const TRACING: &[&str] = &[
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+];
+
+/// A schedule starting its job's state machine.
+pub const START_EXECUTION: &[&str] = &["states:StartExecution"];
+
+/// A schedule writing a start it gave up on to its dead-letter queue.
+pub const DEAD_LETTER_PUBLISH: &[&str] = &["sqs:SendMessage"];
+
 /// What Secrets Manager appends to a secret's name in its ARN: `-` and six
 /// random characters, matched by this pattern in IAM resources.
 pub const SECRET_SUFFIX_PATTERN: &str = "-??????";
@@ -78,6 +156,19 @@ pub fn secret_resource(s: &SecretRef) -> SecretResource<'_> {
     }
 }
 
+/// A secret as an IAM policy resource: a complete ARN as written, any
+/// other ARN or a name with [`SECRET_SUFFIX_PATTERN`]; a name stays
+/// relative (the module that grants it puts the account's
+/// `arn:...:secret:` prefix in front, which only it knows).
+pub fn secret_grant(s: &SecretRef) -> String {
+    match secret_resource(s) {
+        SecretResource::Arn(a) => a.to_string(),
+        SecretResource::PartialArn(p) | SecretResource::Name(p) => {
+            format!("{p}{SECRET_SUFFIX_PATTERN}")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +184,31 @@ mod tests {
         // A name that looks suffixed is still a name.
         let n = SecretRef::parse("prod/db-abcdef");
         assert_eq!(secret_resource(&n), SecretResource::Name("prod/db-abcdef"));
+        assert_eq!(secret_grant(&s), arn);
+        assert_eq!(secret_grant(&p), format!("{partial}-??????"));
+        assert_eq!(secret_grant(&n), "prod/db-abcdef-??????");
+    }
+
+    #[test]
+    fn every_action_list_is_sorted() {
+        for list in [
+            KMS_DECRYPT,
+            LOGS_KEY_USE,
+            EXEC_CHANNELS,
+            EXEC_LOG_GROUPS,
+            EXEC_LOG_STREAMS,
+            RUN_TASK,
+            TAG_TASK,
+            WATCH_TASK,
+            PASS_ROLE,
+            TASK_SYNC_RULE,
+            LOG_DELIVERY,
+            TRACING,
+            START_EXECUTION,
+            DEAD_LETTER_PUBLISH,
+        ] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+        }
     }
 
     #[test]

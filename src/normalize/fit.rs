@@ -76,6 +76,7 @@ fn problems(model: &Model, target: Target) -> Vec<Diagnostic> {
                 }
                 size(target, &who, &base, j.cpu, j.memory, &mut add);
                 writable(target, &who, &base, &j.writable_paths, &mut add);
+                both_day_fields(target, &who, &base, &j.schedule, &mut add);
             }
         }
     }
@@ -113,6 +114,28 @@ fn writable(
             );
         }
     }
+}
+
+/// EventBridge (ECS's Scheduler, Lambda's rules) takes one of the two day
+/// fields in a cron: a schedule that restricts both, which cron runs when
+/// either matches, would need two schedules, and both would fire on a day
+/// that matches both (`0 3 1 * 1-5` on a weekday 1st).
+fn both_day_fields(
+    target: Target,
+    who: &str,
+    base: &str,
+    schedule: &crate::model::Schedule,
+    add: &mut impl FnMut(String, String),
+) {
+    if target == Target::Eks || schedule.to_eventbridge().len() < 2 {
+        return;
+    }
+    add(
+        format!("{base}.schedule"),
+        format!(
+            "{who} runs on `{schedule}`, which restricts both day-of-month and day-of-week; cron runs it when either matches (it ORs the two fields), which EventBridge cannot express in one schedule, and two schedules would both fire on a day that matches both: restrict only one of the two fields (`*` in the other), or split it into two jobs"
+        ),
+    );
 }
 
 fn size(

@@ -1285,6 +1285,29 @@ fn fit_ecs_and_place_qualifiers() {
     assert!(fit(&ok(CONTRACT), Target::Lambda).is_empty());
 }
 
+#[test]
+fn fit_refuses_a_cron_with_both_day_fields_where_eventbridge_schedules_it() {
+    let m = ok(&format!(
+        "{HEAD}jobs:\n  close:\n    image: a\n    schedule: \"0 3 1 * 1-5\"\n  daily:\n    image: a\n    schedule: \"0 3 * * 1-5\"\n"
+    ));
+    for target in [Target::Ecs, Target::Lambda] {
+        let d = fit(&m, target);
+        assert_eq!(d.len(), 1, "{target:?}: {d:#?}");
+        assert_eq!(d[0].yaml_path, "jobs.close.schedule");
+        assert!(
+            d[0].message.starts_with(
+                "job `close` runs on `0 3 1 * 1-5`, which restricts both day-of-month and day-of-week; cron runs it when either matches (it ORs the two fields)"
+            ),
+            "{}",
+            d[0].message
+        );
+        assert!(d[0].message.contains("restrict only one of the two fields"));
+        assert_eq!(d[0].help.as_deref(), Some("targets that fit: eks"));
+    }
+    // Kubernetes CronJobs take the cron as written, with cron's meaning.
+    assert!(fit(&m, Target::Eks).is_empty());
+}
+
 // ---- robustness ----
 
 #[test]

@@ -17,16 +17,23 @@ pub type Counts = BTreeMap<String, u64>;
 
 /// ECS: the platform module creates its resources with `for_each`, so they
 /// are counted from the roots' module blocks as `diff` expands them
-/// (`review::terraform_resources`, the one description of the module);
-/// the module's own files are not counted.
+/// (`review::terraform_root_resources`, the one description of the
+/// module); the module's own files are not counted.
 pub fn ecs(output: &Output) -> Counts {
-    let mut c = Counts::new();
+    // One root per folder, read whole: the module arguments that name a
+    // variable are counted at its default.
+    let mut roots: BTreeMap<&str, Vec<&hcl::Body>> = BTreeMap::new();
     for (path, doc) in &output.files {
         let Document::Hcl(body) = doc else { continue };
         if path.starts_with("modules/") {
             continue;
         }
-        for address in crate::review::terraform_resources(body) {
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        roots.entry(dir).or_default().push(body);
+    }
+    let mut c = Counts::new();
+    for bodies in roots.values() {
+        for address in crate::review::terraform_root_resources(bodies) {
             *c.entry(resource_type(&address).to_string()).or_default() += 1;
         }
     }

@@ -88,6 +88,42 @@ fn number(v: Option<&Value>) -> Option<f64> {
     v.and_then(Value::as_f64)
 }
 
+/// Whether an optional argument is given: present and not null. A value
+/// this root does not fix (a variable without a default, an expression
+/// over variables) may be anything, so it counts as given; a root read
+/// whole has its variables' defaults in place (`hcl::root_inventory`).
+fn given(v: Option<&Value>) -> bool {
+    !matches!(v, None | Some(Value::Null))
+}
+
+/// The actions of one of the module's `iam_actions` lists, for grants.
+fn actions(args: &Value, list: &str) -> String {
+    let v = strings(args.get("iam_actions").and_then(|a| a.get(list)));
+    if v.is_empty() {
+        list.to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// The alarm the module's `alarms` argument names for `list` (itself, or
+/// its entry `key`), as the module keys it: `aws_cloudwatch_metric_alarm
+/// .this["<list>:<key>"]`, or `["<list>"]` for one of a copy's own.
+fn put_alarm(m: &mut Module, list: &str, key: Option<&str>) {
+    let Some(v) = m.args.get("alarms").and_then(|a| a.get(list)) else {
+        return;
+    };
+    let (name, address) = match key {
+        Some(k) => (v.get(k), format!("{list}:{k}")),
+        None => (Some(v), list.to_string()),
+    };
+    let Some(name) = name.filter(|n| !n.is_null()) else {
+        return;
+    };
+    let value = json!([name, m.args(&["alarm_topic_arn", "tags"])]);
+    m.put("aws_cloudwatch_metric_alarm.this", Some(&address), value);
+}
+
 /// Adds the resources and grants of `module "<name>"` with `args`.
 pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
     let mut m = Module {
@@ -109,6 +145,9 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
     m.single("aws_ecs_cluster_capacity_providers.this", &["names"]);
 
     // Every workload: logs, roles, task definition, security group, calls.
+    // A service runs its task definition: a new revision (a new image tag)
+    // updates the service too.
+    let mut task_definitions = std::collections::BTreeMap::new();
     let port_of = |svc: &str| {
         services
             .iter()
@@ -144,22 +183,32 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
             // as a widening (the new service is in the resource list).
             m.put("aws_iam_role_policy.task_exec", Some(k), json!({}));
         }
-        let secrets: Vec<String> = w
-            .get("secrets")
-            .and_then(Value::as_object)
-            .map(|o| o.values().map(show).collect())
-            .unwrap_or_default();
-        if !secrets.is_empty() {
-            let a = m.put(
-                "aws_iam_role_policy.execution_secrets",
-                Some(k),
-                pick(w, &["secrets"]),
-            );
-            for s in &secrets {
+        let grants = strings(w.get("secret_grants"));
+        let registry = w
+            .get("registry")
+            .and_then(|r| args.get("registry_credentials")?.get(show(r)))
+            .filter(|c| given(Some(c)))
+            .map(show);
+        if !grants.is_empty() || registry.is_some() {
+            let mut v = pick(w, &["secret_grants", "registry"]);
+            v["module"] = m.args(&["registry_credentials", "secrets_kms_key_arns"]);
+            let a = m.put("aws_iam_role_policy.execution_secrets", Some(k), v);
+            let read = actions(args, "secret_read");
+            for s in grants.iter().chain(&registry) {
                 m.inv.grant(
                     &a,
                     Access::Iam,
-                    format!("allow secretsmanager:GetSecretValue on secret {s} (for {k})"),
+                    format!("allow {read} on secret {s} (for {k})"),
+                );
+            }
+            for key in strings(args.get("secrets_kms_key_arns")) {
+                m.inv.grant(
+                    &a,
+                    Access::Iam,
+                    format!(
+                        "allow {} with key {key} through Secrets Manager (for {k})",
+                        actions(args, "kms_decrypt")
+                    ),
                 );
             }
         }
@@ -171,18 +220,22 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 Some(k),
                 pick(w, &["publishes", "consumes"]),
             );
+            let (publish, consume) = (
+                actions(args, "queue_publish"),
+                actions(args, "queue_consume"),
+            );
             for q in &publishes {
                 m.inv.grant(
                     &a,
                     Access::Iam,
-                    format!("allow sqs:SendMessage, sqs:GetQueueAttributes, sqs:GetQueueUrl on queue {q} (for {k})"),
+                    format!("allow {publish} on queue {q} (for {k})"),
                 );
             }
             for q in &consumes {
                 m.inv.grant(
                     &a,
                     Access::Iam,
-                    format!("allow sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility, sqs:GetQueueAttributes, sqs:GetQueueUrl on queue {q} (for {k})"),
+                    format!("allow {consume} on queue {q} (for {k})"),
                 );
             }
         }
@@ -192,21 +245,24 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 "name",
                 "image",
                 "image_tag",
+                "registry",
                 "cpu",
                 "memory",
                 "command",
                 "environment",
+                "queue_urls",
                 "secrets",
+                "scratch_paths",
                 "port",
-                "health",
                 "tenant",
                 "execution_role",
                 "task_role",
                 "log_group",
             ],
         );
-        task["module"] = m.args(&["tags"]);
-        m.put("aws_ecs_task_definition.workload", Some(k), task);
+        task["module"] = m.args(&["tags", "region", "scratch_image", "registry_credentials"]);
+        m.put("aws_ecs_task_definition.workload", Some(k), task.clone());
+        task_definitions.insert(k.to_string(), task);
         let mut sg = pick(w, &["name", "security_group", "tenant"]);
         sg["module"] = m.args(&["vpc_id", "tags"]);
         m.put("aws_security_group.workload", Some(k), sg);
@@ -235,6 +291,7 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
 
     // Services.
     let mut any_public = false;
+    let mut hosts = std::collections::BTreeSet::new();
     let mut any_port = false;
     for (k, s) in &services {
         let k = k.as_str();
@@ -252,10 +309,23 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 "public",
                 "port",
                 "health",
+                "target_group",
             ],
         );
-        svc["module"] = m.args(&["private_subnet_ids", "tags"]);
-        m.put("aws_ecs_service.this", Some(k), svc);
+        svc["module"] = m.args(&["private_subnet_ids", "tags", "wait_for_steady_state"]);
+        svc["task_definition"] = task_definitions.get(k).cloned().unwrap_or(Value::Null);
+        let (min, max) = (number(s.get("min_count")), number(s.get("max_count")));
+        let scaled = matches!((min, max), (Some(min), Some(max)) if max > min);
+        if scaled {
+            // Application Auto Scaling owns the count: min moves its target.
+            svc.as_object_mut().map(|o| o.remove("min_count"));
+        }
+        let resource = if scaled {
+            "aws_ecs_service.scaled"
+        } else {
+            "aws_ecs_service.this"
+        };
+        m.put(resource, Some(k), svc);
         if has_port {
             m.put(
                 "aws_service_discovery_service.this",
@@ -268,6 +338,9 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
             let mut tg = pick(s, &["target_group", "port", "health"]);
             tg["module"] = m.args(&["vpc_id", "tags"]);
             let tg_addr = m.put("aws_lb_target_group.service", Some(k), tg);
+            for list in ["target_5xx", "unhealthy_hosts"] {
+                put_alarm(&mut m, list, Some(k));
+            }
             m.inv.grant(
                 &tg_addr,
                 Access::Public,
@@ -288,10 +361,17 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 Some(k),
                 pick(s, &["port"]),
             );
-            let host = match (s.get("host_prefix").map(show), args.get("domain_name")) {
+            let domain = args.get("domain_name").filter(|d| given(Some(d)));
+            let host = match (s.get("host_prefix").map(show), domain) {
                 (Some(h), Some(_)) => format!("{h}.<domain_name>"),
                 _ => "any host".to_string(),
             };
+            if let Some(d) = domain {
+                hosts.insert(match s.get("host_prefix").map(show) {
+                    Some(h) => format!("{h}.{}", show(d)),
+                    None => show(d),
+                });
+            }
             let priorities = one_or_many(s.get("rule_priorities"));
             for (i, r) in strings(s.get("routes")).iter().enumerate() {
                 let key = format!("{k}#{i}");
@@ -313,7 +393,6 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 );
             }
         }
-        let (min, max) = (number(s.get("min_count")), number(s.get("max_count")));
         if let (Some(min), Some(max)) = (min, max) {
             if max > min {
                 m.put(
@@ -382,12 +461,35 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
         let lb = m.put(
             "aws_lb.public",
             None,
-            m.args(&["names", "public_subnet_ids", "deletion_protection", "tags"]),
+            m.args(&[
+                "names",
+                "public_subnet_ids",
+                "deletion_protection",
+                "access_logs_bucket",
+                "tags",
+            ]),
         );
         m.inv
             .grant(&lb, Access::Public, "internet-facing load balancer");
         m.put("aws_lb_listener.https", None, m.args(&["certificate_arn"]));
         m.put("aws_lb_listener.http", None, json!({}));
+        if given(args.get("waf_web_acl_arn")) {
+            m.put(
+                "aws_wafv2_web_acl_association.public",
+                None,
+                m.args(&["waf_web_acl_arn"]),
+            );
+        }
+        if given(args.get("route53_zone_id")) {
+            for host in hosts.iter() {
+                m.put(
+                    "aws_route53_record.public",
+                    Some(host),
+                    m.args(&["route53_zone_id"]),
+                );
+            }
+        }
+        put_alarm(&mut m, "load_balancer_5xx", None);
     }
 
     // Jobs.
@@ -406,10 +508,20 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
             Some(k),
             pick(j, &["runner_role"]),
         );
-        m.put(
+        let a = m.put(
             "aws_iam_role_policy.job_runner",
             Some(k),
             pick(j, &["runner_role"]),
+        );
+        let name = j.get("name").map(show).unwrap_or_default();
+        m.inv.grant(
+            &a,
+            Access::Iam,
+            format!(
+                "allow {} on task definition {name} in its cluster, and {} on the task it starts (ecs:CreateAction = RunTask) (for {k})",
+                actions(args, "run_task"),
+                actions(args, "tag_task")
+            ),
         );
         m.put(
             "aws_sfn_state_machine.job",
@@ -433,6 +545,26 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 s.clone(),
             );
         }
+        for list in ["job_failed", "job_timed_out"] {
+            put_alarm(&mut m, list, Some(k));
+        }
+    }
+    let scheduler_dead_letter = args
+        .get("names")
+        .and_then(|n| n.get("scheduler_dead_letter"))
+        .filter(|_| !jobs.is_empty());
+    if let Some(q) = scheduler_dead_letter {
+        m.put(
+            "aws_sqs_queue.scheduler_dead_letter",
+            None,
+            json!([q, m.args(&["tags"])]),
+        );
+        m.put(
+            "aws_sqs_queue_policy.scheduler_dead_letter",
+            None,
+            json!({}),
+        );
+        put_alarm(&mut m, "scheduler_dead_letter", None);
     }
 
     // Queues.
@@ -463,6 +595,7 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 json!({}),
             );
             m.put("aws_sqs_queue_policy.dead_letter", Some(k), json!({}));
+            put_alarm(&mut m, "dead_letters", Some(k));
         }
     }
 }

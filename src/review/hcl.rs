@@ -1,37 +1,87 @@
 //! Terraform: `resource` and `data` blocks by address, modules of
 //! blueprint's ECS platform expanded by [`super::ecs`], and the access each
 //! resource grants.
+//!
+//! The files of one folder are one root module, read together: a module
+//! argument written `var.x` is read as the default of variable `x` when
+//! the root gives it one, so that changing a default (a new image tag)
+//! changes the resources whose arguments name it.
 
 use super::{ecs, one_or_many, policy, show, Access, Inventory};
 use hcl::expr::{Expression, ObjectKey, TemplateExpr};
 use hcl::structure::{Body, Structure};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
-pub fn inventory(text: &str) -> Result<Inventory, String> {
-    let body: Body = hcl::parse(text).map_err(|e| e.to_string())?;
-    Ok(body_inventory(&body))
+pub fn parse(text: &str) -> Result<Body, String> {
+    hcl::parse(text).map_err(|e| e.to_string())
 }
 
-/// The inventory of one Terraform body (a file of a root module).
-pub fn body_inventory(body: &Body) -> Inventory {
+/// The inventory of a root module: the bodies of its files.
+pub fn root_inventory(bodies: &[&Body]) -> Inventory {
+    let defaults = variable_defaults(bodies);
     let mut inv = Inventory::default();
+    for body in bodies {
+        add_body(body, &defaults, &mut inv);
+    }
+    inv
+}
+
+/// `variable` blocks with a `default`, by name.
+fn variable_defaults(bodies: &[&Body]) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for block in bodies.iter().flat_map(|b| b.blocks()) {
+        if let ("variable", [name]) = (block.identifier.as_str(), block.labels.as_slice()) {
+            if let Some(d) = block
+                .body
+                .attributes()
+                .find(|a| a.key.as_str() == "default")
+            {
+                out.insert(name.as_str().to_string(), expr(&d.expr));
+            }
+        }
+    }
+    out
+}
+
+/// `v` with every `var.x` (a whole value) replaced by `x`'s default.
+fn resolve(v: Value, defaults: &BTreeMap<String, Value>) -> Value {
+    match v {
+        Value::String(s) => match s.strip_prefix("var.").and_then(|n| defaults.get(n)) {
+            Some(d) => d.clone(),
+            None => Value::String(s),
+        },
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|i| resolve(i, defaults)).collect())
+        }
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| (k, resolve(v, defaults)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn add_body(body: &Body, defaults: &BTreeMap<String, Value>, inv: &mut Inventory) {
     for block in body.blocks() {
         let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
         let value = body_value(&block.body);
         match (block.identifier.as_str(), labels.as_slice()) {
             ("resource", [ty, name]) => {
                 let address = format!("{ty}.{name}");
-                resource_grants(ty, &address, &value, &mut inv);
+                resource_grants(ty, &address, &value, inv);
                 inv.resources.insert(address, value);
             }
             ("data", [ty, name]) => {
                 let address = format!("data.{ty}.{name}");
-                policy::grants(&value, &address, &mut inv);
+                policy::grants(&value, &address, inv);
                 inv.resources.insert(address, value);
             }
             ("module", [name]) => {
+                let value = resolve(value, defaults);
                 if ecs::is_platform(&value) {
-                    ecs::expand(name, &value, &mut inv);
+                    ecs::expand(name, &value, inv);
                 } else {
                     inv.resources.insert(format!("module.{name}"), value);
                 }
@@ -39,7 +89,6 @@ pub fn body_inventory(body: &Body) -> Inventory {
             _ => {}
         }
     }
-    inv
 }
 
 /// A block body as JSON: attributes by name, nested blocks as lists under

@@ -45,7 +45,14 @@ use std::fmt;
 /// entry as `diff` sees them: the one description of that module, which
 /// `plan` counts from too.
 pub fn terraform_resources(body: &::hcl::Body) -> Vec<String> {
-    let inv = hcl::body_inventory(body);
+    terraform_root_resources(&[body])
+}
+
+/// [`terraform_resources`] of a whole root (the bodies of its files): a
+/// module argument naming a variable reads as the variable's default, so
+/// what a default turns off (`waf_web_acl_arn = null`) is not listed.
+pub fn terraform_root_resources(bodies: &[&::hcl::Body]) -> Vec<String> {
+    let inv = hcl::root_inventory(bodies);
     inv.resources
         .into_keys()
         .filter(|a| !a.starts_with("data.") && !a.contains(".data."))
@@ -53,7 +60,10 @@ pub fn terraform_resources(body: &::hcl::Body) -> Vec<String> {
 }
 
 /// One file that would change: its bytes on disk and as render would
-/// write them (`None`: absent on that side).
+/// write them (`None`: absent on that side). A file with the same bytes
+/// on both sides is context: it changes nothing itself, but is read with
+/// the files of its root (a root's `variables.tf` gives the defaults its
+/// `main.tf` names).
 #[derive(Debug, Clone, Copy)]
 pub struct FileChange<'a> {
     pub path: &'a str,
@@ -209,37 +219,72 @@ impl Format {
         }
     }
 
-    fn parse(self, path: &str, text: &str) -> Result<Option<Inventory>, String> {
+    fn parse(self, path: &str, text: &str) -> Result<Option<Parsed>, String> {
         match self {
-            Format::Terraform => hcl::inventory(text).map(Some),
-            Format::Kubernetes => kube::inventory(path, text).map(Some),
-            Format::CloudFormation => cfn::inventory(text),
+            Format::Terraform => hcl::parse(text).map(|b| Some(Parsed::Terraform(b))),
+            Format::Kubernetes => kube::inventory(path, text).map(|i| Some(Parsed::Inventory(i))),
+            Format::CloudFormation => cfn::inventory(text).map(|i| i.map(Parsed::Inventory)),
         }
+    }
+}
+
+/// One side of one file. Terraform files stay bodies until their whole
+/// root is read, because variable defaults resolve across its files.
+enum Parsed {
+    Terraform(::hcl::Body),
+    Inventory(Inventory),
+}
+
+/// One side of one scope.
+#[derive(Default)]
+struct Side {
+    bodies: Vec<::hcl::Body>,
+    inventory: Inventory,
+}
+
+impl Side {
+    fn add(&mut self, p: Parsed) {
+        match p {
+            Parsed::Terraform(b) => self.bodies.push(b),
+            Parsed::Inventory(i) => self.inventory.extend(i),
+        }
+    }
+
+    fn inventory(mut self) -> Inventory {
+        if !self.bodies.is_empty() {
+            let bodies: Vec<&::hcl::Body> = self.bodies.iter().collect();
+            self.inventory.extend(hcl::root_inventory(&bodies));
+        }
+        self.inventory
     }
 }
 
 /// Reviews the changed files. Deterministic: everything is sorted.
 pub fn review(changes: &[FileChange]) -> Review {
     let mut out = Review::default();
-    let mut scopes: BTreeMap<(Format, String), (Inventory, Inventory)> = BTreeMap::new();
+    let mut scopes: BTreeMap<(Format, String), (Side, Side)> = BTreeMap::new();
     for c in changes {
         let Some(format) = Format::of(c.path) else {
             continue;
         };
-        let side = |bytes: Option<&[u8]>| -> Result<Option<Inventory>, String> {
+        let side = |bytes: Option<&[u8]>| -> Result<Option<Option<Parsed>>, String> {
             match bytes {
-                None => Ok(Some(Inventory::default())),
+                None => Ok(Some(None)),
                 Some(b) => {
                     let text = std::str::from_utf8(b).map_err(|_| "not UTF-8".to_string())?;
-                    format.parse(c.path, text)
+                    format.parse(c.path, text).map(|p| p.map(Some))
                 }
             }
         };
         match (side(c.old), side(c.new)) {
             (Ok(Some(old)), Ok(Some(new))) => {
                 let entry = scopes.entry((format, format.scope(c.path))).or_default();
-                entry.0.extend(old);
-                entry.1.extend(new);
+                if let Some(old) = old {
+                    entry.0.add(old);
+                }
+                if let Some(new) = new {
+                    entry.1.add(new);
+                }
             }
             // Not a document of this kind (a JSON file without `Resources`).
             (Ok(None), _) | (_, Ok(None)) => {}
@@ -256,6 +301,7 @@ pub fn review(changes: &[FileChange]) -> Review {
         }
     }
     for ((_, scope), (old, new)) in scopes {
+        let (old, new) = (old.inventory(), new.inventory());
         for (addr, value) in &new.resources {
             let action = match old.resources.get(addr) {
                 None => Action::Add,

@@ -161,6 +161,10 @@ module "shared" {
   name            = "shop-prod"
   certificate_arn = var.certificate_arn
   domain_name     = var.domain_name
+  iam_actions = {
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
+    secret_read   = ["secretsmanager:GetSecretValue"]
+  }
   queues = {
     "globex-orders" = { name = "shop-prod-globex-orders", dead_letter = { name = "dlq", max_receive_count = 5 } }
   }
@@ -191,7 +195,7 @@ fn ecs_module_entries_map_to_module_resources_and_grants() {
     let new = ECS_OLD
         .replace(
             r#"routes        = ["/api"]"#,
-            "routes        = [\"/\", \"/api\"]\n      calls = [\"globex-payments\"]\n      publishes = [\"globex-orders\"]\n      secrets = { \"DB\" = \"prod/db\" }",
+            "routes        = [\"/\", \"/api\"]\n      calls = [\"globex-payments\"]\n      publishes = [\"globex-orders\"]\n      secrets = { \"DB\" = \"prod/db\" }\n      secret_grants = [\"prod/db-??????\"]",
         )
         .replace(
             "      port      = 9000\n",
@@ -200,8 +204,8 @@ fn ecs_module_entries_map_to_module_resources_and_grants() {
     let r = run("prod/main.tf", Some(ECS_OLD), Some(&new));
     let d = details(&r);
     let expect = [
-        r#"module.shared.aws_iam_role_policy.execution_secrets["globex-api"] | allow secretsmanager:GetSecretValue on secret prod/db (for globex-api)"#,
-        r#"module.shared.aws_iam_role_policy.task_queues["globex-api"] | allow sqs:SendMessage, sqs:GetQueueAttributes, sqs:GetQueueUrl on queue globex-orders (for globex-api)"#,
+        r#"module.shared.aws_iam_role_policy.execution_secrets["globex-api"] | allow secretsmanager:GetSecretValue on secret prod/db-?????? (for globex-api)"#,
+        r#"module.shared.aws_iam_role_policy.task_queues["globex-api"] | allow sqs:GetQueueAttributes, sqs:SendMessage on queue globex-orders (for globex-api)"#,
         r#"module.shared.aws_lb_listener_rule.route["globex-api#0"] | globex.<domain_name> /* forwards to globex-api"#,
         r#"module.shared.aws_lb_listener_rule.route["globex-payments#0"] | any host /pay and /pay/* forwards to globex-payments"#,
         r#"module.shared.aws_lb_target_group.service["globex-payments"] | service globex-payments is reachable from the internet through the load balancer"#,
@@ -237,14 +241,75 @@ fn ecs_a_new_public_platform_opens_the_load_balancer() {
     ] {
         assert!(d.iter().any(|x| x == needle), "{needle} in {d:#?}");
     }
-    // An image tag change touches the task definition only.
+    // An image tag change makes a new revision of the task definition,
+    // which the service then runs.
     let new = ECS_OLD.replace("var.api_image_tag", "var.api_image_tag_globex");
     let r = run("prod/main.tf", Some(ECS_OLD), Some(&new));
     assert_eq!(
         changes(&r),
-        [r#"Change module.shared.aws_ecs_task_definition.workload["globex-api"]"#]
+        [
+            r#"Change module.shared.aws_ecs_service.this["globex-api"]"#,
+            r#"Change module.shared.aws_ecs_task_definition.workload["globex-api"]"#
+        ]
     );
     assert!(r.widenings.is_empty());
+}
+
+const ECS_VARIABLES: &str = r#"
+variable "api_image_tag" {
+  type    = string
+  default = "1.4.2"
+}
+"#;
+
+/// A root's files are read together: when only a variable default changes
+/// (CI's image bump), the module entries that name the variable change.
+#[test]
+fn ecs_a_changed_variable_default_changes_the_resources_that_use_it() {
+    let bumped = ECS_VARIABLES.replace("1.4.2", "1.4.3");
+    let r = review(&[
+        FileChange {
+            path: "prod/main.tf",
+            old: Some(ECS_OLD.as_bytes()),
+            new: Some(ECS_OLD.as_bytes()),
+        },
+        FileChange {
+            path: "prod/variables.tf",
+            old: Some(ECS_VARIABLES.as_bytes()),
+            new: Some(bumped.as_bytes()),
+        },
+    ]);
+    assert_eq!(
+        changes(&r),
+        [
+            r#"Change module.shared.aws_ecs_service.this["globex-api"]"#,
+            r#"Change module.shared.aws_ecs_task_definition.workload["globex-api"]"#
+        ],
+        "{r}"
+    );
+    // Context alone changes nothing.
+    let r = review(&[FileChange {
+        path: "prod/main.tf",
+        old: Some(ECS_OLD.as_bytes()),
+        new: Some(ECS_OLD.as_bytes()),
+    }]);
+    assert!(r.resources.is_empty(), "{r}");
+}
+
+/// A service that starts autoscaling (max > min) is the module's
+/// `aws_ecs_service.scaled`; the scaling change shows on its target.
+#[test]
+fn ecs_scaling_changes_show_on_the_service_and_its_target() {
+    let scaled = ECS_OLD.replacen("max_count     = 1", "max_count     = 4", 1);
+    let r = run("prod/main.tf", Some(ECS_OLD), Some(&scaled));
+    let c = changes(&r);
+    for needle in [
+        r#"Remove module.shared.aws_ecs_service.this["globex-api"]"#,
+        r#"Add module.shared.aws_ecs_service.scaled["globex-api"]"#,
+        r#"Add module.shared.aws_appautoscaling_target.service["globex-api"]"#,
+    ] {
+        assert!(c.iter().any(|x| x == needle), "{needle} in {c:#?}");
+    }
 }
 
 // ---- Kubernetes YAML ----
@@ -377,7 +442,8 @@ fn the_summary_prints_every_part_in_order() {
 }
 
 /// The expansion names only resources the platform module declares, and
-/// the bundled blueprints' roots reach every resource the module declares.
+/// the bundled blueprints' roots (with the optional inputs set, for what
+/// only they turn on) reach every resource the module declares.
 #[test]
 fn ecs_expansion_matches_the_platform_module() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -387,28 +453,56 @@ fn ecs_expansion_matches_the_platform_module() {
     for e in std::fs::read_dir(&module).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "tf") {
-            let inv = hcl::inventory(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            let body = hcl::parse(&std::fs::read_to_string(&p).unwrap()).unwrap();
             declared.extend(
-                inv.resources
+                hcl::root_inventory(&[&body])
+                    .resources
                     .into_keys()
                     .filter(|a| !a.starts_with("data.")),
             );
         }
     }
-    let mut reached = BTreeSet::new();
+    // Every root of every golden tree, and commerce's prod with the inputs
+    // that are off by default given.
+    let mut roots: Vec<Vec<String>> = Vec::new();
     for golden in ["commerce", "saas", "minimal"] {
-        for env in ["prod", "dev"] {
-            let p = root.join(format!("golden/{golden}/ecs/{env}/main.tf"));
-            let Ok(text) = std::fs::read_to_string(&p) else {
+        let dir = root.join(format!("golden/{golden}/ecs"));
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let env = e.path();
+            if !env.is_dir() || env.ends_with("modules") {
                 continue;
-            };
-            for addr in hcl::inventory(&text).unwrap().resources.into_keys() {
-                // module.<name>.<type>.<name>[key]
-                let rest = addr.splitn(3, '.').nth(2).unwrap();
-                let plain = rest.split('[').next().unwrap().to_string();
-                assert!(declared.contains(&plain), "{addr}: not in the module");
-                reached.insert(plain);
             }
+            let mut files = Vec::new();
+            for f in std::fs::read_dir(&env).unwrap().flatten() {
+                if f.path().extension().is_some_and(|x| x == "tf") {
+                    files.push(std::fs::read_to_string(f.path()).unwrap());
+                }
+            }
+            roots.push(files);
+        }
+    }
+    let prod = root.join("golden/commerce/ecs/prod/main.tf");
+    let given = std::fs::read_to_string(prod)
+        .unwrap()
+        .replace(
+            "var.waf_web_acl_arn",
+            "\"arn:aws:wafv2:eu-central-1:111122223333:regional/webacl/x/1\"",
+        )
+        .replace("= var.route53_zone_id\n", "= \"Z0123456789\"\n");
+    roots.push(vec![given]);
+    let mut reached = BTreeSet::new();
+    for files in &roots {
+        let bodies: Vec<_> = files.iter().map(|t| hcl::parse(t).unwrap()).collect();
+        let bodies: Vec<_> = bodies.iter().collect();
+        for addr in hcl::root_inventory(&bodies).resources.into_keys() {
+            if !addr.starts_with("module.") {
+                continue;
+            }
+            // module.<name>.<type>.<name>[key]
+            let rest = addr.splitn(3, '.').nth(2).unwrap();
+            let plain = rest.split('[').next().unwrap().to_string();
+            assert!(declared.contains(&plain), "{addr}: not in the module");
+            reached.insert(plain);
         }
     }
     let missed: Vec<_> = declared.difference(&reached).collect();

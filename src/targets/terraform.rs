@@ -10,9 +10,11 @@ use crate::model::{Environment, Model, Queue};
 use hcl::expr::{FuncCall, Variable};
 use hcl::{Block, Body, Expression};
 
-/// The AWS provider every root requires: any 5.x from 5.100, the version
-/// validated in CI.
-pub const AWS_PROVIDER_VERSION: &str = "~> 5.100";
+/// The AWS provider every root requires: 5.100 (the version validated in
+/// CI) or any 6.x, so that the roots sit next to modules that need 6.x
+/// (terraform-aws-modules' current majors). Nothing removed or renamed
+/// in 6.0 is used.
+pub const AWS_PROVIDER_VERSION: &str = ">= 5.100, < 7.0";
 pub const TERRAFORM_VERSION: &str = ">= 1.5.0";
 
 /// A bare identifier expression: `string`, `number`, `bool`.
@@ -47,14 +49,20 @@ pub fn versions() -> Body {
         .build()
 }
 
-/// `providers.tf`: the region and the default tags.
+/// `providers.tf`: the region, the account the environment deploys to
+/// (`allowed_account_ids`, when the blueprint names it: Terraform then
+/// refuses credentials of any other account) and the default tags.
 pub fn provider(model: &Model, env: &Environment) -> Body {
     let tags = crate::aws::tags::defaults(model, env);
+    let mut provider = Block::builder("provider")
+        .add_label("aws")
+        .add_attribute(("region", string(model.app.region.clone())));
+    if let Some(account) = &env.account {
+        provider = provider.add_attribute(("allowed_account_ids", strings([account.clone()])));
+    }
     Body::builder()
         .add_block(
-            Block::builder("provider")
-                .add_label("aws")
-                .add_attribute(("region", string(model.app.region.clone())))
+            provider
                 .add_block(
                     Block::builder("default_tags")
                         .add_attribute(("tags", string_map(tags.iter())))
@@ -122,12 +130,19 @@ pub fn queue(names: &QueueNames, tenant: Option<&str>, q: &Queue) -> Expression 
 /// use of a queue or secret grants (`aws::iam`), so that the module spells
 /// none itself. `lookup`: whether workloads look queue URLs up by name.
 pub fn iam_actions(lookup: bool) -> Expression {
+    iam_actions_with(lookup, &[])
+}
+
+/// [`iam_actions`] and a module's own lists (`extra`, by attribute name).
+pub fn iam_actions_with(lookup: bool, extra: &[(&str, &[&str])]) -> Expression {
     let list = |v: Vec<&str>| strings(v.into_iter().map(str::to_string));
-    object([
+    let mut items = vec![
         ("queue_publish", list(iam::queue_actions(false, lookup))),
         ("queue_consume", list(iam::queue_actions(true, lookup))),
         ("secret_read", list(iam::SECRET_READ.to_vec())),
-    ])
+    ];
+    items.extend(extra.iter().map(|(k, v)| (*k, list(v.to_vec()))));
+    object(items)
 }
 
 /// The SQS resources both fixed modules share (queues, dead-letter queues,
@@ -144,5 +159,38 @@ pub fn add_fixed_module(files: &mut FileSet, dir: &str, sources: &[(&str, &'stat
             Document::Text(src.to_string())
         };
         files.insert(format!("{dir}/{name}"), doc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_environments_account_may_be_applied_to() {
+        let m = crate::normalize::load(
+            "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  api: { image: x }\nenvironments:\n  prod: { account: \"012345678901\" }\n  dev: {}\n",
+        )
+        .unwrap();
+        let text = |env: usize| {
+            String::from_utf8(crate::render::render(&Document::Hcl(provider(
+                &m,
+                &m.environments[env],
+            ))))
+            .unwrap()
+        };
+        // Environments are sorted: dev, prod.
+        assert!(!text(0).contains("allowed_account_ids"), "{}", text(0));
+        assert!(
+            text(1).contains("allowed_account_ids = [\"012345678901\"]"),
+            "{}",
+            text(1)
+        );
+    }
+
+    #[test]
+    fn the_provider_constraint_admits_5_100_and_every_6_x() {
+        let v = String::from_utf8(crate::render::render(&Document::Hcl(versions()))).unwrap();
+        assert!(v.contains("version = \">= 5.100, < 7.0\""), "{v}");
     }
 }

@@ -19,6 +19,12 @@ pub struct CopyNames {
     pub load_balancer_security_group: String,
     /// Cloud Map private DNS namespace of service-to-service calls.
     pub dns_namespace: String,
+    /// The load balancer's own 5XX errors (only with a public service).
+    pub load_balancer_5xx_alarm: String,
+    /// Schedule starts EventBridge Scheduler gave up on (only with jobs),
+    /// and the alarm on it.
+    pub scheduler_dead_letter: String,
+    pub scheduler_dead_letter_alarm: String,
 }
 
 pub fn copy(c: &Copy) -> CopyNames {
@@ -30,6 +36,9 @@ pub fn copy(c: &Copy) -> CopyNames {
         load_balancer: Kind::LoadBalancer.fit(&prefix),
         load_balancer_security_group: Kind::SecurityGroup.with_suffix(&prefix, "-alb"),
         dns_namespace: format!("{prefix}.internal"),
+        load_balancer_5xx_alarm: Kind::Alarm.with_suffix(&prefix, "-alb-5xx"),
+        scheduler_dead_letter: Kind::SqsQueue.with_suffix(&prefix, "-schedule-starts-dlq"),
+        scheduler_dead_letter_alarm: Kind::Alarm.with_suffix(&prefix, "-schedule-starts-dlq"),
     }
 }
 
@@ -50,10 +59,15 @@ pub struct ServiceNames {
     pub task: TaskNames,
     /// Host label in the copy's DNS namespace (services with a port).
     pub discovery: String,
-    /// Load balancer target group (public services).
+    /// Load balancer target group (public services): the port is part of
+    /// the name, because a new port needs a new group, created before the
+    /// old one goes.
     pub target_group: String,
     /// The alarm that wakes a worker scaled to zero.
     pub wake_alarm: String,
+    /// Public services: 5XX answers, and tasks failing the health check.
+    pub target_5xx_alarm: String,
+    pub unhealthy_alarm: String,
 }
 
 /// A job's names beyond its task's.
@@ -65,6 +79,9 @@ pub struct JobNames {
     pub scheduler_role: String,
     /// One per EventBridge schedule the job's cron becomes.
     pub schedules: Vec<String>,
+    /// Runs that failed (after their retries), and runs that timed out.
+    pub failed_alarm: String,
+    pub timed_out_alarm: String,
 }
 
 /// Longest workload name: state machines take 80 characters.
@@ -92,10 +109,13 @@ fn task(c: &Copy, tenant: Option<&Name>, name: &Name) -> TaskNames {
 pub fn service(c: &Copy, tenant: Option<&Name>, s: &Service) -> ServiceNames {
     let full = c.full(tenant, s.name.as_str());
     let task = task(c, tenant, &s.name);
+    let port = s.port.map(|p| format!("-{p}")).unwrap_or_default();
     ServiceNames {
         discovery: Kind::DiscoveryService.fit(&c.local(tenant, s.name.as_str())),
-        target_group: Kind::TargetGroup.fit(&full),
+        target_group: Kind::TargetGroup.with_suffix(&full, &port),
         wake_alarm: Kind::Alarm.with_suffix(&task.name, "-wake"),
+        target_5xx_alarm: Kind::Alarm.with_suffix(&task.name, "-5xx"),
+        unhealthy_alarm: Kind::Alarm.with_suffix(&task.name, "-unhealthy"),
         task,
     }
 }
@@ -118,8 +138,15 @@ pub fn job(c: &Copy, tenant: Option<&Name>, j: &Job) -> JobNames {
         runner_role: role(&full, "-run"),
         scheduler_role: role(&full, "-sched"),
         schedules,
+        failed_alarm: Kind::Alarm.with_suffix(&task.name, "-failed"),
+        timed_out_alarm: Kind::Alarm.with_suffix(&task.name, "-timed-out"),
         task,
     }
+}
+
+/// The alarm on a queue copy's dead-letter queue.
+pub fn dead_letter_alarm(names: &QueueNames) -> String {
+    Kind::Alarm.with_suffix(names.dead_letter.trim_end_matches(".fifo"), "-depth")
 }
 
 pub fn queue_names(c: &Copy, tenant: Option<&Name>, q: &crate::model::Queue) -> QueueNames {
@@ -144,6 +171,11 @@ pub fn register(model: &Model, reg: &mut Registry) {
             if public {
                 reg.add(Kind::LoadBalancer, &n.load_balancer, &at);
                 reg.add(Kind::SecurityGroup, &n.load_balancer_security_group, &at);
+                reg.add(Kind::Alarm, &n.load_balancer_5xx_alarm, &at);
+            }
+            if p.tenants.iter().any(|w| !w.jobs.is_empty()) {
+                reg.add(Kind::SqsQueue, &n.scheduler_dead_letter, &at);
+                reg.add(Kind::Alarm, &n.scheduler_dead_letter_alarm, &at);
             }
             for w in &p.tenants {
                 let tenant = w.tenant.as_ref();
@@ -153,6 +185,7 @@ pub fn register(model: &Model, reg: &mut Registry) {
                     reg.add(Kind::SqsQueue, &names.queue, &at);
                     if q.dead_letter.is_some() {
                         reg.add(Kind::SqsQueue, &names.dead_letter, &at);
+                        reg.add(Kind::Alarm, &dead_letter_alarm(&names), &at);
                     }
                 }
                 for s in &w.services {
@@ -166,6 +199,8 @@ pub fn register(model: &Model, reg: &mut Registry) {
                     }
                     if s.expose == Expose::Public {
                         reg.add(Kind::TargetGroup, &n.target_group, &at);
+                        reg.add(Kind::Alarm, &n.target_5xx_alarm, &at);
+                        reg.add(Kind::Alarm, &n.unhealthy_alarm, &at);
                     }
                     reg.add(Kind::Alarm, &n.wake_alarm, &at);
                 }
@@ -180,6 +215,8 @@ pub fn register(model: &Model, reg: &mut Registry) {
                     for s in &n.schedules {
                         reg.add(Kind::Schedule, s, &at);
                     }
+                    reg.add(Kind::Alarm, &n.failed_alarm, &at);
+                    reg.add(Kind::Alarm, &n.timed_out_alarm, &at);
                 }
             }
         }

@@ -77,3 +77,36 @@ impl ImageVariables {
             .unwrap_or("image_tag")
     }
 }
+
+/// The registry host an image is pulled from, as Docker reads a
+/// reference: the first path component when it has a `.` or a `:` or is
+/// `localhost` (`ghcr.io`, `registry.example.com:5000`), otherwise Docker
+/// Hub (`docker.io`). Private-registry credentials are keyed by it.
+pub fn registry(image: &Image) -> &str {
+    match image.repository.split_once('/') {
+        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => first,
+        _ => "docker.io",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_hosts_as_docker_reads_them() {
+        for (image, host) in [
+            ("nginx:1.27", "docker.io"),
+            ("acme/api:1", "docker.io"),
+            ("ghcr.io/acme/api:1", "ghcr.io"),
+            ("registry.example.com:5000/api", "registry.example.com:5000"),
+            ("localhost/api", "localhost"),
+            (
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@sha256:00",
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+            ),
+        ] {
+            assert_eq!(registry(&Image::parse(image).unwrap()), host, "{image}");
+        }
+    }
+}

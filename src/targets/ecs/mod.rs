@@ -10,6 +10,8 @@ mod platform;
 mod root;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_plan;
 
 use super::Output;
 use crate::model::{Model, Name};
@@ -51,10 +53,19 @@ fn notes(model: &Model) -> Vec<String> {
                 if let Some(n) = limits::size_note(s.cpu, s.memory) {
                     add(&s.name, n);
                 }
-                if let (Some(h), Some(_)) = (&s.health, s.port) {
-                    for n in limits::health(h).1 {
-                        add(&s.name, n);
+                match (&s.health, s.expose) {
+                    (Some(h), crate::model::Expose::Public) => {
+                        for n in limits::health(h).1 {
+                            add(&s.name, n);
+                        }
                     }
+                    // ECS checks a container only with a command inside
+                    // its image; blueprint assumes none (runtime contract).
+                    (Some(_), crate::model::Expose::Internal) => add(
+                        &s.name,
+                        "`health` is not checked on ECS for an internal service (only the load balancer checks health, by HTTP); a task counts as healthy while its container runs".to_string(),
+                    ),
+                    (None, _) => {}
                 }
             }
             for j in &w.jobs {

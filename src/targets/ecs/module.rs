@@ -9,7 +9,11 @@ use crate::targets::terraform::{add_fixed_module, QUEUES_TF};
 pub const DIR: &str = "modules/platform";
 pub const SOURCE_FROM_ROOT: &str = "../modules/platform";
 
-const FILES: [(&str, &str); 13] = [
+const FILES: [(&str, &str); 14] = [
+    (
+        "alarms.tf",
+        include_str!("../../../templates/ecs/platform/alarms.tf"),
+    ),
     (
         "autoscaling.tf",
         include_str!("../../../templates/ecs/platform/autoscaling.tf"),

@@ -2,25 +2,47 @@
 //! name from the shared layer (`aws::names::ecs`), every reference scoped
 //! to its tenant, every size rounded to Fargate's.
 
-use super::images::ImageVariables;
+use super::images::{self, ImageVariables};
 use super::limits::{self, fargate_size};
+use crate::aws::contract::{self, Source};
 use crate::aws::names::{ecs as names, Copy};
 use crate::aws::routes::AlbPriorities;
-use crate::doc::hcl::{map, number, object, reference, string, string_map, strings};
-use crate::model::{Expose, Job, Model, Name, Platform, Queue, Service, ServiceKind, Workloads};
+use crate::aws::{defaults, iam};
+use crate::doc::hcl::{map, number, object, reference, string, strings};
+use crate::model::{
+    Environment, Expose, Job, Model, Name, Platform, Queue, Service, ServiceKind, Target, Task,
+    Workloads,
+};
 use crate::targets::terraform;
 use hcl::Expression;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// The `queues`, `services` and `jobs` arguments of one module block.
+/// The `queues`, `services`, `jobs` and `alarms` arguments of one module
+/// block.
 pub struct ModuleArgs {
     pub queues: Expression,
     pub services: Expression,
     pub jobs: Expression,
+    pub alarms: Expression,
     pub has_public: bool,
+    /// Keys of the services with an autoscaling target (`max > min`) and
+    /// of the fixed-size ones: the module's `aws_ecs_service.scaled` and
+    /// `aws_ecs_service.this`.
+    pub scaled: Vec<String>,
+    pub fixed: Vec<String>,
+}
+
+/// Where one workload lives: its environment, platform copy and tenant.
+struct At<'m, 'c> {
+    model: &'m Model,
+    env: &'m Environment,
+    copy: &'c Copy<'m>,
+    tenant: Option<&'m Name>,
 }
 
 pub fn module_args(
     model: &Model,
+    env: &Environment,
     copy: &Copy,
     platform: &Platform,
     images: &ImageVariables,
@@ -30,45 +52,115 @@ pub fn module_args(
     let mut jobs = Vec::new();
     let mut priorities = AlbPriorities::default();
     let mut has_public = false;
+    let (mut scaled, mut fixed) = (Vec::new(), Vec::new());
+    let mut alarms = Alarms::default();
     for w in &platform.tenants {
         let tenant = w.tenant.as_ref();
+        let at = At {
+            model,
+            env,
+            copy,
+            tenant,
+        };
         for q in &model.queues {
-            queues.push((copy.key(tenant, q.name.as_str()), queue(copy, tenant, q)));
+            let key = copy.key(tenant, q.name.as_str());
+            let names = names::queue_names(copy, tenant, q);
+            if q.dead_letter.is_some() {
+                alarms
+                    .dead_letters
+                    .push((key.clone(), names::dead_letter_alarm(&names)));
+            }
+            queues.push((key, queue(&names, tenant, q)));
         }
         for s in &w.services {
             has_public |= s.expose == Expose::Public;
             let key = copy.key(tenant, s.name.as_str());
-            let args = service(copy, w, s, &key, images, &mut priorities);
+            if s.scale.max > s.scale.min {
+                scaled.push(key.clone());
+            } else {
+                fixed.push(key.clone());
+            }
+            let args = service(&at, w, s, &key, images, &mut priorities, &mut alarms);
             services.push((key, args));
         }
         for j in &w.jobs {
             let key = copy.key(tenant, j.name.as_str());
-            jobs.push((key, job(copy, w, j, images)));
+            let n = names::job(copy, tenant, j);
+            alarms
+                .job_failed
+                .push((key.clone(), n.failed_alarm.clone()));
+            alarms
+                .job_timed_out
+                .push((key.clone(), n.timed_out_alarm.clone()));
+            jobs.push((key, job(&at, j, &n, images)));
         }
     }
+    let n = names::copy(copy);
+    let any_jobs = !jobs.is_empty();
     ModuleArgs {
         queues: map(queues),
         services: map(services),
         jobs: map(jobs),
+        alarms: alarms.expression(
+            has_public.then_some(n.load_balancer_5xx_alarm),
+            any_jobs.then_some(n.scheduler_dead_letter_alarm),
+        ),
         has_public,
+        scaled,
+        fixed,
     }
 }
 
-fn queue(copy: &Copy, tenant: Option<&Name>, q: &Queue) -> Expression {
-    terraform::queue(
-        &names::queue_names(copy, tenant, q),
-        tenant.map(Name::as_str),
-        q,
-    )
+/// The names of the alarms of one copy, by what they watch.
+#[derive(Default)]
+struct Alarms {
+    dead_letters: Vec<(String, String)>,
+    target_5xx: Vec<(String, String)>,
+    unhealthy_hosts: Vec<(String, String)>,
+    job_failed: Vec<(String, String)>,
+    job_timed_out: Vec<(String, String)>,
 }
 
-/// The task's attributes: identity, image, Fargate size, command, env, secrets.
+impl Alarms {
+    fn expression(self, load_balancer: Option<String>, scheduler: Option<String>) -> Expression {
+        let names = |v: Vec<(String, String)>| map(v.into_iter().map(|(k, n)| (k, string(n))));
+        let mut items = Vec::new();
+        if let Some(n) = load_balancer {
+            items.push(("load_balancer_5xx", string(n)));
+        }
+        for (attr, v) in [
+            ("dead_letters", self.dead_letters),
+            ("target_5xx", self.target_5xx),
+            ("unhealthy_hosts", self.unhealthy_hosts),
+            ("job_failed", self.job_failed),
+            ("job_timed_out", self.job_timed_out),
+        ] {
+            if !v.is_empty() {
+                items.push((attr, names(v)));
+            }
+        }
+        if let Some(n) = scheduler {
+            items.push(("scheduler_dead_letter", string(n)));
+        }
+        object(items)
+    }
+}
+
+fn queue(names: &crate::aws::names::QueueNames, tenant: Option<&Name>, q: &Queue) -> Expression {
+    terraform::queue(names, tenant.map(Name::as_str), q)
+}
+
+/// The task's attributes: identity, image, Fargate size, command, the
+/// blueprint's env with the runtime contract (`aws::contract`), secrets
+/// and scratch space.
 fn task_items<'a>(
+    at: &At,
     n: &names::TaskNames,
-    tenant: Option<&Name>,
-    task: crate::model::Task<'_>,
+    task: Task<'_>,
+    is_service: bool,
     images: &ImageVariables,
 ) -> Vec<(&'a str, Expression)> {
+    let tenant = at.tenant;
     let fargate = fargate_size(task.cpu, task.memory);
     let mut items = vec![
         ("name", string(n.name.clone())),
@@ -88,24 +180,78 @@ fn task_items<'a>(
             &[images.variable(tenant.map(Name::as_str), task.name.as_str())],
         ),
     ));
+    items.push(("registry", string(images::registry(task.image))));
     items.push(("cpu", number(u64::from(fargate.cpu_units))));
     items.push(("memory", number(u64::from(fargate.memory_mib))));
     if let Some(cmd) = task.command {
         items.push(("command", strings(cmd.iter().cloned())));
     }
-    if !task.env.is_empty() {
-        items.push(("environment", string_map(task.env.iter())));
+    // The contract's variables next to the user's own env (normalize
+    // refuses a user key that is one of them). Queue URLs exist only once
+    // the module creates the queues: it resolves each from the key of this
+    // tenant's copy.
+    let mut environment: BTreeMap<String, Expression> = task
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), string(v.clone())))
+        .collect();
+    let mut queue_urls = Vec::new();
+    let mut secrets = Vec::new();
+    for v in contract::variables(at.model, at.env, at.copy, tenant, task, Target::Ecs) {
+        match v.source {
+            Source::Text(t) | Source::Region(t) => {
+                environment.insert(v.name, string(t));
+            }
+            Source::QueueUrl(q) => {
+                queue_urls.push((v.name, string(at.copy.key(tenant, q.name.as_str()))));
+            }
+            Source::SecretValue(s) => secrets.push((v.name, s)),
+            // Not produced for ECS: it knows every URL and injects values.
+            Source::QueueName(_) | Source::FunctionName(_) | Source::SecretArn(_) => {}
+        }
     }
-    if !task.secrets.is_empty() {
+    items.push(("environment", map(environment)));
+    if !queue_urls.is_empty() {
+        items.push(("queue_urls", map(queue_urls)));
+    }
+    if !secrets.is_empty() {
+        // valueFrom takes a full ARN: names and ARNs without the suffix are
+        // looked up by the module; grants follow `aws::iam`'s patterns.
+        let lookups: BTreeSet<String> = secrets
+            .iter()
+            .filter(|(_, s)| !matches!(iam::secret_resource(s), iam::SecretResource::Arn(_)))
+            .map(|(_, s)| s.as_str().to_string())
+            .collect();
+        let grants: BTreeSet<String> = secrets.iter().map(|(_, s)| iam::secret_grant(s)).collect();
         items.push((
             "secrets",
-            map(task
-                .secrets
-                .iter()
-                .map(|(k, v)| (k.clone(), string(v.as_str())))),
+            map(secrets.iter().map(|(k, s)| (k.clone(), string(s.as_str())))),
         ));
+        if !lookups.is_empty() {
+            items.push(("secret_lookups", strings(lookups)));
+        }
+        items.push(("secret_grants", strings(grants)));
+    }
+    let scratch = scratch_paths(task.writable_paths, is_service);
+    if !scratch.is_empty() {
+        items.push(("scratch_paths", strings(scratch)));
     }
     items
+}
+
+/// The scratch volumes of a task besides `/tmp` (which every task has):
+/// its `writable_paths` and, on services, where the ECS Exec agent writes.
+fn scratch_paths(writable: &[String], is_service: bool) -> BTreeSet<String> {
+    let exec = defaults::ECS_EXEC_WRITABLE_PATHS
+        .iter()
+        .filter(|_| is_service)
+        .map(|p| p.to_string());
+    writable
+        .iter()
+        .cloned()
+        .chain(exec)
+        .filter(|p| p != defaults::ECS_TMP)
+        .collect()
 }
 
 fn scoped(copy: &Copy, tenant: Option<&Name>, refs: &[Name]) -> Expression {
@@ -113,16 +259,17 @@ fn scoped(copy: &Copy, tenant: Option<&Name>, refs: &[Name]) -> Expression {
 }
 
 fn service(
-    copy: &Copy,
+    at: &At,
     w: &Workloads,
     s: &Service,
     key: &str,
     images: &ImageVariables,
     priorities: &mut AlbPriorities,
+    alarms: &mut Alarms,
 ) -> Expression {
-    let tenant = w.tenant.as_ref();
+    let (copy, tenant) = (at.copy, w.tenant.as_ref());
     let n = names::service(copy, tenant, s);
-    let mut items = task_items(&n.task, tenant, s.task(), images);
+    let mut items = task_items(at, &n.task, s.task(), true, images);
     if let Some(port) = s.port {
         items.push(("port", number(u64::from(port))));
         items.push(("discovery", string(n.discovery.clone())));
@@ -147,8 +294,16 @@ fn service(
             Expression::Array(p.into_iter().map(number).collect()),
         ));
         items.push(("target_group", string(n.target_group.clone())));
+        alarms
+            .target_5xx
+            .push((key.to_string(), n.target_5xx_alarm.clone()));
+        alarms
+            .unhealthy_hosts
+            .push((key.to_string(), n.unhealthy_alarm.clone()));
     }
-    if let (Some(h), Some(_)) = (&s.health, s.port) {
+    // Only the load balancer checks health (by HTTP): ECS's own check runs
+    // a command inside the image, which blueprint cannot assume exists.
+    if let (Some(h), Expose::Public) = (&s.health, s.expose) {
         let (h, _) = limits::health(h);
         items.push((
             "health",
@@ -217,10 +372,9 @@ fn push_refs(
     }
 }
 
-fn job(copy: &Copy, w: &Workloads, j: &Job, images: &ImageVariables) -> Expression {
-    let tenant = w.tenant.as_ref();
-    let n = names::job(copy, tenant, j);
-    let mut items = task_items(&n.task, tenant, j.task(), images);
+fn job(at: &At, j: &Job, n: &names::JobNames, images: &ImageVariables) -> Expression {
+    let (copy, tenant) = (at.copy, at.tenant);
+    let mut items = task_items(at, &n.task, j.task(), false, images);
     items.push(("runner_role", string(n.runner_role.clone())));
     items.push(("scheduler_role", string(n.scheduler_role.clone())));
     items.push(("runs_log_group", string(n.runs_log_group.clone())));

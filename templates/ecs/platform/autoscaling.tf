@@ -1,6 +1,4 @@
 locals {
-  scaled = { for k, s in var.services : k => s if s.max_count > s.min_count }
-
   # (service, metric) pairs for the predefined target-tracking metrics.
   targets = merge([for k, s in local.scaled : {
     for metric, t in {
@@ -15,7 +13,7 @@ resource "aws_appautoscaling_target" "service" {
   for_each           = local.scaled
   service_namespace  = "ecs"
   scalable_dimension = "ecs:service:DesiredCount"
-  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.this[each.key].name}"
+  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.scaled[each.key].name}"
   min_capacity       = each.value.min_count
   max_capacity       = each.value.max_count
   tags               = var.tags
@@ -95,7 +93,7 @@ resource "aws_appautoscaling_policy" "backlog" {
 
             dimensions {
               name  = "ServiceName"
-              value = aws_ecs_service.this[each.key].name
+              value = aws_ecs_service.scaled[each.key].name
             }
           }
         }

@@ -28,8 +28,15 @@ resource "aws_service_discovery_service" "this" {
   tags = var.tags
 }
 
+# Services come in two resources, because Terraform's lifecycle cannot
+# depend on a value: a fixed-size service (max = min) keeps desired_count
+# as the blueprint says, so raising `min` scales it; a service with an
+# autoscaling target leaves desired_count to Application Auto Scaling once
+# it exists. A service that changes between the two moves between the
+# resources: each root declares `moved` blocks for that (moved.tf), so it
+# is updated in place, never destroyed and created again.
 resource "aws_ecs_service" "this" {
-  for_each                           = var.services
+  for_each                           = local.fixed
   name                               = each.value.name
   cluster                            = aws_ecs_cluster.this.id
   task_definition                    = aws_ecs_task_definition.workload[each.key].arn
@@ -39,6 +46,10 @@ resource "aws_ecs_service" "this" {
   deployment_minimum_healthy_percent = 100
   deployment_maximum_percent         = 200
   health_check_grace_period_seconds  = each.value.public ? (each.value.health == null ? 0 : each.value.health.grace) : null
+  # A changed capacity provider strategy (spot) is applied in place with a
+  # new deployment, instead of replacing the service.
+  force_new_deployment  = true
+  wait_for_steady_state = var.wait_for_steady_state
 
   deployment_circuit_breaker {
     enable   = true
@@ -82,7 +93,84 @@ resource "aws_ecs_service" "this" {
     }
   }
 
-  # Autoscaling owns the task count once the service exists.
+  # Ordered as `scaled` below (the same reasons).
+  depends_on = [
+    aws_lb_listener_rule.route,
+    aws_ecs_cluster_capacity_providers.this,
+    aws_iam_role_policy_attachment.execution,
+    aws_iam_role_policy.execution_secrets,
+    aws_iam_role_policy.task_queues,
+    aws_iam_role_policy.task_exec,
+    aws_vpc_security_group_egress_rule.https,
+    aws_vpc_security_group_egress_rule.calls,
+    aws_vpc_security_group_ingress_rule.calls,
+    aws_vpc_security_group_ingress_rule.from_load_balancer,
+  ]
+
+  tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
+}
+
+resource "aws_ecs_service" "scaled" {
+  for_each                           = local.scaled
+  name                               = each.value.name
+  cluster                            = aws_ecs_cluster.this.id
+  task_definition                    = aws_ecs_task_definition.workload[each.key].arn
+  desired_count                      = each.value.min_count
+  enable_execute_command             = true
+  propagate_tags                     = "SERVICE"
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+  health_check_grace_period_seconds  = each.value.public ? (each.value.health == null ? 0 : each.value.health.grace) : null
+  # A changed capacity provider strategy (spot) is applied in place with a
+  # new deployment, instead of replacing the service.
+  force_new_deployment  = true
+  wait_for_steady_state = var.wait_for_steady_state
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  # On-demand first (base 1), then the blueprint's spot share by weight.
+  dynamic "capacity_provider_strategy" {
+    for_each = each.value.spot_percent == 0 ? {} : { FARGATE_SPOT = each.value.spot_percent }
+    content {
+      capacity_provider = capacity_provider_strategy.key
+      weight            = capacity_provider_strategy.value
+    }
+  }
+
+  capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    base              = 1
+    weight            = 100 - each.value.spot_percent
+  }
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.workload[each.key].id]
+    assign_public_ip = false
+  }
+
+  dynamic "load_balancer" {
+    for_each = each.value.public ? [each.key] : []
+    content {
+      target_group_arn = aws_lb_target_group.service[load_balancer.value].arn
+      container_name   = "app"
+      container_port   = each.value.port
+    }
+  }
+
+  dynamic "service_registries" {
+    for_each = each.value.port == null ? [] : [each.key]
+    content {
+      registry_arn = aws_service_discovery_service.this[service_registries.value].arn
+    }
+  }
+
+  # Application Auto Scaling owns the task count once the service exists;
+  # changing min/max updates its scalable target, which moves the count
+  # into the new range.
   lifecycle {
     ignore_changes = [desired_count]
   }

@@ -9,25 +9,92 @@ module "shared" {
     load_balancer                = "commerce-prod"
     load_balancer_security_group = "commerce-prod-alb"
     dns_namespace                = "commerce-prod.internal"
+    scheduler_dead_letter        = "commerce-prod-schedule-starts-dlq"
   }
   iam_actions = {
-    queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
     queue_consume = [
       "sqs:ChangeMessageVisibility",
       "sqs:DeleteMessage",
       "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
       "sqs:ReceiveMessage",
     ]
     secret_read = ["secretsmanager:GetSecretValue"]
+    kms_decrypt = ["kms:Decrypt"]
+    exec_channels = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    exec_log_groups  = ["logs:DescribeLogGroups"]
+    exec_log_streams = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    run_task         = ["ecs:RunTask"]
+    tag_task         = ["ecs:TagResource"]
+    watch_task       = ["ecs:DescribeTasks", "ecs:StopTask"]
+    pass_role        = ["iam:PassRole"]
+    task_sync_rule   = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+    log_delivery = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    tracing = [
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]
+    start_execution     = ["states:StartExecution"]
+    dead_letter_publish = ["sqs:SendMessage"]
+    logs_key_use = [
+      "kms:Decrypt*",
+      "kms:Describe*",
+      "kms:Encrypt*",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+    ]
   }
-  vpc_id              = "vpc-0a1b2c3d4e5f60718"
-  private_subnet_ids  = ["subnet-0aaa1111", "subnet-0bbb2222"]
-  public_subnet_ids   = ["subnet-0ccc3333", "subnet-0ddd4444"]
-  certificate_arn     = var.certificate_arn
-  domain_name         = var.domain_name
-  log_retention_days  = var.log_retention_days
-  deletion_protection = var.deletion_protection
+  region                = "eu-central-1"
+  vpc_id                = "vpc-0a1b2c3d4e5f60718"
+  private_subnet_ids    = ["subnet-0aaa1111", "subnet-0bbb2222"]
+  public_subnet_ids     = ["subnet-0ccc3333", "subnet-0ddd4444"]
+  certificate_arn       = var.certificate_arn
+  domain_name           = var.domain_name
+  route53_zone_id       = var.route53_zone_id
+  access_logs_bucket    = var.access_logs_bucket
+  waf_web_acl_arn       = var.waf_web_acl_arn
+  log_retention_days    = var.log_retention_days
+  deletion_protection   = var.deletion_protection
+  alarm_topic_arn       = var.alarm_topic_arn
+  wait_for_steady_state = var.wait_for_steady_state
+  secrets_kms_key_arns  = var.secrets_kms_key_arns
+  registry_credentials  = var.registry_credentials
+  scratch_image         = var.scratch_image
+  alarms = {
+    load_balancer_5xx = "commerce-prod-alb-5xx"
+    dead_letters = {
+      "globex/orders" = "commerce-prod-globex-orders-dlq-depth"
+    }
+    target_5xx = {
+      "globex/api" = "commerce-prod-globex-api-5xx"
+    }
+    unhealthy_hosts = {
+      "globex/api" = "commerce-prod-globex-api-unhealthy"
+    }
+    job_failed = {
+      "globex/nightly-report" = "commerce-prod-globex-nightly-report-failed"
+    }
+    job_timed_out = {
+      "globex/nightly-report" = "commerce-prod-globex-nightly-report-timed-out"
+    }
+    scheduler_dead_letter = "commerce-prod-schedule-starts-dlq"
+  }
   queues = {
     "globex/orders" = {
       name                       = "commerce-prod-globex-orders"
@@ -51,22 +118,34 @@ module "shared" {
       tenant         = "globex"
       image          = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/api"
       image_tag      = var.api_image_tag_globex
+      registry       = "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
       cpu            = 1024
       memory         = 2048
       command        = ["node", "server.js"]
       environment = {
-        "LOG_LEVEL" = "info"
+        "AWS_REGION"            = "eu-central-1"
+        "BLUEPRINT_APP"         = "commerce"
+        "BLUEPRINT_ENVIRONMENT" = "prod"
+        "BLUEPRINT_TENANT"      = "globex"
+        "LOG_LEVEL"             = "info"
+        "PAYMENTS_URL"          = "http://globex-payments.commerce-prod.internal:9000"
+      }
+      queue_urls = {
+        "ORDERS_QUEUE_URL" = "globex/orders"
       }
       secrets = {
         "DB_PASSWORD" = "prod/db/password"
       }
+      secret_lookups  = ["prod/db/password"]
+      secret_grants   = ["prod/db/password-??????"]
+      scratch_paths   = ["/var/lib/amazon", "/var/log/amazon"]
       port            = 8080
       discovery       = "globex-api"
       public          = true
       routes          = ["/api"]
       host_prefix     = "globex"
       rule_priorities = [40754]
-      target_group    = "commerce-prod-globex-api"
+      target_group    = "commerce-prod-globex-api-8080"
       health = {
         path     = "/health"
         interval = 30
@@ -92,24 +171,43 @@ module "shared" {
       tenant         = "globex"
       image          = "ghcr.io/acme/payments"
       image_tag      = var.payments_image_tag
+      registry       = "ghcr.io"
       cpu            = 256
       memory         = 512
-      port           = 9000
-      discovery      = "globex-payments"
-      min_count      = 1
-      max_count      = 1
+      environment = {
+        "AWS_REGION"            = "eu-central-1"
+        "BLUEPRINT_APP"         = "commerce"
+        "BLUEPRINT_ENVIRONMENT" = "prod"
+        "BLUEPRINT_TENANT"      = "globex"
+      }
+      scratch_paths = ["/var/lib/amazon", "/var/log/amazon"]
+      port          = 9000
+      discovery     = "globex-payments"
+      min_count     = 1
+      max_count     = 1
     }
     "globex/worker" = {
-      name             = "commerce-prod-globex-worker"
-      log_group        = "/ecs/commerce-prod/globex-worker"
-      security_group   = "commerce-prod-globex-worker-tasks"
-      execution_role   = "commerce-prod-globex-worker-exec"
-      task_role        = "commerce-prod-globex-worker-task"
-      tenant           = "globex"
-      image            = "ghcr.io/acme/worker"
-      image_tag        = var.worker_image_tag
-      cpu              = 256
-      memory           = 512
+      name           = "commerce-prod-globex-worker"
+      log_group      = "/ecs/commerce-prod/globex-worker"
+      security_group = "commerce-prod-globex-worker-tasks"
+      execution_role = "commerce-prod-globex-worker-exec"
+      task_role      = "commerce-prod-globex-worker-task"
+      tenant         = "globex"
+      image          = "ghcr.io/acme/worker"
+      image_tag      = var.worker_image_tag
+      registry       = "ghcr.io"
+      cpu            = 256
+      memory         = 512
+      environment = {
+        "AWS_REGION"            = "eu-central-1"
+        "BLUEPRINT_APP"         = "commerce"
+        "BLUEPRINT_ENVIRONMENT" = "prod"
+        "BLUEPRINT_TENANT"      = "globex"
+      }
+      queue_urls = {
+        "ORDERS_QUEUE_URL" = "globex/orders"
+      }
+      scratch_paths    = ["/var/lib/amazon", "/var/log/amazon"]
       min_count        = 0
       max_count        = 20
       queue_depth      = 100
@@ -129,9 +227,19 @@ module "shared" {
       tenant         = "globex"
       image          = "ghcr.io/acme/reports"
       image_tag      = var.nightly_report_image_tag
+      registry       = "ghcr.io"
       cpu            = 1024
       memory         = 2048
       command        = ["report", "--daily"]
+      environment = {
+        "AWS_REGION"            = "eu-central-1"
+        "BLUEPRINT_APP"         = "commerce"
+        "BLUEPRINT_ENVIRONMENT" = "prod"
+        "BLUEPRINT_TENANT"      = "globex"
+      }
+      queue_urls = {
+        "ORDERS_QUEUE_URL" = "globex/orders"
+      }
       runner_role    = "commerce-prod-globex-nightly-report-run"
       scheduler_role = "commerce-prod-globex-nightly-report-sched"
       runs_log_group = "/aws/vendedlogs/states/commerce-prod-globex-nightly-report"
@@ -157,26 +265,94 @@ module "tenant_acme" {
     load_balancer                = "commerce-prod-acme"
     load_balancer_security_group = "commerce-prod-acme-alb"
     dns_namespace                = "commerce-prod-acme.internal"
+    scheduler_dead_letter        = "commerce-prod-acme-schedule-starts-dlq"
   }
   iam_actions = {
-    queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
     queue_consume = [
       "sqs:ChangeMessageVisibility",
       "sqs:DeleteMessage",
       "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
       "sqs:ReceiveMessage",
     ]
     secret_read = ["secretsmanager:GetSecretValue"]
+    kms_decrypt = ["kms:Decrypt"]
+    exec_channels = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    exec_log_groups  = ["logs:DescribeLogGroups"]
+    exec_log_streams = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    run_task         = ["ecs:RunTask"]
+    tag_task         = ["ecs:TagResource"]
+    watch_task       = ["ecs:DescribeTasks", "ecs:StopTask"]
+    pass_role        = ["iam:PassRole"]
+    task_sync_rule   = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+    log_delivery = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    tracing = [
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]
+    start_execution     = ["states:StartExecution"]
+    dead_letter_publish = ["sqs:SendMessage"]
+    logs_key_use = [
+      "kms:Decrypt*",
+      "kms:Describe*",
+      "kms:Encrypt*",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+    ]
   }
-  vpc_id              = "vpc-0a1b2c3d4e5f60718"
-  private_subnet_ids  = ["subnet-0aaa1111", "subnet-0bbb2222"]
-  public_subnet_ids   = ["subnet-0ccc3333", "subnet-0ddd4444"]
-  certificate_arn     = var.certificate_arn
-  log_retention_days  = var.log_retention_days
-  deletion_protection = var.deletion_protection
+  region                = "eu-central-1"
+  vpc_id                = "vpc-0a1b2c3d4e5f60718"
+  private_subnet_ids    = ["subnet-0aaa1111", "subnet-0bbb2222"]
+  public_subnet_ids     = ["subnet-0ccc3333", "subnet-0ddd4444"]
+  certificate_arn       = coalesce(var.certificate_arn_acme, var.certificate_arn)
+  domain_name           = coalesce(var.domain_name_acme, join(".", ["acme", var.domain_name]))
+  route53_zone_id       = var.route53_zone_id_acme
+  access_logs_bucket    = var.access_logs_bucket
+  waf_web_acl_arn       = var.waf_web_acl_arn
+  log_retention_days    = var.log_retention_days
+  deletion_protection   = var.deletion_protection
+  alarm_topic_arn       = var.alarm_topic_arn
+  wait_for_steady_state = var.wait_for_steady_state
+  secrets_kms_key_arns  = var.secrets_kms_key_arns
+  registry_credentials  = var.registry_credentials
+  scratch_image         = var.scratch_image
   tags = {
     "tenant" = "acme"
+  }
+  alarms = {
+    load_balancer_5xx = "commerce-prod-acme-alb-5xx"
+    dead_letters = {
+      "orders" = "commerce-prod-acme-orders-dlq-depth"
+    }
+    target_5xx = {
+      "api" = "commerce-prod-acme-api-5xx"
+    }
+    unhealthy_hosts = {
+      "api" = "commerce-prod-acme-api-unhealthy"
+    }
+    job_failed = {
+      "nightly-report" = "commerce-prod-acme-nightly-report-failed"
+    }
+    job_timed_out = {
+      "nightly-report" = "commerce-prod-acme-nightly-report-timed-out"
+    }
+    scheduler_dead_letter = "commerce-prod-acme-schedule-starts-dlq"
   }
   queues = {
     "orders" = {
@@ -201,21 +377,33 @@ module "tenant_acme" {
       tenant         = "acme"
       image          = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/api"
       image_tag      = var.api_image_tag
+      registry       = "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
       cpu            = 1024
       memory         = 2048
       command        = ["node", "server.js"]
       environment = {
-        "LOG_LEVEL" = "info"
+        "AWS_REGION"            = "eu-central-1"
+        "BLUEPRINT_APP"         = "commerce"
+        "BLUEPRINT_ENVIRONMENT" = "prod"
+        "BLUEPRINT_TENANT"      = "acme"
+        "LOG_LEVEL"             = "info"
+        "PAYMENTS_URL"          = "http://payments.commerce-prod-acme.internal:9000"
+      }
+      queue_urls = {
+        "ORDERS_QUEUE_URL" = "orders"
       }
       secrets = {
         "DB_PASSWORD" = "prod/db/password"
       }
+      secret_lookups  = ["prod/db/password"]
+      secret_grants   = ["prod/db/password-??????"]
+      scratch_paths   = ["/var/lib/amazon", "/var/log/amazon"]
       port            = 8080
       discovery       = "api"
       public          = true
       routes          = ["/api"]
       rule_priorities = [45683]
-      target_group    = "commerce-prod-acme-api"
+      target_group    = "commerce-prod-acme-api-8080"
       health = {
         path     = "/health"
         interval = 30
@@ -241,24 +429,43 @@ module "tenant_acme" {
       tenant         = "acme"
       image          = "ghcr.io/acme/payments"
       image_tag      = var.payments_image_tag
+      registry       = "ghcr.io"
       cpu            = 256
       memory         = 512
-      port           = 9000
-      discovery      = "payments"
-      min_count      = 1
-      max_count      = 1
+      environment = {
+        "AWS_REGION"            = "eu-central-1"
+        "BLUEPRINT_APP"         = "commerce"
+        "BLUEPRINT_ENVIRONMENT" = "prod"
+        "BLUEPRINT_TENANT"      = "acme"
+      }
+      scratch_paths = ["/var/lib/amazon", "/var/log/amazon"]
+      port          = 9000
+      discovery     = "payments"
+      min_count     = 1
+      max_count     = 1
     }
     "worker" = {
-      name             = "commerce-prod-acme-worker"
-      log_group        = "/ecs/commerce-prod-acme/worker"
-      security_group   = "commerce-prod-acme-worker-tasks"
-      execution_role   = "commerce-prod-acme-worker-exec"
-      task_role        = "commerce-prod-acme-worker-task"
-      tenant           = "acme"
-      image            = "ghcr.io/acme/worker"
-      image_tag        = var.worker_image_tag
-      cpu              = 256
-      memory           = 512
+      name           = "commerce-prod-acme-worker"
+      log_group      = "/ecs/commerce-prod-acme/worker"
+      security_group = "commerce-prod-acme-worker-tasks"
+      execution_role = "commerce-prod-acme-worker-exec"
+      task_role      = "commerce-prod-acme-worker-task"
+      tenant         = "acme"
+      image          = "ghcr.io/acme/worker"
+      image_tag      = var.worker_image_tag
+      registry       = "ghcr.io"
+      cpu            = 256
+      memory         = 512
+      environment = {
+        "AWS_REGION"            = "eu-central-1"
+        "BLUEPRINT_APP"         = "commerce"
+        "BLUEPRINT_ENVIRONMENT" = "prod"
+        "BLUEPRINT_TENANT"      = "acme"
+      }
+      queue_urls = {
+        "ORDERS_QUEUE_URL" = "orders"
+      }
+      scratch_paths    = ["/var/lib/amazon", "/var/log/amazon"]
       min_count        = 0
       max_count        = 20
       queue_depth      = 100
@@ -278,9 +485,19 @@ module "tenant_acme" {
       tenant         = "acme"
       image          = "ghcr.io/acme/reports"
       image_tag      = var.nightly_report_image_tag
+      registry       = "ghcr.io"
       cpu            = 1024
       memory         = 2048
       command        = ["report", "--daily"]
+      environment = {
+        "AWS_REGION"            = "eu-central-1"
+        "BLUEPRINT_APP"         = "commerce"
+        "BLUEPRINT_ENVIRONMENT" = "prod"
+        "BLUEPRINT_TENANT"      = "acme"
+      }
+      queue_urls = {
+        "ORDERS_QUEUE_URL" = "orders"
+      }
       runner_role    = "commerce-prod-acme-nightly-report-run"
       scheduler_role = "commerce-prod-acme-nightly-report-sched"
       runs_log_group = "/aws/vendedlogs/states/commerce-prod-acme-nightly-report"

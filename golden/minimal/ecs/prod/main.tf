@@ -11,21 +11,66 @@ module "platform" {
     dns_namespace                = "hello-prod.internal"
   }
   iam_actions = {
-    queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
     queue_consume = [
       "sqs:ChangeMessageVisibility",
       "sqs:DeleteMessage",
       "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
       "sqs:ReceiveMessage",
     ]
     secret_read = ["secretsmanager:GetSecretValue"]
+    kms_decrypt = ["kms:Decrypt"]
+    exec_channels = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    exec_log_groups  = ["logs:DescribeLogGroups"]
+    exec_log_streams = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    run_task         = ["ecs:RunTask"]
+    tag_task         = ["ecs:TagResource"]
+    watch_task       = ["ecs:DescribeTasks", "ecs:StopTask"]
+    pass_role        = ["iam:PassRole"]
+    task_sync_rule   = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+    log_delivery = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    tracing = [
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]
+    start_execution     = ["states:StartExecution"]
+    dead_letter_publish = ["sqs:SendMessage"]
+    logs_key_use = [
+      "kms:Decrypt*",
+      "kms:Describe*",
+      "kms:Encrypt*",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+    ]
   }
-  vpc_id              = var.vpc_id
-  private_subnet_ids  = var.private_subnet_ids
-  log_retention_days  = var.log_retention_days
-  deletion_protection = var.deletion_protection
-  queues              = {}
+  region                = "us-east-1"
+  vpc_id                = var.vpc_id
+  private_subnet_ids    = var.private_subnet_ids
+  log_retention_days    = var.log_retention_days
+  deletion_protection   = var.deletion_protection
+  alarm_topic_arn       = var.alarm_topic_arn
+  wait_for_steady_state = var.wait_for_steady_state
+  secrets_kms_key_arns  = var.secrets_kms_key_arns
+  registry_credentials  = var.registry_credentials
+  scratch_image         = var.scratch_image
+  alarms                = {}
+  queues                = {}
   services = {
     "web" = {
       name           = "hello-prod-web"
@@ -33,14 +78,22 @@ module "platform" {
       security_group = "hello-prod-web-tasks"
       execution_role = "hello-prod-web-exec"
       task_role      = "hello-prod-web-task"
-      image          = "public.ecr.aws/nginx/nginx"
+      image          = "public.ecr.aws/nginx/nginx-unprivileged"
       image_tag      = var.web_image_tag
+      registry       = "public.ecr.aws"
       cpu            = 256
       memory         = 512
-      port           = 80
-      discovery      = "web"
-      min_count      = 1
-      max_count      = 1
+      environment = {
+        "AWS_REGION"            = "us-east-1"
+        "BLUEPRINT_APP"         = "hello"
+        "BLUEPRINT_ENVIRONMENT" = "prod"
+        "BLUEPRINT_TENANT"      = ""
+      }
+      scratch_paths = ["/var/lib/amazon", "/var/log/amazon"]
+      port          = 8080
+      discovery     = "web"
+      min_count     = 1
+      max_count     = 1
     }
   }
   jobs = {}

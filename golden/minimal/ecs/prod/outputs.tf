@@ -7,8 +7,22 @@ output "cluster_names" {
   }
 }
 
+output "load_balancer_dns_names" {
+  description = "DNS name of each platform copy's internet-facing load balancer (null without a public service)."
+  value = {
+    "main" = module.platform.load_balancer_dns_name
+  }
+}
+
+output "load_balancer_zone_ids" {
+  description = "Route 53 hosted zone of each load balancer's DNS name, for alias records kept elsewhere."
+  value = {
+    "main" = module.platform.load_balancer_zone_id
+  }
+}
+
 output "service_urls" {
-  description = "Public URL of every route of every public service, per platform copy."
+  description = "Public URL of every route of every public service (on its domain), per platform copy."
   value = {
     "main" = module.platform.service_urls
   }

@@ -9,25 +9,105 @@ module "shared" {
     load_balancer                = "ledger-platform-enterpris-ae9f15"
     load_balancer_security_group = "ledger-platform-enterprise-production-eu-alb"
     dns_namespace                = "ledger-platform-enterprise-production-eu.internal"
+    scheduler_dead_letter        = "ledger-platform-enterprise-production-eu-schedule-starts-dlq"
   }
   iam_actions = {
-    queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
     queue_consume = [
       "sqs:ChangeMessageVisibility",
       "sqs:DeleteMessage",
       "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
       "sqs:ReceiveMessage",
     ]
     secret_read = ["secretsmanager:GetSecretValue"]
+    kms_decrypt = ["kms:Decrypt"]
+    exec_channels = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    exec_log_groups  = ["logs:DescribeLogGroups"]
+    exec_log_streams = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    run_task         = ["ecs:RunTask"]
+    tag_task         = ["ecs:TagResource"]
+    watch_task       = ["ecs:DescribeTasks", "ecs:StopTask"]
+    pass_role        = ["iam:PassRole"]
+    task_sync_rule   = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+    log_delivery = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    tracing = [
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]
+    start_execution     = ["states:StartExecution"]
+    dead_letter_publish = ["sqs:SendMessage"]
+    logs_key_use = [
+      "kms:Decrypt*",
+      "kms:Describe*",
+      "kms:Encrypt*",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+    ]
   }
-  vpc_id              = var.vpc_id
-  private_subnet_ids  = var.private_subnet_ids
-  public_subnet_ids   = var.public_subnet_ids
-  certificate_arn     = var.certificate_arn
-  domain_name         = var.domain_name
-  log_retention_days  = var.log_retention_days
-  deletion_protection = var.deletion_protection
+  region                = "eu-west-1"
+  vpc_id                = var.vpc_id
+  private_subnet_ids    = var.private_subnet_ids
+  public_subnet_ids     = var.public_subnet_ids
+  certificate_arn       = var.certificate_arn
+  domain_name           = var.domain_name
+  route53_zone_id       = var.route53_zone_id
+  access_logs_bucket    = var.access_logs_bucket
+  waf_web_acl_arn       = var.waf_web_acl_arn
+  log_retention_days    = var.log_retention_days
+  deletion_protection   = var.deletion_protection
+  alarm_topic_arn       = var.alarm_topic_arn
+  wait_for_steady_state = var.wait_for_steady_state
+  secrets_kms_key_arns  = var.secrets_kms_key_arns
+  registry_credentials  = var.registry_credentials
+  scratch_image         = var.scratch_image
+  alarms = {
+    load_balancer_5xx = "ledger-platform-enterprise-production-eu-alb-5xx"
+    dead_letters = {
+      "contoso/settlements"   = "ledger-platform-enterprise-production-eu-contoso-settlements-dlq-depth"
+      "northwind/settlements" = "ledger-platform-enterprise-production-eu-northwind-settlements-dlq-depth"
+    }
+    target_5xx = {
+      "contoso/gateway"   = "ledger-platform-enterprise-production-eu-contoso-gateway-5xx"
+      "northwind/gateway" = "ledger-platform-enterprise-production-eu-northwind-gateway-5xx"
+    }
+    unhealthy_hosts = {
+      "contoso/gateway"   = "ledger-platform-enterprise-production-eu-contoso-gateway-unhealthy"
+      "northwind/gateway" = "ledger-platform-enterprise-production-eu-northwind-gateway-unhealthy"
+    }
+    job_failed = {
+      "contoso/ledger-snapshot"   = "ledger-platform-enterprise-production-eu-contoso-ledger-snapshot-failed"
+      "contoso/month-end-close"   = "ledger-platform-enterprise-production-eu-contoso-month-end-close-failed"
+      "contoso/weekend-report"    = "ledger-platform-enterprise-production-eu-contoso-weekend-report-failed"
+      "northwind/ledger-snapshot" = "ledger-platform-enterprise-production-eu-northwind-ledger-snapshot-failed"
+      "northwind/month-end-close" = "ledger-platform-enterprise-production-eu-northwind-month-end-close-failed"
+      "northwind/weekend-report"  = "ledger-platform-enterprise-production-eu-northwind-weekend-report-failed"
+    }
+    job_timed_out = {
+      "contoso/ledger-snapshot"   = "ledger-platform-enterprise-production-eu-contoso-ledger-snapshot-timed-out"
+      "contoso/month-end-close"   = "ledger-platform-enterprise-production-eu-contoso-month-end-close-timed-out"
+      "contoso/weekend-report"    = "ledger-platform-enterprise-production-eu-contoso-weekend-report-timed-out"
+      "northwind/ledger-snapshot" = "ledger-platform-enterprise-production-eu-northwind-ledger-snapshot-timed-out"
+      "northwind/month-end-close" = "ledger-platform-enterprise-production-eu-northwind-month-end-close-timed-out"
+      "northwind/weekend-report"  = "ledger-platform-enterprise-production-eu-northwind-weekend-report-timed-out"
+    }
+    scheduler_dead_letter = "ledger-platform-enterprise-production-eu-schedule-starts-dlq"
+  }
   queues = {
     "contoso/audit-events" = {
       name                       = "ledger-platform-enterprise-production-eu-contoso-audit-events"
@@ -76,23 +156,34 @@ module "shared" {
       tenant         = "contoso"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/gateway"
       image_tag      = var.gateway_image_tag_contoso
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 1024
       memory         = 2048
       environment = {
-        "ACCOUNT"      = "0123"
-        "FEATURE_FLAG" = "no"
-        "GREETING"     = "Hello $${USER}, 100%%{done}"
+        "ACCOUNT"                   = "0123"
+        "AWS_REGION"                = "eu-west-1"
+        "BLUEPRINT_APP"             = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT"     = "production-eu"
+        "BLUEPRINT_TENANT"          = "contoso"
+        "FEATURE_FLAG"              = "no"
+        "GREETING"                  = "Hello $${USER}, 100%%{done}"
+        "RECONCILIATION_ENGINE_URL" = "http://contoso-reconciliation-engine.ledger-platform-enterprise-production-eu.internal:9000"
+      }
+      queue_urls = {
+        "SETTLEMENTS_QUEUE_URL" = "contoso/settlements"
       }
       secrets = {
         "API_KEY" = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"
       }
+      secret_grants   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+      scratch_paths   = ["/var/lib/amazon", "/var/log/amazon"]
       port            = 8443
       discovery       = "contoso-gateway"
       public          = true
       routes          = ["/v1", "/v2"]
       host_prefix     = "contoso"
       rule_priorities = [42207, 36768]
-      target_group    = "ledger-platform-enterpris-3317f0"
+      target_group    = "ledger-platform-ente-3317f0-8443"
       health = {
         path     = "/healthz"
         interval = 15
@@ -115,27 +206,46 @@ module "shared" {
       tenant         = "contoso"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/recon"
       image_tag      = var.reconciliation_engine_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 2048
       memory         = 4096
-      port           = 9000
-      discovery      = "contoso-reconciliation-engine"
-      min_count      = 1
-      max_count      = 4
-      cpu_target     = 60
-      memory_target  = 75
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "contoso"
+      }
+      scratch_paths = ["/var/lib/amazon", "/var/log/amazon"]
+      port          = 9000
+      discovery     = "contoso-reconciliation-engine"
+      min_count     = 1
+      max_count     = 4
+      cpu_target    = 60
+      memory_target = 75
     }
     "contoso/settlement-worker" = {
-      name             = "ledger-platform-enterprise-production-eu-contoso-settlement-worker"
-      log_group        = "/ecs/ledger-platform-enterprise-production-eu/contoso-settlement-worker"
-      security_group   = "ledger-platform-enterprise-production-eu-contoso-settlement-worker-tasks"
-      execution_role   = "ledger-platform-enterprise-production-eu-contoso-se-e60d72-exec"
-      task_role        = "ledger-platform-enterprise-production-eu-contoso-se-e60d72-task"
-      tenant           = "contoso"
-      image            = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/settle"
-      image_tag        = var.settlement_worker_image_tag
-      cpu              = 256
-      memory           = 512
-      command          = ["settle", "--batch", "25"]
+      name           = "ledger-platform-enterprise-production-eu-contoso-settlement-worker"
+      log_group      = "/ecs/ledger-platform-enterprise-production-eu/contoso-settlement-worker"
+      security_group = "ledger-platform-enterprise-production-eu-contoso-settlement-worker-tasks"
+      execution_role = "ledger-platform-enterprise-production-eu-contoso-se-e60d72-exec"
+      task_role      = "ledger-platform-enterprise-production-eu-contoso-se-e60d72-task"
+      tenant         = "contoso"
+      image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/settle"
+      image_tag      = var.settlement_worker_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
+      cpu            = 256
+      memory         = 512
+      command        = ["settle", "--batch", "25"]
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "contoso"
+      }
+      queue_urls = {
+        "SETTLEMENTS_QUEUE_URL" = "contoso/settlements"
+      }
+      scratch_paths    = ["/var/lib/amazon", "/var/log/amazon"]
       min_count        = 0
       max_count        = 50
       queue_depth      = 10
@@ -153,23 +263,34 @@ module "shared" {
       tenant         = "northwind"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/gateway"
       image_tag      = var.gateway_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 1024
       memory         = 2048
       environment = {
-        "ACCOUNT"      = "0123"
-        "FEATURE_FLAG" = "yes"
-        "GREETING"     = "Hello $${USER}, 100%%{done}"
+        "ACCOUNT"                   = "0123"
+        "AWS_REGION"                = "eu-west-1"
+        "BLUEPRINT_APP"             = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT"     = "production-eu"
+        "BLUEPRINT_TENANT"          = "northwind"
+        "FEATURE_FLAG"              = "yes"
+        "GREETING"                  = "Hello $${USER}, 100%%{done}"
+        "RECONCILIATION_ENGINE_URL" = "http://northwind-reconciliation-engine.ledger-platform-enterprise-production-eu.internal:9000"
+      }
+      queue_urls = {
+        "SETTLEMENTS_QUEUE_URL" = "northwind/settlements"
       }
       secrets = {
         "API_KEY" = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"
       }
+      secret_grants   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+      scratch_paths   = ["/var/lib/amazon", "/var/log/amazon"]
       port            = 8443
       discovery       = "northwind-gateway"
       public          = true
       routes          = ["/v1", "/v2"]
       host_prefix     = "northwind"
       rule_priorities = [37297, 30148]
-      target_group    = "ledger-platform-enterpris-66e313"
+      target_group    = "ledger-platform-ente-66e313-8443"
       health = {
         path     = "/healthz"
         interval = 15
@@ -192,27 +313,46 @@ module "shared" {
       tenant         = "northwind"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/recon"
       image_tag      = var.reconciliation_engine_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 2048
       memory         = 4096
-      port           = 9000
-      discovery      = "northwind-reconciliation-engine"
-      min_count      = 1
-      max_count      = 4
-      cpu_target     = 60
-      memory_target  = 75
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "northwind"
+      }
+      scratch_paths = ["/var/lib/amazon", "/var/log/amazon"]
+      port          = 9000
+      discovery     = "northwind-reconciliation-engine"
+      min_count     = 1
+      max_count     = 4
+      cpu_target    = 60
+      memory_target = 75
     }
     "northwind/settlement-worker" = {
-      name             = "ledger-platform-enterprise-production-eu-northwind-settlement-worker"
-      log_group        = "/ecs/ledger-platform-enterprise-production-eu/northwind-settlement-worker"
-      security_group   = "ledger-platform-enterprise-production-eu-northwind-settlement-worker-tasks"
-      execution_role   = "ledger-platform-enterprise-production-eu-northwind-c91218-exec"
-      task_role        = "ledger-platform-enterprise-production-eu-northwind-c91218-task"
-      tenant           = "northwind"
-      image            = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/settle"
-      image_tag        = var.settlement_worker_image_tag
-      cpu              = 256
-      memory           = 512
-      command          = ["settle", "--batch", "25"]
+      name           = "ledger-platform-enterprise-production-eu-northwind-settlement-worker"
+      log_group      = "/ecs/ledger-platform-enterprise-production-eu/northwind-settlement-worker"
+      security_group = "ledger-platform-enterprise-production-eu-northwind-settlement-worker-tasks"
+      execution_role = "ledger-platform-enterprise-production-eu-northwind-c91218-exec"
+      task_role      = "ledger-platform-enterprise-production-eu-northwind-c91218-task"
+      tenant         = "northwind"
+      image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/settle"
+      image_tag      = var.settlement_worker_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
+      cpu            = 256
+      memory         = 512
+      command        = ["settle", "--batch", "25"]
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "northwind"
+      }
+      queue_urls = {
+        "SETTLEMENTS_QUEUE_URL" = "northwind/settlements"
+      }
+      scratch_paths    = ["/var/lib/amazon", "/var/log/amazon"]
       min_count        = 0
       max_count        = 50
       queue_depth      = 10
@@ -232,8 +372,15 @@ module "shared" {
       tenant         = "contoso"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/snapshot"
       image_tag      = var.ledger_snapshot_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 256
       memory         = 512
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "contoso"
+      }
       runner_role    = "ledger-platform-enterprise-production-eu-contoso-le-519a25-run"
       scheduler_role = "ledger-platform-enterprise-production-eu-contoso-le-519a25-sched"
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-contoso-ledger-snapshot"
@@ -254,19 +401,25 @@ module "shared" {
       tenant         = "contoso"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/close"
       image_tag      = var.month_end_close_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 4096
       memory         = 9216
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "contoso"
+      }
+      queue_urls = {
+        "AUDIT_EVENTS_QUEUE_URL" = "contoso/audit-events"
+      }
       runner_role    = "ledger-platform-enterprise-production-eu-contoso-mo-7b5fdd-run"
       scheduler_role = "ledger-platform-enterprise-production-eu-contoso-mo-7b5fdd-sched"
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-contoso-month-end-close"
       schedules = [
         {
-          name       = "ledger-platform-enterprise-production-eu-contoso-month-7b5fdd-1"
+          name       = "ledger-platform-enterprise-production-eu-contoso-month-end-close"
           expression = "cron(0 3 1 * ? *)"
-        },
-        {
-          name       = "ledger-platform-enterprise-production-eu-contoso-month-7b5fdd-2"
-          expression = "cron(0 3 ? * MON-FRI *)"
         },
       ]
       timeout_seconds = 7200
@@ -282,8 +435,15 @@ module "shared" {
       tenant         = "contoso"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/report"
       image_tag      = var.weekend_report_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 256
       memory         = 512
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "contoso"
+      }
       runner_role    = "ledger-platform-enterprise-production-eu-contoso-we-d3f90d-run"
       scheduler_role = "ledger-platform-enterprise-production-eu-contoso-we-d3f90d-sched"
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-contoso-weekend-report"
@@ -304,8 +464,15 @@ module "shared" {
       tenant         = "northwind"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/snapshot"
       image_tag      = var.ledger_snapshot_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 256
       memory         = 512
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "northwind"
+      }
       runner_role    = "ledger-platform-enterprise-production-eu-northwind-f9b4a9-run"
       scheduler_role = "ledger-platform-enterprise-production-eu-northwind-f9b4a9-sched"
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-northwind-ledger-snapshot"
@@ -326,19 +493,25 @@ module "shared" {
       tenant         = "northwind"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/close"
       image_tag      = var.month_end_close_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 4096
       memory         = 9216
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "northwind"
+      }
+      queue_urls = {
+        "AUDIT_EVENTS_QUEUE_URL" = "northwind/audit-events"
+      }
       runner_role    = "ledger-platform-enterprise-production-eu-northwind-ea1976-run"
       scheduler_role = "ledger-platform-enterprise-production-eu-northwind-ea1976-sched"
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-northwind-month-end-close"
       schedules = [
         {
-          name       = "ledger-platform-enterprise-production-eu-northwind-mont-ea1976-1"
+          name       = "ledger-platform-enterprise-production-eu-northwind-month-ea1976"
           expression = "cron(0 3 1 * ? *)"
-        },
-        {
-          name       = "ledger-platform-enterprise-production-eu-northwind-mont-ea1976-2"
-          expression = "cron(0 3 ? * MON-FRI *)"
         },
       ]
       timeout_seconds = 7200
@@ -354,8 +527,15 @@ module "shared" {
       tenant         = "northwind"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/report"
       image_tag      = var.weekend_report_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 256
       memory         = 512
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "northwind"
+      }
       runner_role    = "ledger-platform-enterprise-production-eu-northwind-faa47d-run"
       scheduler_role = "ledger-platform-enterprise-production-eu-northwind-faa47d-sched"
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-northwind-weekend-report"
@@ -379,26 +559,98 @@ module "tenant_initech_fin" {
     load_balancer                = "ledger-platform-enterpris-fc2eb2"
     load_balancer_security_group = "ledger-platform-enterprise-production-eu-initech-fin-alb"
     dns_namespace                = "ledger-platform-enterprise-production-eu-initech-fin.internal"
+    scheduler_dead_letter        = "ledger-platform-enterprise-production-eu-initech-fin-schedule-starts-dlq"
   }
   iam_actions = {
-    queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    queue_publish = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
     queue_consume = [
       "sqs:ChangeMessageVisibility",
       "sqs:DeleteMessage",
       "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
       "sqs:ReceiveMessage",
     ]
     secret_read = ["secretsmanager:GetSecretValue"]
+    kms_decrypt = ["kms:Decrypt"]
+    exec_channels = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    exec_log_groups  = ["logs:DescribeLogGroups"]
+    exec_log_streams = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    run_task         = ["ecs:RunTask"]
+    tag_task         = ["ecs:TagResource"]
+    watch_task       = ["ecs:DescribeTasks", "ecs:StopTask"]
+    pass_role        = ["iam:PassRole"]
+    task_sync_rule   = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+    log_delivery = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    tracing = [
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]
+    start_execution     = ["states:StartExecution"]
+    dead_letter_publish = ["sqs:SendMessage"]
+    logs_key_use = [
+      "kms:Decrypt*",
+      "kms:Describe*",
+      "kms:Encrypt*",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+    ]
   }
-  vpc_id              = var.vpc_id
-  private_subnet_ids  = var.private_subnet_ids
-  public_subnet_ids   = var.public_subnet_ids
-  certificate_arn     = var.certificate_arn
-  log_retention_days  = var.log_retention_days
-  deletion_protection = var.deletion_protection
+  region                = "eu-west-1"
+  vpc_id                = var.vpc_id
+  private_subnet_ids    = var.private_subnet_ids
+  public_subnet_ids     = var.public_subnet_ids
+  certificate_arn       = coalesce(var.certificate_arn_initech_fin, var.certificate_arn)
+  domain_name           = coalesce(var.domain_name_initech_fin, join(".", ["initech-fin", var.domain_name]))
+  route53_zone_id       = var.route53_zone_id_initech_fin
+  access_logs_bucket    = var.access_logs_bucket
+  waf_web_acl_arn       = var.waf_web_acl_arn
+  log_retention_days    = var.log_retention_days
+  deletion_protection   = var.deletion_protection
+  alarm_topic_arn       = var.alarm_topic_arn
+  wait_for_steady_state = var.wait_for_steady_state
+  secrets_kms_key_arns  = var.secrets_kms_key_arns
+  registry_credentials  = var.registry_credentials
+  scratch_image         = var.scratch_image
   tags = {
     "tenant" = "initech-fin"
+  }
+  alarms = {
+    load_balancer_5xx = "ledger-platform-enterprise-production-eu-initech-fin-alb-5xx"
+    dead_letters = {
+      "settlements" = "ledger-platform-enterprise-production-eu-initech-fin-settlements-dlq-depth"
+    }
+    target_5xx = {
+      "gateway" = "ledger-platform-enterprise-production-eu-initech-fin-gateway-5xx"
+    }
+    unhealthy_hosts = {
+      "gateway" = "ledger-platform-enterprise-production-eu-initech-fin-gateway-unhealthy"
+    }
+    job_failed = {
+      "ledger-snapshot" = "ledger-platform-enterprise-production-eu-initech-fin-ledger-snapshot-failed"
+      "month-end-close" = "ledger-platform-enterprise-production-eu-initech-fin-month-end-close-failed"
+      "weekend-report"  = "ledger-platform-enterprise-production-eu-initech-fin-weekend-report-failed"
+    }
+    job_timed_out = {
+      "ledger-snapshot" = "ledger-platform-enterprise-production-eu-initech-fin-ledger-snapshot-timed-out"
+      "month-end-close" = "ledger-platform-enterprise-production-eu-initech-fin-month-end-close-timed-out"
+      "weekend-report"  = "ledger-platform-enterprise-production-eu-initech-fin-weekend-report-timed-out"
+    }
+    scheduler_dead_letter = "ledger-platform-enterprise-production-eu-initech-fin-schedule-starts-dlq"
   }
   queues = {
     "audit-events" = {
@@ -430,22 +682,33 @@ module "tenant_initech_fin" {
       tenant         = "initech-fin"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/gateway"
       image_tag      = var.gateway_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 1024
       memory         = 2048
       environment = {
-        "ACCOUNT"      = "0123"
-        "FEATURE_FLAG" = "yes"
-        "GREETING"     = "Hello $${USER}, 100%%{done}"
+        "ACCOUNT"                   = "0123"
+        "AWS_REGION"                = "eu-west-1"
+        "BLUEPRINT_APP"             = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT"     = "production-eu"
+        "BLUEPRINT_TENANT"          = "initech-fin"
+        "FEATURE_FLAG"              = "yes"
+        "GREETING"                  = "Hello $${USER}, 100%%{done}"
+        "RECONCILIATION_ENGINE_URL" = "http://reconciliation-engine.ledger-platform-enterprise-production-eu-initech-fin.internal:9000"
+      }
+      queue_urls = {
+        "SETTLEMENTS_QUEUE_URL" = "settlements"
       }
       secrets = {
         "API_KEY" = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"
       }
+      secret_grants   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+      scratch_paths   = ["/var/lib/amazon", "/var/log/amazon"]
       port            = 8443
       discovery       = "gateway"
       public          = true
       routes          = ["/v1", "/v2"]
       rule_priorities = [42098, 31772]
-      target_group    = "ledger-platform-enterpris-289219"
+      target_group    = "ledger-platform-ente-289219-8443"
       health = {
         path     = "/healthz"
         interval = 15
@@ -468,27 +731,46 @@ module "tenant_initech_fin" {
       tenant         = "initech-fin"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/recon"
       image_tag      = var.reconciliation_engine_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 2048
       memory         = 4096
-      port           = 9000
-      discovery      = "reconciliation-engine"
-      min_count      = 1
-      max_count      = 4
-      cpu_target     = 60
-      memory_target  = 75
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "initech-fin"
+      }
+      scratch_paths = ["/var/lib/amazon", "/var/log/amazon"]
+      port          = 9000
+      discovery     = "reconciliation-engine"
+      min_count     = 1
+      max_count     = 4
+      cpu_target    = 60
+      memory_target = 75
     }
     "settlement-worker" = {
-      name             = "ledger-platform-enterprise-production-eu-initech-fin-settlement-worker"
-      log_group        = "/ecs/ledger-platform-enterprise-production-eu-initech-fin/settlement-worker"
-      security_group   = "ledger-platform-enterprise-production-eu-initech-fin-settlement-worker-tasks"
-      execution_role   = "ledger-platform-enterprise-production-eu-initech-fi-7824d0-exec"
-      task_role        = "ledger-platform-enterprise-production-eu-initech-fi-7824d0-task"
-      tenant           = "initech-fin"
-      image            = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/settle"
-      image_tag        = var.settlement_worker_image_tag
-      cpu              = 256
-      memory           = 512
-      command          = ["settle", "--batch", "25"]
+      name           = "ledger-platform-enterprise-production-eu-initech-fin-settlement-worker"
+      log_group      = "/ecs/ledger-platform-enterprise-production-eu-initech-fin/settlement-worker"
+      security_group = "ledger-platform-enterprise-production-eu-initech-fin-settlement-worker-tasks"
+      execution_role = "ledger-platform-enterprise-production-eu-initech-fi-7824d0-exec"
+      task_role      = "ledger-platform-enterprise-production-eu-initech-fi-7824d0-task"
+      tenant         = "initech-fin"
+      image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/settle"
+      image_tag      = var.settlement_worker_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
+      cpu            = 256
+      memory         = 512
+      command        = ["settle", "--batch", "25"]
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "initech-fin"
+      }
+      queue_urls = {
+        "SETTLEMENTS_QUEUE_URL" = "settlements"
+      }
+      scratch_paths    = ["/var/lib/amazon", "/var/log/amazon"]
       min_count        = 1
       max_count        = 10
       queue_depth      = 10
@@ -506,8 +788,15 @@ module "tenant_initech_fin" {
       tenant         = "initech-fin"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/snapshot"
       image_tag      = var.ledger_snapshot_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 256
       memory         = 512
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "initech-fin"
+      }
       runner_role    = "ledger-platform-enterprise-production-eu-initech-fi-6454bf-run"
       scheduler_role = "ledger-platform-enterprise-production-eu-initech-fi-6454bf-sched"
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-initech-fin-ledger-snapshot"
@@ -528,19 +817,25 @@ module "tenant_initech_fin" {
       tenant         = "initech-fin"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/close"
       image_tag      = var.month_end_close_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 4096
       memory         = 9216
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "initech-fin"
+      }
+      queue_urls = {
+        "AUDIT_EVENTS_QUEUE_URL" = "audit-events"
+      }
       runner_role    = "ledger-platform-enterprise-production-eu-initech-fi-492162-run"
       scheduler_role = "ledger-platform-enterprise-production-eu-initech-fi-492162-sched"
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-initech-fin-month-end-close"
       schedules = [
         {
-          name       = "ledger-platform-enterprise-production-eu-initech-fin-mo-492162-1"
+          name       = "ledger-platform-enterprise-production-eu-initech-fin-mont-492162"
           expression = "cron(0 3 1 * ? *)"
-        },
-        {
-          name       = "ledger-platform-enterprise-production-eu-initech-fin-mo-492162-2"
-          expression = "cron(0 3 ? * MON-FRI *)"
         },
       ]
       timeout_seconds = 7200
@@ -556,8 +851,15 @@ module "tenant_initech_fin" {
       tenant         = "initech-fin"
       image          = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/report"
       image_tag      = var.weekend_report_image_tag
+      registry       = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
       cpu            = 256
       memory         = 512
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "initech-fin"
+      }
       runner_role    = "ledger-platform-enterprise-production-eu-initech-fi-31fedd-run"
       scheduler_role = "ledger-platform-enterprise-production-eu-initech-fi-31fedd-sched"
       runs_log_group = "/aws/vendedlogs/states/ledger-platform-enterprise-production-eu-initech-fin-weekend-report"

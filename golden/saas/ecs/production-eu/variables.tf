@@ -58,13 +58,49 @@ variable "public_subnet_ids" {
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate of the HTTPS listener."
+  description = "ACM certificate of the HTTPS listeners: it covers domain_name (a single-tenant application) or <tenant>.<domain_name> for every tenant (a wildcard certificate)."
   type        = string
 }
 
 variable "domain_name" {
-  description = "DNS name under which each shared tenant is served as <tenant>.<domain_name>."
+  description = "DNS name of the public services: a single-tenant application is served at domain_name, each tenant at <tenant>.<domain_name> (a dedicated tenant unless domain_name_<tenant> is set)."
   type        = string
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone of domain_name: when set, an alias record per host points at its load balancer."
+  type        = string
+  default     = null
+}
+
+variable "access_logs_bucket" {
+  description = "S3 bucket for the load balancers' access logs (SSE-S3, with the bucket policy Elastic Load Balancing log delivery needs); each copy writes under its cluster's name. Null: no access logs."
+  type        = string
+  default     = null
+}
+
+variable "waf_web_acl_arn" {
+  description = "WAFv2 web ACL (REGIONAL) to associate with every load balancer. Null: none."
+  type        = string
+  default     = null
+}
+
+variable "domain_name_initech_fin" {
+  description = "DNS name of dedicated tenant initech-fin's public services; null: initech-fin.<domain_name>."
+  type        = string
+  default     = null
+}
+
+variable "certificate_arn_initech_fin" {
+  description = "ACM certificate of dedicated tenant initech-fin's HTTPS listener; null: certificate_arn."
+  type        = string
+  default     = null
+}
+
+variable "route53_zone_id_initech_fin" {
+  description = "Route 53 hosted zone of dedicated tenant initech-fin's host (domain_name_initech_fin, or initech-fin.<domain_name>): when set, an alias record points at its load balancer."
+  type        = string
+  default     = null
 }
 
 variable "log_retention_days" {
@@ -77,4 +113,34 @@ variable "deletion_protection" {
   description = "Protect load balancers from deletion; set to false only to tear the environment down."
   type        = bool
   default     = true
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic the alarms (dead-letter queues, load balancer 5XX and unhealthy hosts, failed and timed-out jobs) notify on ALARM and OK. Null: the alarms only change state."
+  type        = string
+  default     = null
+}
+
+variable "wait_for_steady_state" {
+  description = "Whether terraform apply waits until every changed service is steady, and fails when a deployment is rolled back."
+  type        = bool
+  default     = false
+}
+
+variable "secrets_kms_key_arns" {
+  description = "Customer-managed KMS keys of the workloads' secrets and registry credentials; execution roles may decrypt with them through Secrets Manager only. Empty: the secrets use the aws/secretsmanager key."
+  type        = list(string)
+  default     = []
+}
+
+variable "registry_credentials" {
+  description = "Secrets Manager secret (full ARN) with the username and password of each private registry, by host (ghcr.io, docker.io, registry.example.com:5000). Empty: images are pulled anonymously (ECR with the execution role)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "scratch_image" {
+  description = "Image of the init container that opens each task's scratch volumes to the app's user (it runs chmod); mirror it into a private registry when tasks have no internet egress."
+  type        = string
+  default     = "public.ecr.aws/docker/library/busybox:1.37"
 }

@@ -19,7 +19,7 @@ resource "aws_kms_key" "platform" {
         Sid       = "CloudWatchLogsUseKey"
         Effect    = "Allow"
         Principal = { Service = "logs.${local.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Action    = var.iam_actions.logs_key_use
         Resource  = "*"
         Condition = {
           ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*" }

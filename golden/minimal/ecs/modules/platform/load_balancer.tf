@@ -42,8 +42,9 @@ resource "aws_vpc_security_group_egress_rule" "load_balancer_to_service" {
 }
 
 resource "aws_lb" "public" {
-  # checkov:skip=CKV_AWS_91: access logs need an S3 bucket the platform team owns; enable them there
-  # checkov:skip=CKV2_AWS_28: the WAF web ACL is organisation policy; associate it outside this module
+  # checkov:skip=CKV_AWS_91: access logs go to the platform team's bucket: set the access_logs_bucket input (off while it is null)
+  # checkov:skip=CKV2_AWS_28: the web ACL is the organisation's: set the waf_web_acl_arn input (aws_wafv2_web_acl_association below)
+  # checkov:skip=CKV2_AWS_76: the web ACL's rules (AWS's Log4j managed rule group among them) are the organisation's, set on the ACL it passes as waf_web_acl_arn
   count                      = local.has_public ? 1 : 0
   name                       = var.names.load_balancer
   internal                   = false
@@ -52,7 +53,37 @@ resource "aws_lb" "public" {
   subnets                    = var.public_subnet_ids
   drop_invalid_header_fields = true
   enable_deletion_protection = var.deletion_protection
-  tags                       = var.tags
+
+  dynamic "access_logs" {
+    for_each = var.access_logs_bucket == null ? [] : [var.access_logs_bucket]
+    content {
+      bucket  = access_logs.value
+      prefix  = var.names.cluster
+      enabled = true
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_wafv2_web_acl_association" "public" {
+  count        = local.has_public && var.waf_web_acl_arn != null ? 1 : 0
+  resource_arn = aws_lb.public[0].arn
+  web_acl_arn  = var.waf_web_acl_arn
+}
+
+# One alias record per host the copy serves, when its zone is given.
+resource "aws_route53_record" "public" {
+  for_each = var.route53_zone_id == null ? toset([]) : local.hosts
+  zone_id  = var.route53_zone_id
+  name     = each.value
+  type     = "A"
+
+  alias {
+    name                   = aws_lb.public[0].dns_name
+    zone_id                = aws_lb.public[0].zone_id
+    evaluate_target_health = true
+  }
 }
 
 resource "aws_lb_listener" "https" {
@@ -91,6 +122,10 @@ resource "aws_lb_listener" "http" {
   }
 }
 
+# A target group's port cannot change in place: its name carries the port
+# (blueprint decides it), so a new port makes a new group, created before
+# the old one is destroyed; the listener rules and the service move to it
+# first, and the old group is no longer in use when it goes.
 resource "aws_lb_target_group" "service" {
   # checkov:skip=CKV_AWS_378: TLS ends at the load balancer; traffic to tasks stays inside the VPC, guarded by security groups
   for_each             = local.public
@@ -108,6 +143,10 @@ resource "aws_lb_target_group" "service" {
     healthy_threshold   = 2
     unhealthy_threshold = each.value.health == null ? 3 : max(2, each.value.health.retries)
     matcher             = "200-399"
+  }
+
+  lifecycle {
+    create_before_destroy = true
   }
 
   tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
@@ -130,7 +169,7 @@ resource "aws_lb_listener_rule" "route" {
   }
 
   dynamic "condition" {
-    for_each = each.value.host == null ? [] : [each.value.host]
+    for_each = each.value.match_host ? [each.value.host] : []
     content {
       host_header {
         values = [condition.value]

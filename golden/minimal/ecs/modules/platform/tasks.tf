@@ -25,17 +25,28 @@ resource "aws_iam_role_policy_attachment" "execution" {
 }
 
 resource "aws_iam_role_policy" "execution_secrets" {
-  for_each = { for k, w in local.workloads : k => w if length(w.secrets) > 0 }
+  for_each = { for k, w in local.workloads : k => w if length(w.secret_grants) > 0 || local.registry_credentials[k] != null }
   name     = "read-own-secrets"
   role     = aws_iam_role.execution[each.key].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
-      Sid      = "ReadOwnSecrets"
-      Effect   = "Allow"
-      Action   = var.iam_actions.secret_read
-      Resource = sort(distinct([for s in values(each.value.secrets) : local.secret_arns[s]]))
-    }]
+    Statement = concat(
+      [{
+        Sid      = "ReadOwnSecrets"
+        Effect   = "Allow"
+        Action   = var.iam_actions.secret_read
+        Resource = sort(distinct(compact(concat(local.secret_grants[each.key], [local.registry_credentials[each.key]]))))
+      }],
+      # Secrets encrypted with a customer-managed key: decrypt through
+      # Secrets Manager only.
+      length(var.secrets_kms_key_arns) == 0 ? [] : [{
+        Sid       = "DecryptOwnSecrets"
+        Effect    = "Allow"
+        Action    = var.iam_actions.kms_decrypt
+        Resource  = sort(var.secrets_kms_key_arns)
+        Condition = { StringEquals = { "kms:ViaService" = "secretsmanager.${local.region}.amazonaws.com" } }
+      }],
+    )
   })
 }
 
@@ -71,6 +82,9 @@ resource "aws_iam_role_policy" "task_queues" {
   })
 }
 
+# ECS Exec: the SSM agent's channels, the session key, and the exec log
+# group (the cluster logs sessions with logging = OVERRIDE, written with
+# the task role).
 resource "aws_iam_role_policy" "task_exec" {
   for_each = { for k, w in local.workloads : k => w if w.is_service }
   name     = "ecs-exec"
@@ -82,17 +96,47 @@ resource "aws_iam_role_policy" "task_exec" {
         # Session Manager's channel actions have no resource-level permissions.
         Sid      = "ExecChannels"
         Effect   = "Allow"
-        Action   = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
+        Action   = var.iam_actions.exec_channels
         Resource = "*"
       },
       {
         Sid      = "ExecSessionKey"
         Effect   = "Allow"
-        Action   = "kms:Decrypt"
+        Action   = var.iam_actions.kms_decrypt
         Resource = aws_kms_key.platform.arn
+      },
+      {
+        # The agent checks that the log group exists and is encrypted;
+        # DescribeLogGroups has no resource-level permissions.
+        Sid      = "ExecLogGroups"
+        Effect   = "Allow"
+        Action   = var.iam_actions.exec_log_groups
+        Resource = "*"
+      },
+      {
+        Sid      = "ExecSessionLogs"
+        Effect   = "Allow"
+        Action   = var.iam_actions.exec_log_streams
+        Resource = "${aws_cloudwatch_log_group.exec.arn}:*"
       },
     ]
   })
+}
+
+locals {
+  # Both containers of a task mount its scratch volumes and log to its group.
+  scratch_mounts = {
+    for k, w in local.workloads : k => concat(
+      [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }],
+      [for i, p in w.scratch_paths : { sourceVolume = "scratch-${i}", containerPath = p, readOnly = false }],
+    )
+  }
+  log_options = {
+    for k, w in local.workloads : k => {
+      awslogs-group  = aws_cloudwatch_log_group.workload[k].name
+      awslogs-region = local.region
+    }
+  }
 }
 
 resource "aws_ecs_task_definition" "workload" {
@@ -110,39 +154,53 @@ resource "aws_ecs_task_definition" "workload" {
     cpu_architecture        = "X86_64"
   }
 
-  # The root filesystem is read-only; /tmp is the writable scratch space.
+  # The root filesystem is read-only. Scratch space: /tmp, the workload's
+  # writable_paths and, for services, what the ECS Exec agent writes to.
   volume {
     name = "tmp"
   }
 
-  container_definitions = jsonencode([{ for key, value in {
-    name                   = "app"
-    image                  = each.value.image
-    essential              = true
-    readonlyRootFilesystem = true
-    command                = each.value.command
-    environment            = [for k in sort(keys(each.value.environment)) : { name = k, value = each.value.environment[k] }]
-    secrets                = [for k in sort(keys(each.value.secrets)) : { name = k, valueFrom = local.secret_arns[each.value.secrets[k]] }]
-    portMappings           = each.value.port == null ? [] : [{ name = "http", containerPort = each.value.port, protocol = "tcp" }]
-    mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    linuxParameters        = { initProcessEnabled = true }
-    healthCheck = each.value.health == null ? null : {
-      # The path is validated by blueprint and single-quoted: no shell expansion.
-      command     = ["CMD-SHELL", "curl -fsS 'http://localhost:${each.value.port}${each.value.health.path}' >/dev/null || wget -q -O /dev/null 'http://localhost:${each.value.port}${each.value.health.path}' || exit 1"]
-      interval    = each.value.health.interval
-      timeout     = each.value.health.timeout
-      retries     = each.value.health.retries
-      startPeriod = each.value.health.grace
+  dynamic "volume" {
+    for_each = each.value.scratch_paths
+    content {
+      name = "scratch-${volume.key}"
     }
-    logConfiguration = {
-      logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.workload[each.key].name
-        awslogs-region        = local.region
-        awslogs-stream-prefix = "app"
-      }
-    }
-  } : key => value if value != null }])
+  }
+
+  container_definitions = jsonencode([
+    # Fargate creates bind mounts owned by root with mode 0755; this
+    # init container opens them to the app's user (sticky, like /tmp)
+    # and exits before the app starts.
+    {
+      name                   = "scratch"
+      image                  = var.scratch_image
+      essential              = false
+      readonlyRootFilesystem = true
+      command                = concat(["chmod", "1777", "/tmp"], each.value.scratch_paths)
+      mountPoints            = local.scratch_mounts[each.key]
+      logConfiguration       = { logDriver = "awslogs", options = merge(local.log_options[each.key], { awslogs-stream-prefix = "scratch" }) }
+    },
+    { for key, value in {
+      name                   = "app"
+      image                  = each.value.image
+      essential              = true
+      readonlyRootFilesystem = true
+      command                = each.value.command
+      dependsOn              = [{ containerName = "scratch", condition = "SUCCESS" }]
+      repositoryCredentials  = local.registry_credentials[each.key] == null ? null : { credentialsParameter = local.registry_credentials[each.key] }
+      # The blueprint's env and the runtime contract (docs/runtime-contract.md),
+      # with each queue URL resolved to this copy's queue.
+      environment     = [for k, v in merge(each.value.environment, { for name, q in each.value.queue_urls : name => aws_sqs_queue.this[q].url }) : { name = k, value = v }]
+      secrets         = [for k in sort(keys(each.value.secrets)) : { name = k, valueFrom = local.value_from[each.value.secrets[k]] }]
+      portMappings    = each.value.port == null ? [] : [{ name = "http", containerPort = each.value.port, protocol = "tcp" }]
+      mountPoints     = local.scratch_mounts[each.key]
+      linuxParameters = { initProcessEnabled = true }
+      # No container health check: it would run a command (curl, wget)
+      # that the image may not have. Public services are checked by their
+      # target group's HTTP check.
+      logConfiguration = { logDriver = "awslogs", options = merge(local.log_options[each.key], { awslogs-stream-prefix = "app" }) }
+    } : key => value if value != null },
+  ])
 
   tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
 }

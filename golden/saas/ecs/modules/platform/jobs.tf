@@ -31,44 +31,53 @@ resource "aws_iam_role_policy" "job_runner" {
       {
         Sid      = "RunOwnTask"
         Effect   = "Allow"
-        Action   = "ecs:RunTask"
+        Action   = var.iam_actions.run_task
         Resource = "${aws_ecs_task_definition.workload[each.key].arn_without_revision}:*"
         Condition = {
           ArnEquals = { "ecs:cluster" = aws_ecs_cluster.this.arn }
         }
       },
       {
+        # RunTask with PropagateTags tags the task it creates, which needs
+        # ecs:TagResource on the new task; only as part of RunTask (as in
+        # AWS's own ecsEventsRole).
+        Sid      = "TagOwnTask"
+        Effect   = "Allow"
+        Action   = var.iam_actions.tag_task
+        Resource = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.this.name}/*"
+        Condition = {
+          StringEquals = { "ecs:CreateAction" = "RunTask" }
+        }
+      },
+      {
         Sid      = "WatchOwnTask"
         Effect   = "Allow"
-        Action   = ["ecs:StopTask", "ecs:DescribeTasks"]
+        Action   = var.iam_actions.watch_task
         Resource = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.this.name}/*"
       },
       {
         Sid      = "PassTaskRoles"
         Effect   = "Allow"
-        Action   = "iam:PassRole"
+        Action   = var.iam_actions.pass_role
         Resource = [aws_iam_role.execution[each.key].arn, aws_iam_role.task[each.key].arn]
       },
       {
         # runTask.sync waits for the task through this managed rule.
         Sid      = "SyncRule"
         Effect   = "Allow"
-        Action   = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+        Action   = var.iam_actions.task_sync_rule
         Resource = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForECSTaskRule"
       },
       {
-        Sid    = "ExecutionLogs"
-        Effect = "Allow"
-        Action = [
-          "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-          "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-        ]
+        Sid      = "ExecutionLogs"
+        Effect   = "Allow"
+        Action   = var.iam_actions.log_delivery
         Resource = "*"
       },
       {
         Sid      = "Tracing"
         Effect   = "Allow"
-        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+        Action   = var.iam_actions.tracing
         Resource = "*"
       },
     ]
@@ -151,12 +160,61 @@ resource "aws_iam_role_policy" "scheduler" {
   role     = aws_iam_role.scheduler[each.key].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
-      Effect   = "Allow"
-      Action   = "states:StartExecution"
-      Resource = aws_sfn_state_machine.job[each.key].arn
-    }]
+    Statement = concat(
+      [{
+        Sid      = "StartOwnJob"
+        Effect   = "Allow"
+        Action   = var.iam_actions.start_execution
+        Resource = aws_sfn_state_machine.job[each.key].arn
+      }],
+      # The scheduler writes a start it gave up on to the dead-letter
+      # queue with this role.
+      length(aws_sqs_queue.scheduler_dead_letter) == 0 ? [] : [{
+        Sid      = "DeadLetter"
+        Effect   = "Allow"
+        Action   = var.iam_actions.dead_letter_publish
+        Resource = aws_sqs_queue.scheduler_dead_letter[0].arn
+      }],
+    )
   })
+}
+
+# Starts that EventBridge Scheduler gave up on (after its retries), kept
+# 14 days to inspect; an alarm watches it (alarms.tf).
+resource "aws_sqs_queue" "scheduler_dead_letter" {
+  count                     = length(var.jobs) > 0 && var.names.scheduler_dead_letter != null ? 1 : 0
+  name                      = var.names.scheduler_dead_letter
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+data "aws_iam_policy_document" "scheduler_dead_letter_tls_only" {
+  count = length(aws_sqs_queue.scheduler_dead_letter)
+
+  statement {
+    sid       = "DenyHTTP"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.scheduler_dead_letter[0].arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "scheduler_dead_letter" {
+  count     = length(aws_sqs_queue.scheduler_dead_letter)
+  queue_url = aws_sqs_queue.scheduler_dead_letter[0].id
+  policy    = data.aws_iam_policy_document.scheduler_dead_letter_tls_only[0].json
 }
 
 resource "aws_scheduler_schedule" "job" {
@@ -179,6 +237,13 @@ resource "aws_scheduler_schedule" "job" {
     retry_policy {
       maximum_retry_attempts       = 3
       maximum_event_age_in_seconds = 3600
+    }
+
+    dynamic "dead_letter_config" {
+      for_each = aws_sqs_queue.scheduler_dead_letter[*].arn
+      content {
+        arn = dead_letter_config.value
+      }
     }
   }
 

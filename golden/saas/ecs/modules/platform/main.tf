@@ -5,12 +5,11 @@
 # through the variables; this module is the same for every blueprint.
 
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  region     = var.region
   account_id = data.aws_caller_identity.current.account_id
 
   # Services and jobs both run as Fargate tasks: one task definition, log
@@ -24,13 +23,17 @@ locals {
       task_role      = s.task_role
       tenant         = s.tenant
       image          = "${s.image}${startswith(s.image_tag, "sha256:") ? "@" : ":"}${s.image_tag}"
+      registry       = s.registry
       cpu            = s.cpu
       memory         = s.memory
       command        = s.command
       environment    = s.environment
+      queue_urls     = s.queue_urls
       secrets        = s.secrets
+      secret_lookups = s.secret_lookups
+      secret_grants  = s.secret_grants
+      scratch_paths  = s.scratch_paths
       port           = s.port
-      health         = s.health
       publishes      = s.publishes
       consumes       = s.consumes
       calls          = s.calls
@@ -44,13 +47,17 @@ locals {
       task_role      = j.task_role
       tenant         = j.tenant
       image          = "${j.image}${startswith(j.image_tag, "sha256:") ? "@" : ":"}${j.image_tag}"
+      registry       = j.registry
       cpu            = j.cpu
       memory         = j.memory
       command        = j.command
       environment    = j.environment
+      queue_urls     = j.queue_urls
       secrets        = j.secrets
+      secret_lookups = j.secret_lookups
+      secret_grants  = j.secret_grants
+      scratch_paths  = j.scratch_paths
       port           = null
-      health         = null
       publishes      = j.publishes
       consumes       = j.consumes
       calls          = j.calls
@@ -58,13 +65,29 @@ locals {
     } },
   )
 
-  # Secrets given by name are looked up for their full ARN, which is what
-  # ECS's valueFrom and a least-privilege IAM statement both need.
-  secret_refs  = toset(flatten([for w in local.workloads : values(w.secrets)]))
-  secret_names = toset([for s in local.secret_refs : s if !startswith(s, "arn:")])
-  secret_arns = {
-    for s in local.secret_refs : s => startswith(s, "arn:") ? s : data.aws_secretsmanager_secret.by_name[s].arn
+  # ECS's valueFrom takes a Secrets Manager secret's full ARN only: names
+  # and ARNs without the six-character suffix (blueprint lists them in
+  # secret_lookups) are looked up; complete ARNs are used as written. IAM
+  # grants do not depend on the lookup: blueprint passes each grant as a
+  # pattern (aws::iam), names relative to this account's secret ARNs.
+  secret_refs    = toset(flatten([for w in local.workloads : values(w.secrets)]))
+  secret_lookups = toset(flatten([for w in local.workloads : w.secret_lookups]))
+  value_from = {
+    for s in local.secret_refs : s => contains(local.secret_lookups, s) ? data.aws_secretsmanager_secret.lookup[s].arn : s
   }
+  secret_arn_prefix = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:"
+  secret_grants = {
+    for k, w in local.workloads : k => sort(distinct([for g in w.secret_grants : startswith(g, "arn:") ? g : "${local.secret_arn_prefix}${g}"]))
+  }
+  # Private registries: the credentials of the registry a workload's image comes from.
+  registry_credentials = {
+    for k, w in local.workloads : k => lookup(var.registry_credentials, coalesce(w.registry, "-"), null)
+  }
+
+  # Services with an autoscaling target (max > min) and fixed-size ones:
+  # one aws_ecs_service resource each (services.tf).
+  scaled = { for k, s in var.services : k => s if s.max_count > s.min_count }
+  fixed  = { for k, s in var.services : k => s if s.max_count <= s.min_count }
 
   public       = { for k, s in var.services : k => s if s.public }
   has_public   = length(local.public) > 0
@@ -76,9 +99,13 @@ locals {
       service  = k
       priority = s.rule_priorities[i]
       paths    = r == "/" ? ["/*"] : [r, "${r}/*"]
-      host     = s.host_prefix == null || var.domain_name == null ? null : "${s.host_prefix}.${var.domain_name}"
+      host     = var.domain_name == null ? null : (s.host_prefix == null ? var.domain_name : "${s.host_prefix}.${var.domain_name}")
+      # Only a shared copy tells its tenants apart by host; a single or
+      # dedicated copy answers on every host its certificate covers.
+      match_host = s.host_prefix != null && var.domain_name != null
     }
   }]...)
+  hosts = toset([for r in local.public_routes : r.host if r.host != null])
 
   # Who may call whom: one security-group rule pair per `calls` edge.
   calls = merge([for k, w in local.workloads : {
@@ -104,7 +131,8 @@ locals {
   }]...)
 }
 
-data "aws_secretsmanager_secret" "by_name" {
-  for_each = local.secret_names
-  name     = each.value
+data "aws_secretsmanager_secret" "lookup" {
+  for_each = local.secret_lookups
+  name     = startswith(each.value, "arn:") ? null : each.value
+  arn      = startswith(each.value, "arn:") ? each.value : null
 }

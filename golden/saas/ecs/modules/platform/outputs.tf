@@ -15,6 +15,11 @@ output "load_balancer_dns_name" {
   value       = one(aws_lb.public[*].dns_name)
 }
 
+output "load_balancer_zone_id" {
+  description = "Route 53 hosted zone of the load balancer's DNS name, for alias records (null when no service is public)."
+  value       = one(aws_lb.public[*].zone_id)
+}
+
 output "service_urls" {
   description = "Public URL of every route of every public service."
   value = {
