@@ -42,6 +42,25 @@ pub const SECRET_READ: &[&str] = &["secretsmanager:GetSecretValue"];
 /// Invoking a function a workload `calls` (Lambda).
 pub const FUNCTION_INVOKE: &[&str] = &["lambda:InvokeFunction"];
 
+/// Sending a failed run to its dead-letter queue (a Lambda function's
+/// `DeadLetterConfig`, an EventBridge target's).
+pub const DEAD_LETTER_SEND: &[&str] = &["sqs:SendMessage"];
+
+/// Decrypting what a customer managed key encrypted (a Lambda function's
+/// environment variables).
+pub const KMS_DECRYPT: &[&str] = &["kms:Decrypt"];
+
+/// What CloudWatch Logs needs on a customer managed key that encrypts log
+/// groups (CloudWatch Logs User Guide, "Encrypt log data in CloudWatch
+/// Logs using AWS KMS").
+pub const KMS_LOGS_USE: &[&str] = &[
+    "kms:Decrypt*",
+    "kms:Describe*",
+    "kms:Encrypt*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+];
+
 /// What Secrets Manager appends to a secret's name in its ARN: `-` and six
 /// random characters, matched by this pattern in IAM resources.
 pub const SECRET_SUFFIX_PATTERN: &str = "-??????";
@@ -97,7 +116,7 @@ mod tests {
 
     #[test]
     fn lists_are_sorted_and_lookup_is_only_on_request() {
-        for list in [QUEUE_PUBLISH, QUEUE_CONSUME] {
+        for list in [QUEUE_PUBLISH, QUEUE_CONSUME, KMS_LOGS_USE] {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
         }
         assert!(!queue_actions(false, false).contains(&QUEUE_LOOKUP));

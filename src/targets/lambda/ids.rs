@@ -46,6 +46,7 @@ pub fn make_unique_id(components: &[&str]) -> String {
 }
 
 /// The first 8 hex digits, uppercase, of the MD5 of `a/b/c`.
+#[cfg(test)]
 pub fn path_hash(components: &[&str]) -> String {
     let mut hash = String::with_capacity(8);
     push_hash(&mut hash, components.iter().copied());

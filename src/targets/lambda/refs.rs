@@ -1,7 +1,7 @@
 //! References between template items, written the way CloudFormation
 //! takes them: `Ref`, `Fn::GetAtt`, and across stacks `Fn::ImportValue` of
-//! an export (wrapped in `Fn::Split` for a list parameter), as CDK writes
-//! cross-stack references.
+//! an export of a resource attribute, as CDK writes cross-stack
+//! references.
 
 use super::ids::make_unique_id;
 use crate::render::cdk_json::{Json, Out};
@@ -17,9 +17,8 @@ pub enum Ref<'a> {
     Id(&'a str),
     /// `{"Fn::GetAtt": [id, attribute]}`.
     GetAtt(&'a str, &'static str),
-    /// `{"Fn::ImportValue": name}`; `list`: wrapped in `Fn::Split` to
-    /// turn the exported comma-joined string back into a list.
-    Import { name: Arc<str>, list: bool },
+    /// `{"Fn::ImportValue": name}`.
+    Import(Arc<str>),
 }
 
 impl Ref<'_> {
@@ -39,15 +38,7 @@ impl Ref<'_> {
                     a.item().str(attr);
                 })
             }),
-            Ref::Import { name, list: false } => {
-                j.object(|o| o.key("Fn::ImportValue").str(name));
-            }
-            Ref::Import { name, list: true } => j.object(|o| {
-                o.key("Fn::Split").array(|a| {
-                    a.item().str(",");
-                    a.item().object(|o| o.key("Fn::ImportValue").str(name));
-                })
-            }),
+            Ref::Import(name) => j.object(|o| o.key("Fn::ImportValue").str(name)),
         }
     }
 }

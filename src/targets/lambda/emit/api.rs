@@ -1,15 +1,18 @@
-//! A tenant's HTTP API for its public services, and each service's
-//! integration, routes and invoke permission.
+//! A tenant's HTTP API for its public services (its stage throttled to
+//! what the tenant's functions serve, an alarm on server errors), and each
+//! service's integration, routes and invoke permission.
 
 use super::*;
+use crate::targets::lambda::copy::Throttle;
 
 const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationError":"$context.integrationErrorMessage"}"#;
 
 impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
     /// One HTTP API per tenant for its public services: `$default` stage
-    /// with access logs; the services add their integrations and routes.
-    pub(super) fn http_api(&mut self, scope: &Scope, api: &str) {
-        let (api_name, log_group_name) = names::http_api(&scope.base());
+    /// with access logs and default route throttling; the services add
+    /// their integrations and routes.
+    pub(super) fn http_api(&mut self, scope: &Scope, api: &str, throttle: Throttle) {
+        let api_name = names::http_api(&scope.base());
         let description = format!(
             "Public services of {}{}",
             self.v.model.app.name, scope.for_tenant
@@ -27,11 +30,7 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                 p.key("Tags").raw(&scope.tag_map);
             },
         );
-        let logs = self.log_group(
-            scope,
-            &scope.path(&["HttpApi", "AccessLogs", "Resource"]),
-            &log_group_name,
-        );
+        let logs = self.log_group(scope, &scope.path(&["HttpApi", "AccessLogs", "Resource"]));
         self.add(
             &scope.path(&["HttpApi", "DefaultStage", "Resource"]),
             "AWS::ApiGatewayV2::Stage",
@@ -45,7 +44,20 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                     Ref::GetAtt(&logs, "Arn").write(o.key("DestinationArn"));
                     o.key("Format").str(ACCESS_LOG_FORMAT);
                 });
+                p.key("DefaultRouteSettings").object(|o| {
+                    o.key("ThrottlingBurstLimit").u64(throttle.burst);
+                    o.key("ThrottlingRateLimit").u64(throttle.rate);
+                });
                 p.key("Tags").raw(&scope.tag_map);
+            },
+        );
+        self.alarm(
+            scope,
+            &scope.path(&["HttpApi", "ServerErrorsAlarm", "Resource"]),
+            &format!("Server errors (5xx) from HTTP API {api_name}"),
+            &Metric {
+                alarm: &names::API_SERVER_ERRORS,
+                value: Val::Ref(Ref::Id(api)),
             },
         );
         self.output(

@@ -3,30 +3,28 @@
 //! (event source mappings, API routes, schedules).
 
 use super::*;
-use crate::aws::iam;
+use crate::aws::{contract, iam};
+use crate::model::{Target, Task};
+use std::borrow::Cow;
 
 /// What a service and a job have in common as a function.
-struct FunctionSpec<'a> {
-    name: &'a Name,
+struct FunctionSpec<'a, 't> {
+    task: Task<'t>,
     kind: &'static str,
-    image: &'a Image,
-    command: &'a Option<Vec<String>>,
-    memory_mib: u32,
     timeout_secs: u64,
-    env: &'a BTreeMap<String, String>,
-    secrets: &'a BTreeMap<String, SecretRef>,
-    publishes: &'a [Name],
-    consumes: &'a [Name],
-    calls: &'a [Name],
+    /// An HTTP service's port and readiness path, for the Web Adapter.
+    http: Option<(u16, &'t str)>,
     /// A job's dead-letter queue for failed asynchronous invocations.
     dead_letter: Option<&'a str>,
+    concurrency: Concurrency,
     skips: &'static Skips,
 }
 
 /// A function environment variable's value.
 enum Var<'a> {
-    Text(&'a str),
-    Secret(&'a SecretRef),
+    Text(Cow<'a, str>),
+    /// A secret's ARN (never its value: Lambda cannot inject one).
+    SecretArn(&'a SecretRef),
     Ref(Ref<'a>),
 }
 
@@ -40,6 +38,8 @@ struct Allow<'a> {
 enum Resource<'a> {
     Ref(Ref<'a>),
     Secret(&'a SecretRef),
+    /// A function of this account and region, by its name.
+    Function(String),
 }
 
 /// A Lambda function's trust policy.
@@ -81,7 +81,13 @@ static HTTPS_EGRESS: Fixed = Fixed::new(|j| {
 });
 
 impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
-    pub(super) fn service(&mut self, scope: &Scope, s: &Service, function: &str, image: &str) {
+    pub(super) fn service(
+        &mut self,
+        scope: &Scope,
+        s: &'v Service,
+        function: &str,
+        concurrency: Concurrency,
+    ) {
         let kind = s.kind();
         if kind == ServiceKind::Background {
             self.note(
@@ -93,33 +99,31 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             );
         }
         let spec = FunctionSpec {
-            name: &s.name,
+            task: s.task(),
             kind: match kind {
                 ServiceKind::Http => "HTTP service",
                 ServiceKind::Worker => "queue worker",
                 ServiceKind::Background => "background service",
             },
-            image: &s.image,
-            command: &s.command,
-            memory_mib: s.memory.mib(),
             timeout_secs: SERVICE_TIMEOUT_SECS,
-            env: &s.env,
-            secrets: &s.secrets,
-            publishes: &s.publishes,
-            consumes: &s.consumes,
-            calls: &s.calls,
+            http: s
+                .port
+                .map(|p| (p, s.health.as_ref().map_or("/", |h| h.path.as_str()))),
             dead_letter: None,
+            concurrency,
             skips: &SERVICE_SKIPS,
         };
-        self.function(scope, &spec, function, image);
+        self.function(scope, &spec, function);
         let cid = construct_id(s.name.as_str());
         for q in &s.consumes {
-            let (concurrency, clamped) = esm_concurrency(s.scale.max);
+            // At most what the function reserves, within what Lambda allows.
+            let max = s.scale.max.min(concurrency.reserved);
+            let (concurrency, clamped) = esm_concurrency(max);
             if clamped {
                 self.note(
                     format!(
                         "service {}: scale.max {} becomes the event source mapping's maximum concurrency {} (Lambda allows 2 to 1000)",
-                        s.name, s.scale.max, concurrency
+                        s.name, max, concurrency
                     ),
                     &scope.place,
                 );
@@ -151,9 +155,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     pub(super) fn job(
         &mut self,
         scope: &Scope,
-        j: &crate::model::Job,
+        j: &'v crate::model::Job,
         function: &str,
-        image: &str,
+        concurrency: Concurrency,
     ) {
         let cid = construct_id(j.name.as_str());
         let full = scope.full(j.name.as_str());
@@ -162,21 +166,15 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         let dlq = make_unique_id(&dlq_path);
         self.dead_letter_queue(scope, &dlq, &dlq_path, &dlq_name, false);
         let spec = FunctionSpec {
-            name: &j.name,
+            task: j.task(),
             kind: "scheduled job",
-            image: &j.image,
-            command: &j.command,
-            memory_mib: j.memory.mib(),
             timeout_secs: j.timeout.secs().clamp(1, 900),
-            env: &j.env,
-            secrets: &j.secrets,
-            publishes: &j.publishes,
-            consumes: &j.consumes,
-            calls: &j.calls,
+            http: None,
             dead_letter: Some(&dlq),
-            skips: &JOB_SKIPS,
+            concurrency,
+            skips: &NO_SKIPS,
         };
-        self.function(scope, &spec, function, image);
+        self.function(scope, &spec, function);
         if j.retries > ASYNC_RETRY_MAX {
             self.note(
                 format!(
@@ -235,6 +233,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                                 .object(|o| Ref::GetAtt(&dlq, "Arn").write(o.key("Arn")));
                         })
                     });
+                    p.key("Tags").raw(&scope.tag_list);
                 },
             );
             self.add(
@@ -243,7 +242,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 None,
                 &NO_SKIPS,
                 |p| {
-                    p.key("Action").str("lambda:InvokeFunction");
+                    p.key("Action").str(iam::FUNCTION_INVOKE[0]);
                     Ref::GetAtt(function, "Arn").write(p.key("FunctionName"));
                     p.key("Principal").str("events.amazonaws.com");
                     Ref::GetAtt(&rule, "Arn").write(p.key("SourceArn"));
@@ -261,7 +260,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                     s.key("Effect").str("Allow");
                     s.key("Principal")
                         .object(|o| o.key("Service").str("events.amazonaws.com"));
-                    s.key("Action").str("sqs:SendMessage");
+                    s.key("Action").str(iam::DEAD_LETTER_SEND[0]);
                     Ref::GetAtt(&dlq, "Arn").write(s.key("Resource"));
                     s.key("Condition").object(|o| {
                         o.key("ArnEquals").object(|o| {
@@ -277,92 +276,156 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         );
     }
 
-    /// A reference to the function of the tenant's workload `name`.
-    fn function_ref(&mut self, scope: &Scope, name: &Name, attr: Option<&'static str>) -> Ref<'v> {
-        let copy = self.v.copy;
-        let unit = scope
-            .workload_unit(name.as_str())
-            .expect("normalize resolves every call");
-        let Kind::Workload { function, .. } = &copy.units[unit].kind else {
-            unreachable!("workload units hold workloads");
-        };
-        self.to(unit, function, attr)
+    /// The environment of a workload: its own `env`, then the runtime
+    /// contract (`aws::contract`) for this environment and tenant, then
+    /// an HTTP service's Web Adapter settings, unless `env` sets them.
+    fn environment(
+        &mut self,
+        scope: &Scope,
+        f: &FunctionSpec<'_, 'v>,
+    ) -> BTreeMap<String, Var<'v>> {
+        let v = self.v;
+        let mut variables: BTreeMap<String, Var<'v>> = f
+            .task
+            .env
+            .iter()
+            .map(|(k, val)| (k.clone(), Var::Text(Cow::Borrowed(val.as_str()))))
+            .collect();
+        let copy = crate::aws::names::Copy::new(v.model, v.env, v.platform);
+        let tenant = v.workloads(scope).tenant.as_ref();
+        for var in contract::variables(v.model, v.env, &copy, tenant, f.task, Target::Lambda) {
+            let value = match var.source {
+                contract::Source::Text(t) => Var::Text(Cow::Owned(t)),
+                // Lambda sets AWS_REGION itself; the name is reserved.
+                contract::Source::Region(_) => continue,
+                contract::Source::QueueUrl(q) => Var::Ref(self.queue_ref(scope, &q.name, None)),
+                contract::Source::FunctionName(callee) => Var::Text(Cow::Owned(
+                    names::function(&scope.full(callee.as_str())).function,
+                )),
+                contract::Source::SecretArn(secret) => Var::SecretArn(secret),
+                contract::Source::QueueName(_) | contract::Source::SecretValue(_) => {
+                    unreachable!("the Lambda contract hands out queue URLs and secret ARNs")
+                }
+            };
+            variables.entry(var.name).or_insert(value);
+        }
+        if let Some((port, path)) = f.http {
+            for (k, val) in [
+                (names::LWA_PORT, port.to_string()),
+                (names::LWA_READINESS_CHECK_PATH, path.to_string()),
+            ] {
+                variables
+                    .entry(k.to_string())
+                    .or_insert(Var::Text(Cow::Owned(val)));
+            }
+        }
+        variables
     }
 
-    /// Role, log group, security group, image parameter and function.
-    fn function(&mut self, scope: &Scope, f: &FunctionSpec, function: &str, image: &str) {
-        let cid = construct_id(f.name.as_str());
-        let full = scope.full(f.name.as_str());
+    /// What the user must know about a workload's image and secrets on
+    /// Lambda.
+    fn image_notes(&mut self, scope: &Scope, f: &FunctionSpec<'_, '_>) {
+        let who = format!("{} {}", f.kind, f.task.name);
+        match f.http {
+            Some((port, path)) => self.note(
+                format!(
+                    "{who}: its image must contain the AWS Lambda Web Adapter at {} (`COPY --from={}:<version> /lambda-adapter {}`): it turns each invocation into an HTTP request to port {port} once {path} answers ({}, {} are set)",
+                    names::LWA_EXTENSION,
+                    names::LWA_IMAGE,
+                    names::LWA_EXTENSION,
+                    names::LWA_PORT,
+                    names::LWA_READINESS_CHECK_PATH
+                ),
+                &scope.place,
+            ),
+            None => self.note(
+                format!(
+                    "{who}: its image must implement the Lambda runtime API (an AWS Lambda base image, or a runtime interface client): it is invoked with {}, not started as a long-running process",
+                    if f.dead_letter.is_some() {
+                        "its schedule's EventBridge event"
+                    } else if f.task.consumes.is_empty() {
+                        "what invokes it"
+                    } else {
+                        "batches of SQS messages"
+                    }
+                ),
+                &scope.place,
+            ),
+        }
+        if !f.task.secrets.is_empty() {
+            let keys: Vec<String> = f
+                .task
+                .secrets
+                .keys()
+                .map(|k| format!("{k} in {}", contract::secret_arn_var(k)))
+                .collect();
+            self.note(
+                format!(
+                    "{who}: Lambda cannot inject secret values, so each secret's ARN is in `<KEY>_SECRET_ARN`, never its value or ARN in `<KEY>` ({}); read the value with secretsmanager:GetSecretValue (or the AWS Parameters and Secrets Lambda Extension)",
+                    keys.join(", ")
+                ),
+                &scope.place,
+            );
+        }
+        if let names::ImageSource::Cache(rule, _) =
+            names::image_source(f.task.image, &self.v.model.app.region)
+        {
+            let credential = rule.credential.map_or(String::new(), |c| {
+                format!(
+                    "; {} needs credentials: set {c} to a Secrets Manager secret named ecr-pullthroughcache/... holding them",
+                    rule.upstream
+                )
+            });
+            self.note(
+                format!(
+                    "{who}: Lambda pulls images only from Amazon ECR, so {} comes through the ECR pull-through cache `{}` (deploy.sh creates the rule and pulls the image once before the stacks){credential}",
+                    f.task.image, rule.prefix
+                ),
+                &scope.place,
+            );
+        }
+        if let (true, Some(quota)) = (
+            f.concurrency.reserved < f.concurrency.wanted,
+            scope.quota.as_deref(),
+        ) {
+            self.note(
+                format!(
+                    "{who}: reserves {} concurrent executions instead of {}, so that the tenant's functions fit its quota ({quota})",
+                    f.concurrency.reserved, f.concurrency.wanted
+                ),
+                &scope.place,
+            );
+        }
+    }
+
+    /// Role, log group, security group, function and its alarms.
+    fn function(&mut self, scope: &Scope, f: &FunctionSpec<'_, 'v>, function: &str) {
+        let name = f.task.name;
+        let cid = construct_id(name.as_str());
+        let full = scope.full(name.as_str());
         let fnames = names::function(&full);
         let function_name = fnames.function.clone();
         let key = self.key_arn();
         let (vpc, subnets) = match &self.v.model.app.network {
             Some(_) => (None, None),
             None => (
-                Some(self.to(SHARED, VPC_PARAM, None)),
-                Some(self.to(SHARED, SUBNETS_PARAM, None)),
+                Some(self.param(Param::Vpc)),
+                Some(self.param(Param::Subnets)),
             ),
         };
-
-        // Image parameter: CI bumps it with --parameter-overrides.
-        let image_description = format!(
-            "Container image (in Amazon ECR) of {} {}{}",
-            f.kind, f.name, scope.for_tenant
-        );
-        self.parameter(image, |o| {
-            o.key("Type").str("String");
-            o.key("Default").str(&f.image.to_string());
-            o.key("Description").str(&image_description);
-        });
-        if !is_ecr(f.image) {
-            self.note(
-                format!(
-                    "{} {}: Lambda pulls container images only from Amazon ECR; copy {} there and set its ImageUri parameter",
-                    f.kind, f.name, f.image
-                ),
-                &scope.place,
-            );
+        if self.notes.is_some() {
+            self.image_notes(scope, f);
         }
 
-        let log_group_name = fnames.log_group.clone();
-        let log_group = self.log_group(
-            scope,
-            &scope.path(&[&cid, "LogGroup", "Resource"]),
-            &log_group_name,
-        );
-
-        // Environment: the blueprint's values as literal strings, then what
-        // blueprint wires in, unless the blueprint sets the same name.
-        let mut variables: BTreeMap<String, Var> = f
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), Var::Text(v)))
-            .collect();
-        for (var, secret) in f.secrets {
-            variables.entry(var.clone()).or_insert(Var::Secret(secret));
-        }
-        let mut queues: Vec<&Name> = f.publishes.iter().chain(f.consumes).collect();
-        queues.sort();
-        queues.dedup();
-        for q in queues {
-            let var = format!("{}_QUEUE_URL", q.snake().to_uppercase());
-            if let Entry::Vacant(slot) = variables.entry(var) {
-                slot.insert(Var::Ref(self.queue_ref(scope, q, None)));
-            }
-        }
-        for c in f.calls {
-            let var = format!("{}_FUNCTION_NAME", c.snake().to_uppercase());
-            if let Entry::Vacant(slot) = variables.entry(var) {
-                slot.insert(Var::Ref(self.function_ref(scope, c, None)));
-            }
-        }
+        let log_group = self.log_group(scope, &scope.path(&[&cid, "LogGroup", "Resource"]));
+        let variables = self.environment(scope, f);
 
         // Least privilege: exactly its queues, secrets, callees and key.
         let mut statements: Vec<Allow> = Vec::new();
         // Functions are handed their queues' URLs: no lookup by name.
         for (actions, queues) in [
-            (iam::QUEUE_PUBLISH, f.publishes),
-            (iam::QUEUE_CONSUME, f.consumes),
+            (iam::QUEUE_PUBLISH, f.task.publishes),
+            (iam::QUEUE_CONSUME, f.task.consumes),
         ] {
             if !queues.is_empty() {
                 let resources = queues
@@ -372,8 +435,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 statements.push(Allow { actions, resources });
             }
         }
-        if !f.secrets.is_empty() {
-            let mut secrets: Vec<&SecretRef> = f.secrets.values().collect();
+        if !f.task.secrets.is_empty() {
+            let mut secrets: Vec<&SecretRef> = f.task.secrets.values().collect();
             secrets.sort();
             secrets.dedup();
             statements.push(Allow {
@@ -381,11 +444,14 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 resources: secrets.into_iter().map(Resource::Secret).collect(),
             });
         }
-        if !f.calls.is_empty() {
+        if !f.task.calls.is_empty() {
+            // By name, not by reference: callers that call each other in a
+            // ring never depend on one another.
             let resources = f
+                .task
                 .calls
                 .iter()
-                .map(|c| Resource::Ref(self.function_ref(scope, c, Some("Arn"))))
+                .map(|c| Resource::Function(names::function(&scope.full(c.as_str())).function))
                 .collect();
             statements.push(Allow {
                 actions: iam::FUNCTION_INVOKE,
@@ -394,17 +460,17 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         }
         if let Some(dlq) = f.dead_letter {
             statements.push(Allow {
-                actions: &["sqs:SendMessage"],
+                actions: iam::DEAD_LETTER_SEND,
                 resources: vec![Resource::Ref(Ref::GetAtt(dlq, "Arn"))],
             });
         }
         if !variables.is_empty() {
             statements.push(Allow {
-                actions: &["kms:Decrypt"],
+                actions: iam::KMS_DECRYPT,
                 resources: vec![Resource::Ref(key.clone())],
             });
         }
-        let role_description = format!("Runs {} {}{}", f.kind, f.name, scope.for_tenant);
+        let role_description = format!("Runs {} {name}{}", f.kind, scope.for_tenant);
         let role_name = fnames.role.clone();
         let role = self.add(
             &scope.path(&[&cid, "ServiceRole", "Resource"]),
@@ -454,8 +520,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             },
         );
 
-        let description = format!("{} {}{}", f.kind, f.name, scope.for_tenant);
+        let description = format!("{} {name}{}", f.kind, scope.for_tenant);
         let path = scope.path(&[&cid, "Resource"]);
+        let region = &self.v.model.app.region;
         self.resource(
             function,
             &path,
@@ -467,14 +534,16 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 p.key("Description").str(&description);
                 p.key("PackageType").str("Image");
                 p.key("Code")
-                    .object(|o| Ref::Id(image).write(o.key("ImageUri")));
-                if let Some(cmd) = f.command {
+                    .object(|o| image_uri(o.key("ImageUri"), f.task.image, region));
+                if let Some(cmd) = f.task.command {
                     p.key("ImageConfig").object(|o| o.key("Command").strs(cmd));
                 }
                 Ref::GetAtt(&role, "Arn").write(p.key("Role"));
                 p.key("Architectures").strs(&["x86_64"]);
-                p.key("MemorySize").u64(u64::from(f.memory_mib));
+                p.key("MemorySize").u64(u64::from(f.task.memory.mib()));
                 p.key("Timeout").u64(f.timeout_secs);
+                p.key("ReservedConcurrentExecutions")
+                    .u64(u64::from(f.concurrency.reserved));
                 if !variables.is_empty() {
                     p.key("Environment").object(|o| {
                         o.key("Variables").object(|o| {
@@ -482,7 +551,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                                 let j = o.key(k);
                                 match v {
                                     Var::Text(t) => j.str(t),
-                                    Var::Secret(s) => secret_env_arn(j, s),
+                                    Var::SecretArn(s) => secret_env_arn(j, s),
                                     Var::Ref(r) => r.write(j),
                                 }
                             }
@@ -510,6 +579,51 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 p.key("Tags").raw(&scope.tag_list);
             },
         );
+        for (alarm, what, metric) in [
+            ("ErrorsAlarm", "failed", &names::FUNCTION_ERRORS),
+            (
+                "ThrottlesAlarm",
+                "were throttled",
+                &names::FUNCTION_THROTTLES,
+            ),
+        ] {
+            self.alarm(
+                scope,
+                &scope.path(&[&cid, alarm, "Resource"]),
+                &format!("Invocations of function {function_name} {what}"),
+                &Metric {
+                    alarm: metric,
+                    value: Val::Text(&function_name),
+                },
+            );
+        }
+    }
+}
+
+/// A function's image: an ECR reference as written, or the ECR
+/// pull-through cache's copy of an image from another registry, in this
+/// account and region (`names::image_source`).
+fn image_uri<O: Out>(j: &mut Json<O>, image: &Image, region: &str) {
+    match names::image_source(image, region) {
+        names::ImageSource::Ecr(uri) => j.str(&uri),
+        names::ImageSource::Cache(rule, path) => {
+            let rest = format!("/{}/{path}", rule.prefix);
+            join(
+                j,
+                &[
+                    Part::Ref(Ref::Id("AWS::AccountId")),
+                    Part::Text(".dkr.ecr."),
+                    Part::Ref(Ref::Id("AWS::Region")),
+                    Part::Text("."),
+                    Part::Ref(Ref::Id("AWS::URLSuffix")),
+                    Part::Text(&rest),
+                ],
+            );
+        }
+        // Refused by target fit; written as given.
+        names::ImageSource::OtherRegion(_) | names::ImageSource::Unsupported(_) => {
+            j.str(&image.to_string())
+        }
     }
 }
 
@@ -523,6 +637,9 @@ fn write_allow<O: Out>(j: &mut Json<O>, s: &Allow) {
         let resource = |j: &mut Json<O>, r: &Resource| match r {
             Resource::Ref(r) => r.write(j),
             Resource::Secret(s) => secret_arn(j, s),
+            Resource::Function(name) => {
+                arn(j, "lambda", &[Part::Text("function:"), Part::Text(name)])
+            }
         };
         match s.resources.as_slice() {
             [one] => resource(o.key("Resource"), one),

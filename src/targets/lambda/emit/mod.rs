@@ -4,6 +4,10 @@
 //! only ever lands in JSON strings, which CloudFormation never
 //! interpolates (no `Fn::Sub` anywhere).
 //!
+//! Parameters are never referred to across stacks: a unit refers to them
+//! in place and notes which it uses (`Counts::params`); every stack
+//! declares the ones its units use (`parameters`).
+//!
 //! References to another unit's items go through a `Resolve`: while
 //! measuring, they are written in place and noted; when a stack is
 //! written, they stay in place or become imports, depending on where the
@@ -15,19 +19,20 @@
 //! (a tenant's HTTP API, and a public service's routes), `function.rs`
 //! (services and jobs).
 
-use super::copy::{queue_cid, Kind, Scope, View, Workload, PROPERTY_DEPTH, RETENTION_PARAM};
-use super::copy::{SHARED, SUBNETS_PARAM, VPC_PARAM};
+use super::copy::{queue_cid, Concurrency, Kind, Param, Scope, View, Workload, ALARM_CONDITION};
+use super::copy::{PROPERTY_DEPTH, SHARED};
 use super::ids::{construct_id, make_unique_id};
 use super::notes::Notes;
 use super::refs::{arn, join, managed_policy, Part, Ref};
-use super::{consumer_visibility, esm_concurrency, is_ecr, ASYNC_RETRY_MAX, BATCH_SIZE};
+use super::{consumer_visibility, esm_concurrency, ASYNC_RETRY_MAX, BATCH_SIZE};
 use super::{SERVICE_TIMEOUT_SECS, VISIBILITY_FACTOR};
 use crate::aws::names::lambda as names;
 use crate::model::{Image, Name, Queue, SecretRef, Service, ServiceKind};
 use crate::render::cdk_json::{Arr, Json, Obj, Out};
-use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+
+pub use shared::parameters;
 
 mod api;
 mod function;
@@ -37,10 +42,36 @@ mod shared;
 /// A checkov suppression: the check and why it does not apply.
 type Skip = (&'static str, &'static str);
 
-const SKIP_CONCURRENCY: Skip = (
-    "CKV_AWS_115",
-    "reserved concurrency carves capacity out of the account pool (new accounts have 10); concurrency is bounded by the event source mapping or the API instead",
-);
+/// A resource's `UpdateReplacePolicy` and `DeletionPolicy`.
+type Policies = (&'static str, &'static str);
+
+/// Kept when the stack is deleted or the resource replaced, removed when
+/// the stack's creation fails (so that a retry starts clean).
+const RETAIN: Option<Policies> = Some(("Retain", "RetainExceptOnCreate"));
+const DELETE: Option<Policies> = Some(("Delete", "Delete"));
+
+/// What an alarm watches: one of `names`' alarms, and the value of its
+/// dimension.
+struct Metric<'a> {
+    alarm: &'static names::Alarm,
+    value: Val<'a>,
+}
+
+/// A property value: literal text or a reference.
+enum Val<'a> {
+    Text(&'a str),
+    Ref(Ref<'a>),
+}
+
+impl Val<'_> {
+    fn write<O: Out>(&self, j: &mut Json<O>) {
+        match self {
+            Val::Text(t) => j.str(t),
+            Val::Ref(r) => r.write(j),
+        }
+    }
+}
+
 const SKIP_SYNC_DLQ: Skip = (
     "CKV_AWS_116",
     "invoked synchronously (API Gateway, callers, SQS event source mapping with the queue's own dead-letter queue); a function dead-letter queue only receives failed asynchronous invocations",
@@ -115,8 +146,7 @@ macro_rules! skips {
 
 skips!(NO_SKIPS = []);
 skips!(QUEUE_SKIPS = [SKIP_SQS_KMS]);
-skips!(SERVICE_SKIPS = [SKIP_CONCURRENCY, SKIP_SYNC_DLQ]);
-skips!(JOB_SKIPS = [SKIP_CONCURRENCY]);
+skips!(SERVICE_SKIPS = [SKIP_SYNC_DLQ]);
 skips!(ROUTE_SKIPS = [SKIP_ROUTE_AUTH]);
 
 /// How a unit refers to another unit's items.
@@ -126,10 +156,11 @@ pub trait Resolve {
     fn cross<'a>(&mut self, to: usize, id: &'a str, attr: Option<&'static str>) -> Ref<'a>;
 }
 
-/// The entries units write into a template's three sections (each entry
+/// The entries units write into a template's sections (each entry
 /// `,\n  "<id>": ...`, two levels deep), and what they declare.
 pub struct Sections<O: Out = Vec<u8>> {
     pub parameters: Json<O>,
+    pub conditions: Json<O>,
     pub resources: Json<O>,
     pub outputs: Json<O>,
     pub counts: Counts,
@@ -142,12 +173,15 @@ pub struct Counts {
     pub outputs: usize,
     /// Resource types, in the order first written, with how many.
     pub types: Vec<(&'static str, usize)>,
+    /// The parameters referred to ([`Param::bit`]s).
+    pub params: u8,
 }
 
 impl<O: Out + Default> Sections<O> {
     pub fn new() -> Sections<O> {
         Sections {
             parameters: Json::into(O::default(), 2),
+            conditions: Json::into(O::default(), 2),
             resources: Json::into(O::default(), 2),
             outputs: Json::into(O::default(), 2),
             counts: Counts::default(),
@@ -156,13 +190,14 @@ impl<O: Out + Default> Sections<O> {
 
     pub fn clear(&mut self) {
         self.parameters.clear();
+        self.conditions.clear();
         self.resources.clear();
         self.outputs.clear();
         self.counts = Counts::default();
     }
 
     pub fn bytes(&self) -> usize {
-        self.parameters.len() + self.resources.len() + self.outputs.len()
+        self.parameters.len() + self.conditions.len() + self.resources.len() + self.outputs.len()
     }
 }
 
@@ -203,20 +238,20 @@ pub fn emit<O: Out>(
             let scope = v.scope(unit).expect("queues belong to a tenant");
             e.queue(scope, &v.model.queues[*queue], id, dlq.as_deref());
         }
-        Kind::HttpApi { id, .. } => {
+        Kind::HttpApi { id, throttle } => {
             let scope = v.scope(unit).expect("APIs belong to a tenant");
-            e.http_api(scope, id);
+            e.http_api(scope, id, *throttle);
         }
         Kind::Workload {
             workload,
             function,
-            image,
+            concurrency,
         } => {
             let scope = v.scope(unit).expect("workloads belong to a tenant");
             let w = v.workloads(scope);
             match workload {
-                Workload::Service(i) => e.service(scope, &w.services[*i], function, image),
-                Workload::Job(i) => e.job(scope, &w.jobs[*i], function, image),
+                Workload::Service(i) => e.service(scope, &w.services[*i], function, *concurrency),
+                Workload::Job(i) => e.job(scope, &w.jobs[*i], function, *concurrency),
             }
         }
     }
@@ -252,8 +287,11 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         self.to(SHARED, key, Some("Arn"))
     }
 
-    fn retention(&mut self) -> Ref<'v> {
-        self.to(SHARED, RETENTION_PARAM, None)
+    /// A reference to parameter `p`, declared in the stack the unit is
+    /// written in.
+    fn param(&mut self, p: Param) -> Ref<'static> {
+        self.out.counts.params |= p.bit();
+        Ref::Id(p.id())
     }
 
     /// A resource at `path` (construct path without the stack, ending in
@@ -264,7 +302,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         id: &str,
         path: &[&str],
         ty: &'static str,
-        retain: Option<&str>,
+        retain: Option<Policies>,
         skips: &Skips,
         properties: impl FnOnce(&mut Obj<O>),
     ) {
@@ -278,9 +316,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         self.out.resources.entry(id).object(|o| {
             o.key("Type").str(ty);
             o.key("Properties").object(properties);
-            if let Some(p) = retain {
-                o.key("UpdateReplacePolicy").str(p);
-                o.key("DeletionPolicy").str(p);
+            if let Some((replace, delete)) = retain {
+                o.key("UpdateReplacePolicy").str(replace);
+                o.key("DeletionPolicy").str(delete);
             }
             o.key("Metadata").object(|m| {
                 m.key("aws:cdk:path").joined(stack, path, "/");
@@ -296,7 +334,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         &mut self,
         path: &[&str],
         ty: &'static str,
-        retain: Option<&str>,
+        retain: Option<Policies>,
         skips: &Skips,
         properties: impl FnOnce(&mut Obj<O>),
     ) -> String {
@@ -305,28 +343,52 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         id
     }
 
-    /// A log group (a function's, or an API's access logs): the shared
-    /// retention, encrypted with the copy's key, kept on delete.
-    fn log_group(&mut self, scope: &Scope, path: &[&str], name: &str) -> String {
-        let retention = self.retention();
+    /// A log group (a function's, or an API's access logs): the stack's
+    /// retention, encrypted with the copy's key, kept when the stack is
+    /// deleted but not when its creation fails. CloudFormation names it,
+    /// so that a retry, or a construct that moves to another stack, never
+    /// meets a kept log group of the same name.
+    fn log_group(&mut self, scope: &Scope, path: &[&str]) -> String {
+        let retention = self.param(Param::Retention);
         let key = self.key_arn();
-        self.add(
-            path,
-            "AWS::Logs::LogGroup",
-            Some("Retain"),
-            &NO_SKIPS,
-            |p| {
-                p.key("LogGroupName").str(name);
-                retention.write(p.key("RetentionInDays"));
-                key.write(p.key("KmsKeyId"));
-                p.key("Tags").raw(&scope.tag_list);
-            },
-        )
+        self.add(path, "AWS::Logs::LogGroup", RETAIN, &NO_SKIPS, |p| {
+            retention.write(p.key("RetentionInDays"));
+            key.write(p.key("KmsKeyId"));
+            p.key("Tags").raw(&scope.tag_list);
+        })
     }
 
-    fn parameter(&mut self, id: &str, body: impl FnOnce(&mut Obj<O>)) {
-        self.out.counts.parameters += 1;
-        self.out.parameters.entry(id).object(body);
+    /// A CloudWatch alarm at `path` that fires when `metric` reaches
+    /// `threshold` in five minutes, and notifies the stack's alarm topic
+    /// when one is given.
+    fn alarm(&mut self, scope: &Scope, path: &[&str], description: &str, metric: &Metric) {
+        let topic = self.param(Param::AlarmTopic);
+        self.add(path, "AWS::CloudWatch::Alarm", None, &NO_SKIPS, |p| {
+            p.key("AlarmDescription").str(description);
+            p.key("AlarmActions").object(|o| {
+                o.key("Fn::If").array(|a| {
+                    a.item().str(ALARM_CONDITION);
+                    a.item().array(|a| topic.write(a.item()));
+                    Ref::Id("AWS::NoValue").write(a.item());
+                })
+            });
+            p.key("Namespace").str(metric.alarm.namespace);
+            p.key("MetricName").str(metric.alarm.metric);
+            p.key("Dimensions").array(|a| {
+                a.item().object(|o| {
+                    o.key("Name").str(metric.alarm.dimension);
+                    metric.value.write(o.key("Value"));
+                })
+            });
+            p.key("Statistic").str(metric.alarm.statistic);
+            p.key("Period").u64(names::ALARM_PERIOD_SECS);
+            p.key("EvaluationPeriods").u64(1);
+            p.key("Threshold").u64(1);
+            p.key("ComparisonOperator")
+                .str("GreaterThanOrEqualToThreshold");
+            p.key("TreatMissingData").str("notBreaching");
+            p.key("Tags").raw(&scope.tag_list);
+        });
     }
 
     fn output(&mut self, path: &[&str], description: &str, value: &Ref) {

@@ -1,5 +1,6 @@
-//! A tenant's copy of a queue: the queue, its dead-letter queue, a
-//! TLS-only policy and its URL as an output.
+//! A tenant's copy of a queue: the queue, its dead-letter queue (with an
+//! alarm on what lands there), a TLS-only policy and its URL as an
+//! output.
 
 use super::*;
 
@@ -33,7 +34,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             id,
             &scope.path(&[&cid, "Resource"]),
             "AWS::SQS::Queue",
-            Some("Delete"),
+            DELETE,
             &QUEUE_SKIPS,
             |p| {
                 p.key("QueueName").str(&name);
@@ -63,7 +64,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     }
 
     /// A dead-letter queue (a queue's, or a job's for failed runs): it
-    /// keeps messages as long as SQS allows.
+    /// keeps messages as long as SQS allows, and an alarm fires as soon as
+    /// one lands there.
     pub(super) fn dead_letter_queue(
         &mut self,
         scope: &Scope,
@@ -72,20 +74,27 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         name: &str,
         fifo: bool,
     ) {
-        self.resource(
-            id,
-            path,
-            "AWS::SQS::Queue",
-            Some("Delete"),
-            &QUEUE_SKIPS,
-            |p| {
-                p.key("QueueName").str(name);
-                if fifo {
-                    p.key("FifoQueue").bool(true);
-                }
-                p.key("MessageRetentionPeriod").u64(DLQ_RETENTION_SECS);
-                p.key("SqsManagedSseEnabled").bool(true);
-                p.key("Tags").raw(&scope.tag_list);
+        self.resource(id, path, "AWS::SQS::Queue", DELETE, &QUEUE_SKIPS, |p| {
+            p.key("QueueName").str(name);
+            if fifo {
+                p.key("FifoQueue").bool(true);
+            }
+            p.key("MessageRetentionPeriod").u64(DLQ_RETENTION_SECS);
+            p.key("SqsManagedSseEnabled").bool(true);
+            p.key("Tags").raw(&scope.tag_list);
+        });
+        let alarm_path: Vec<&str> = path[..path.len() - 1]
+            .iter()
+            .copied()
+            .chain(["DepthAlarm", "Resource"])
+            .collect();
+        self.alarm(
+            scope,
+            &alarm_path,
+            &format!("Messages in dead-letter queue {name}: they failed and wait to be looked at"),
+            &Metric {
+                alarm: &names::QUEUE_DEPTH,
+                value: Val::Text(name),
             },
         );
     }
