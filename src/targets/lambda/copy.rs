@@ -15,6 +15,7 @@
 
 use super::ids::{construct_id, make_unique_id};
 use super::stack_name;
+use crate::aws::names::lambda::{image_source, ImageSource};
 use crate::model::{Environment, Expose, Model, Name, Platform, PlatformKind, Service, Workloads};
 use crate::render::cdk_json::Json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,12 +100,20 @@ pub enum Kind {
         id: String,
         throttle: Throttle,
     },
+    /// The security group the tenant's functions share (HTTPS out):
+    /// Lambda makes one network interface per subnet and security group,
+    /// not per function.
+    Network {
+        id: String,
+    },
     Workload {
         workload: Workload,
         /// The function's logical ID.
         function: String,
         /// Its reserved concurrency.
         concurrency: Concurrency,
+        /// Where its image comes from (`aws::names::lambda`).
+        image: ImageSource,
     },
 }
 
@@ -156,6 +165,7 @@ pub struct Scope {
     /// Unit of the tenant's first queue (queues follow in model order).
     first_queue: usize,
     api: Option<usize>,
+    network: Option<usize>,
 }
 
 impl Scope {
@@ -194,6 +204,11 @@ impl Scope {
 
     pub fn api_unit(&self) -> Option<usize> {
         self.api
+    }
+
+    pub fn network_unit(&self) -> usize {
+        self.network
+            .expect("a tenant with functions has their security group")
     }
 }
 
@@ -276,6 +291,7 @@ impl Copy {
                 quota: None,
                 first_queue: units.len(),
                 api: None,
+                network: None,
             };
             let s = Some(scopes.len());
             for (qi, q) in model.queues.iter().enumerate() {
@@ -311,10 +327,25 @@ impl Copy {
                     },
                 });
             }
+            if !w.services.is_empty() || !w.jobs.is_empty() {
+                scope.network = Some(units.len());
+                units.push(Unit {
+                    scope: s,
+                    kind: Kind::Network {
+                        id: scope.id(&["FunctionsSecurityGroup", "Resource"]),
+                    },
+                });
+            }
             for workload in callees_first(w) {
-                let (name, concurrency) = match workload {
-                    Workload::Service(i) => (&w.services[i].name, reserved.services[i]),
-                    Workload::Job(i) => (&w.jobs[i].name, reserved.jobs[i]),
+                let (name, concurrency, image) = match workload {
+                    Workload::Service(i) => {
+                        let s = &w.services[i];
+                        (&s.name, reserved.services[i], &s.image)
+                    }
+                    Workload::Job(i) => {
+                        let j = &w.jobs[i];
+                        (&j.name, reserved.jobs[i], &j.image)
+                    }
                 };
                 let cid = construct_id(name.as_str());
                 units.push(Unit {
@@ -323,6 +354,7 @@ impl Copy {
                         workload,
                         function: scope.id(&[&cid, "Resource"]),
                         concurrency,
+                        image: image_source(image, &model.app.region),
                     },
                 });
             }
@@ -345,6 +377,18 @@ impl Copy {
 
     pub fn queue_index(&self, name: &Name) -> Option<usize> {
         self.queues.get(name.as_str()).copied()
+    }
+
+    /// The images of the copy's functions that come through an ECR
+    /// pull-through cache: rule prefix and path.
+    pub fn cached_images(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.units.iter().filter_map(|u| match &u.kind {
+            Kind::Workload {
+                image: ImageSource::Cache(rule, path),
+                ..
+            } => Some((rule.prefix, path.as_str())),
+            _ => None,
+        })
     }
 
     /// The concurrent executions the copy's functions reserve.

@@ -81,7 +81,7 @@ fn rule(prefix: &str) -> &'static CacheRule {
 }
 
 /// `51200` -> `51,200`.
-fn thousands(n: usize) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -198,7 +198,7 @@ pub fn script(model: &Model, envs: &[Environment]) -> String {
         let _ = writeln!(
             s,
             "#   BUCKET               an S3 bucket in {region} for the templates over {} bytes",
-            thousands(names::TEMPLATE_BODY_MAX_BYTES)
+            thousands(names::TEMPLATE_BODY_MAX_BYTES as u64)
         );
         let _ = writeln!(s, "#                        ({})", big.join(", "));
     }
@@ -340,7 +340,7 @@ pub fn script(model: &Model, envs: &[Environment]) -> String {
                 "    need BUCKET \"${{BUCKET:-}}\" {}",
                 quote(&format!(
                     "an S3 bucket in {region} for the templates over {} bytes",
-                    thousands(names::TEMPLATE_BODY_MAX_BYTES)
+                    thousands(names::TEMPLATE_BODY_MAX_BYTES as u64)
                 ))
             );
         }

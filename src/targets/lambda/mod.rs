@@ -81,13 +81,15 @@ pub fn lower(model: &Arc<Model>) -> Output {
             name: env.name.to_string(),
             stacks: Vec::new(),
             reserved: 0,
-            cached: cached_images(model, env),
+            cached: BTreeSet::new(),
         })
         .collect();
     for (copy, layout, copy_notes) in placed {
         notes.extend(copy_notes);
         let env = &mut envs[copy.env];
         env.reserved += copy.reserved();
+        env.cached
+            .extend(copy.cached_images().map(|(r, p)| (r, p.to_string())));
         for (s, st) in layout.stacks.iter().enumerate() {
             let file = format!("{}.template.json", st.name);
             env.stacks.push(deploy::Stack {
@@ -142,42 +144,18 @@ pub fn lower(model: &Arc<Model>) -> Output {
 /// What `render` says about the executions an environment reserves.
 fn reserved_note(reserved: u64) -> String {
     let need = reserved + names::UNRESERVED_CONCURRENCY_MIN;
+    let default = deploy::thousands(names::DEFAULT_ACCOUNT_CONCURRENCY);
     let fits = if need <= names::DEFAULT_ACCOUNT_CONCURRENCY {
-        format!(
-            "the default quota of {} covers it, but new accounts start lower",
-            names::DEFAULT_ACCOUNT_CONCURRENCY
-        )
+        format!("the default quota of {default} covers it, but new accounts start lower")
     } else {
-        format!(
-            "more than the default {}: request it in Service Quotas before deploying",
-            names::DEFAULT_ACCOUNT_CONCURRENCY
-        )
+        format!("more than the default {default}: request it in Service Quotas before deploying")
     };
     format!(
-        "functions reserve {reserved} concurrent executions in all (scale.max each, a job one; the tenants' quotas hold them) and Lambda keeps {} of an account unreserved, so the account needs a concurrency quota of at least {need} ({fits}; deploy.sh checks it first)",
-        names::UNRESERVED_CONCURRENCY_MIN
+        "functions reserve {} concurrent executions in all (scale.max each, a job one; the tenants' quotas hold them) and Lambda keeps {} of an account unreserved, so the account needs a concurrency quota of at least {} ({fits}; deploy.sh checks it first)",
+        deploy::thousands(reserved),
+        names::UNRESERVED_CONCURRENCY_MIN,
+        deploy::thousands(need)
     )
-}
-
-/// The images of `env` that come through an ECR pull-through cache: rule
-/// prefix and path, each once.
-fn cached_images(model: &Model, env: &Environment) -> BTreeSet<(&'static str, String)> {
-    let mut out = BTreeSet::new();
-    for (_, w) in env.all_workloads() {
-        let images = w
-            .services
-            .iter()
-            .map(|s| &s.image)
-            .chain(w.jobs.iter().map(|j| &j.image));
-        for image in images {
-            if let names::ImageSource::Cache(rule, path) =
-                names::image_source(image, &model.app.region)
-            {
-                out.insert((rule.prefix, path));
-            }
-        }
-    }
-    out
 }
 
 /// The description of a copy's stack when it is one stack.

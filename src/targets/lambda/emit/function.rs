@@ -1,6 +1,7 @@
-//! Services and jobs as functions: role (least privilege), log group,
-//! security group, image parameter and function, then what triggers them
-//! (event source mappings, API routes, schedules).
+//! Services and jobs as functions: role (least privilege), log group and
+//! function in the tenant's security group, their alarms, then what
+//! triggers them (event source mappings, API routes, schedules); and the
+//! tenant's security group.
 
 use super::*;
 use crate::aws::{contract, iam};
@@ -57,10 +58,11 @@ static ASSUME_ROLE: Fixed = Fixed::new(|j| {
     })
 });
 
-/// The managed policies every function's role gets.
+/// The managed policies every function's role gets: network interfaces
+/// in the VPC and CloudWatch Logs (AWSLambdaVPCAccessExecutionRole holds
+/// the logs actions of AWSLambdaBasicExecutionRole too), and tracing.
 static MANAGED_POLICIES: Fixed = Fixed::new(|j| {
     j.array(|a| {
-        managed_policy(a.item(), "service-role/AWSLambdaBasicExecutionRole");
         managed_policy(a.item(), "service-role/AWSLambdaVPCAccessExecutionRole");
         managed_policy(a.item(), "AWSXrayWriteOnlyAccess");
     })
@@ -81,13 +83,39 @@ static HTTPS_EGRESS: Fixed = Fixed::new(|j| {
 });
 
 impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
-    pub(super) fn service(
-        &mut self,
-        scope: &Scope,
-        s: &'v Service,
-        function: &str,
-        concurrency: Concurrency,
-    ) {
+    /// The security group a tenant's functions share: HTTPS out, nothing
+    /// in.
+    pub(super) fn network(&mut self, scope: &Scope, id: &str) {
+        let vpc = match &self.v.model.app.network {
+            Some(_) => None,
+            None => Some(self.param(Param::Vpc)),
+        };
+        let network = self.v.model.app.network.as_ref();
+        let description = format!(
+            "Lambda functions of {}, environment {}{}",
+            self.v.model.app.name, self.v.env.name, scope.for_tenant
+        );
+        self.resource(
+            id,
+            &scope.path(&["FunctionsSecurityGroup", "Resource"]),
+            "AWS::EC2::SecurityGroup",
+            None,
+            &NO_SKIPS,
+            |p| {
+                p.key("GroupDescription").str(&description);
+                match (network, &vpc) {
+                    (Some(n), _) => p.key("VpcId").str(&n.vpc_id),
+                    (None, Some(r)) => r.write(p.key("VpcId")),
+                    (None, None) => unreachable!("no network means VPC parameters"),
+                }
+                HTTPS_EGRESS.put(p.key("SecurityGroupEgress"));
+                p.key("Tags").raw(&scope.tag_list);
+            },
+        );
+    }
+
+    pub(super) fn service(&mut self, scope: &Scope, s: &'v Service, unit: &Function) {
+        let (function, concurrency) = (unit.id, unit.concurrency);
         let kind = s.kind();
         if kind == ServiceKind::Background {
             self.note(
@@ -113,7 +141,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             concurrency,
             skips: &SERVICE_SKIPS,
         };
-        self.function(scope, &spec, function);
+        self.function(scope, &spec, function, unit.image);
         let cid = construct_id(s.name.as_str());
         for q in &s.consumes {
             // At most what the function reserves, within what Lambda allows.
@@ -152,13 +180,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         }
     }
 
-    pub(super) fn job(
-        &mut self,
-        scope: &Scope,
-        j: &'v crate::model::Job,
-        function: &str,
-        concurrency: Concurrency,
-    ) {
+    pub(super) fn job(&mut self, scope: &Scope, j: &'v crate::model::Job, unit: &Function) {
+        let (function, concurrency) = (unit.id, unit.concurrency);
         let cid = construct_id(j.name.as_str());
         let full = scope.full(j.name.as_str());
         let dlq_name = names::job_dead_letter(&full);
@@ -174,7 +197,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             concurrency,
             skips: &NO_SKIPS,
         };
-        self.function(scope, &spec, function);
+        self.function(scope, &spec, function, unit.image);
         if j.retries > ASYNC_RETRY_MAX {
             self.note(
                 format!(
@@ -323,66 +346,54 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     }
 
     /// What the user must know about a workload's image and secrets on
-    /// Lambda.
-    fn image_notes(&mut self, scope: &Scope, f: &FunctionSpec<'_, '_>) {
-        let who = format!("{} {}", f.kind, f.task.name);
+    /// Lambda: one grouped note per concern.
+    fn image_notes(&mut self, scope: &Scope, f: &FunctionSpec<'_, '_>, image: &names::ImageSource) {
+        static ADAPTER: OnceLock<String> = OnceLock::new();
+        let adapter = ADAPTER.get_or_init(|| {
+            format!(
+                "HTTP services {{}}: Lambda invokes a function, it does not send it HTTP requests, so each image must contain the AWS Lambda Web Adapter at {ext} (`COPY --from={image}:<version> /lambda-adapter {ext}`), which turns each invocation into a request to the service's port once its readiness path answers ({}, {} are set)",
+                names::LWA_PORT,
+                names::LWA_READINESS_CHECK_PATH,
+                ext = names::LWA_EXTENSION,
+                image = names::LWA_IMAGE,
+            )
+        });
+        const RUNTIME: &str = "{}: each image must implement the Lambda runtime API (an AWS Lambda base image, or a runtime interface client): it is invoked with batches of SQS messages, its schedule's EventBridge event, or by what calls it, not started as a long-running process";
+        const SECRETS: &str = "Lambda cannot inject secret values, so a secret's ARN is in `<KEY>_SECRET_ARN`, never its value or ARN in `<KEY>`; read the value with secretsmanager:GetSecretValue (or the AWS Parameters and Secrets Lambda Extension): {}";
+        const CACHED: &str = "Lambda pulls images only from Amazon ECR, so these come through an ECR pull-through cache, which deploy.sh sets up before the stacks (it creates the rule and pulls each image once): {}";
+        const CREDENTIALS: &str = "ECR pull-through cache rules {}: the upstream registry needs credentials, so the first deploy.sh run needs the ARN of a Secrets Manager secret named ecr-pullthroughcache/... that holds them";
+        let name = f.task.name;
         match f.http {
-            Some((port, path)) => self.note(
-                format!(
-                    "{who}: its image must contain the AWS Lambda Web Adapter at {} (`COPY --from={}:<version> /lambda-adapter {}`): it turns each invocation into an HTTP request to port {port} once {path} answers ({}, {} are set)",
-                    names::LWA_EXTENSION,
-                    names::LWA_IMAGE,
-                    names::LWA_EXTENSION,
-                    names::LWA_PORT,
-                    names::LWA_READINESS_CHECK_PATH
-                ),
+            Some((port, path)) => self.note_item(
+                adapter,
+                &format!("{name} (port {port}, {path})"),
                 &scope.place,
             ),
-            None => self.note(
-                format!(
-                    "{who}: its image must implement the Lambda runtime API (an AWS Lambda base image, or a runtime interface client): it is invoked with {}, not started as a long-running process",
-                    if f.dead_letter.is_some() {
-                        "its schedule's EventBridge event"
-                    } else if f.task.consumes.is_empty() {
-                        "what invokes it"
-                    } else {
-                        "batches of SQS messages"
-                    }
-                ),
-                &scope.place,
-            ),
+            None => self.note_item(RUNTIME, &format!("{} {name}", f.kind), &scope.place),
         }
         if !f.task.secrets.is_empty() {
             let keys: Vec<String> = f
                 .task
                 .secrets
                 .keys()
-                .map(|k| format!("{k} in {}", contract::secret_arn_var(k)))
+                .map(|k| contract::secret_arn_var(k))
                 .collect();
-            self.note(
-                format!(
-                    "{who}: Lambda cannot inject secret values, so each secret's ARN is in `<KEY>_SECRET_ARN`, never its value or ARN in `<KEY>` ({}); read the value with secretsmanager:GetSecretValue (or the AWS Parameters and Secrets Lambda Extension)",
-                    keys.join(", ")
-                ),
+            self.note_item(
+                SECRETS,
+                &format!("{} {name} ({})", f.kind, keys.join(", ")),
                 &scope.place,
             );
         }
-        if let names::ImageSource::Cache(rule, _) =
-            names::image_source(f.task.image, &self.v.model.app.region)
-        {
-            let credential = rule.credential.map_or(String::new(), |c| {
-                format!(
-                    "; {} needs credentials: set {c} to a Secrets Manager secret named ecr-pullthroughcache/... holding them",
-                    rule.upstream
-                )
-            });
-            self.note(
-                format!(
-                    "{who}: Lambda pulls images only from Amazon ECR, so {} comes through the ECR pull-through cache `{}` (deploy.sh creates the rule and pulls the image once before the stacks){credential}",
-                    f.task.image, rule.prefix
-                ),
+        if let names::ImageSource::Cache(rule, _) = image {
+            self.note_item(
+                CACHED,
+                &format!("{} (rule {})", f.task.image, rule.prefix),
                 &scope.place,
             );
+            if let Some(var) = rule.credential {
+                let item = format!("{} ({} credentials in {var})", rule.prefix, rule.upstream);
+                self.note_item(CREDENTIALS, &item, &scope.place);
+            }
         }
         if let (true, Some(quota)) = (
             f.concurrency.reserved < f.concurrency.wanted,
@@ -390,7 +401,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         ) {
             self.note(
                 format!(
-                    "{who}: reserves {} concurrent executions instead of {}, so that the tenant's functions fit its quota ({quota})",
+                    "{} {name}: reserved concurrency {} instead of {}, so that the tenant's functions fit its quota ({quota})",
+                    f.kind,
                     f.concurrency.reserved, f.concurrency.wanted
                 ),
                 &scope.place,
@@ -398,23 +410,34 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         }
     }
 
-    /// Role, log group, security group, function and its alarms.
-    fn function(&mut self, scope: &Scope, f: &FunctionSpec<'_, 'v>, function: &str) {
+    /// Role, log group, function (in its tenant's security group) and its
+    /// alarms.
+    fn function(
+        &mut self,
+        scope: &Scope,
+        f: &FunctionSpec<'_, 'v>,
+        function: &str,
+        image: &names::ImageSource,
+    ) {
         let name = f.task.name;
         let cid = construct_id(name.as_str());
         let full = scope.full(name.as_str());
         let fnames = names::function(&full);
         let function_name = fnames.function.clone();
         let key = self.key_arn();
-        let (vpc, subnets) = match &self.v.model.app.network {
-            Some(_) => (None, None),
-            None => (
-                Some(self.param(Param::Vpc)),
-                Some(self.param(Param::Subnets)),
-            ),
+        let subnets = match &self.v.model.app.network {
+            Some(_) => None,
+            None => Some(self.param(Param::Subnets)),
+        };
+        let sg = {
+            let unit = scope.network_unit();
+            let Kind::Network { id } = &self.v.copy.units[unit].kind else {
+                unreachable!("network units hold the security group");
+            };
+            self.to(unit, id, Some("GroupId"))
         };
         if self.notes.is_some() {
-            self.image_notes(scope, f);
+            self.image_notes(scope, f, image);
         }
 
         let log_group = self.log_group(scope, &scope.path(&[&cid, "LogGroup", "Resource"]));
@@ -501,28 +524,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             },
         );
 
-        let group_description = format!("Lambda function {function_name}");
         let network = self.v.model.app.network.as_ref();
-        let sg = self.add(
-            &scope.path(&[&cid, "SecurityGroup", "Resource"]),
-            "AWS::EC2::SecurityGroup",
-            None,
-            &NO_SKIPS,
-            |p| {
-                p.key("GroupDescription").str(&group_description);
-                match (network, &vpc) {
-                    (Some(n), _) => p.key("VpcId").str(&n.vpc_id),
-                    (None, Some(r)) => r.write(p.key("VpcId")),
-                    (None, None) => unreachable!("no network means VPC parameters"),
-                }
-                HTTPS_EGRESS.put(p.key("SecurityGroupEgress"));
-                p.key("Tags").raw(&scope.tag_list);
-            },
-        );
-
         let description = format!("{} {name}{}", f.kind, scope.for_tenant);
         let path = scope.path(&[&cid, "Resource"]);
-        let region = &self.v.model.app.region;
         self.resource(
             function,
             &path,
@@ -534,7 +538,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 p.key("Description").str(&description);
                 p.key("PackageType").str("Image");
                 p.key("Code")
-                    .object(|o| image_uri(o.key("ImageUri"), f.task.image, region));
+                    .object(|o| image_uri(o.key("ImageUri"), f.task.image, image));
                 if let Some(cmd) = f.task.command {
                     p.key("ImageConfig").object(|o| o.key("Command").strs(cmd));
                 }
@@ -568,8 +572,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 p.key("TracingConfig")
                     .object(|o| o.key("Mode").str("Active"));
                 p.key("VpcConfig").object(|o| {
-                    o.key("SecurityGroupIds")
-                        .array(|a| Ref::GetAtt(&sg, "GroupId").write(a.item()));
+                    o.key("SecurityGroupIds").array(|a| sg.write(a.item()));
                     match (network, &subnets) {
                         (Some(n), _) => o.key("SubnetIds").strs(&n.private_subnets),
                         (None, Some(r)) => r.write(o.key("SubnetIds")),
@@ -603,9 +606,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
 /// A function's image: an ECR reference as written, or the ECR
 /// pull-through cache's copy of an image from another registry, in this
 /// account and region (`names::image_source`).
-fn image_uri<O: Out>(j: &mut Json<O>, image: &Image, region: &str) {
-    match names::image_source(image, region) {
-        names::ImageSource::Ecr(uri) => j.str(&uri),
+fn image_uri<O: Out>(j: &mut Json<O>, image: &Image, source: &names::ImageSource) {
+    match source {
+        names::ImageSource::Ecr(uri) => j.str(uri),
         names::ImageSource::Cache(rule, path) => {
             let rest = format!("/{}/{path}", rule.prefix);
             join(

@@ -57,6 +57,14 @@ struct Metric<'a> {
     value: Val<'a>,
 }
 
+/// What a workload unit decided about its function.
+struct Function<'a> {
+    /// Its logical ID.
+    id: &'a str,
+    concurrency: Concurrency,
+    image: &'a names::ImageSource,
+}
+
 /// A property value: literal text or a reference.
 enum Val<'a> {
     Text(&'a str),
@@ -242,16 +250,26 @@ pub fn emit<O: Out>(
             let scope = v.scope(unit).expect("APIs belong to a tenant");
             e.http_api(scope, id, *throttle);
         }
+        Kind::Network { id } => {
+            let scope = v.scope(unit).expect("security groups belong to a tenant");
+            e.network(scope, id);
+        }
         Kind::Workload {
             workload,
             function,
             concurrency,
+            image,
         } => {
             let scope = v.scope(unit).expect("workloads belong to a tenant");
             let w = v.workloads(scope);
+            let f = Function {
+                id: function,
+                concurrency: *concurrency,
+                image,
+            };
             match workload {
-                Workload::Service(i) => e.service(scope, &w.services[*i], function, *concurrency),
-                Workload::Job(i) => e.job(scope, &w.jobs[*i], function, *concurrency),
+                Workload::Service(i) => e.service(scope, &w.services[*i], &f),
+                Workload::Job(i) => e.job(scope, &w.jobs[*i], &f),
             }
         }
     }
@@ -270,6 +288,13 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     fn note(&mut self, message: String, place: &str) {
         if let Some(n) = self.notes.as_deref_mut() {
             n.add(message, place);
+        }
+    }
+
+    /// Adds `item` to the grouped note `message` (see `Notes::group`).
+    fn note_item(&mut self, message: &'static str, item: &str, place: &str) {
+        if let Some(n) = self.notes.as_deref_mut() {
+            n.group(message, item, place);
         }
     }
 
