@@ -40,6 +40,55 @@ pub struct Environment {
     pub cached: BTreeSet<(&'static str, String)>,
 }
 
+/// The script's own functions: `need` stops with what to set, and
+/// `concurrency` checks that the account's quota holds what an
+/// environment reserves (`{unreserved}`: what Lambda keeps unreserved).
+const FUNCTIONS: &str = r#"
+# need NAME VALUE WHAT: stop unless VALUE is set.
+need() {
+  if [ -z "$2" ]; then
+    echo "deploy.sh: set $1 to $3" >&2
+    exit 2
+  fi
+}
+
+# concurrency ENVIRONMENT RESERVED: Lambda keeps {unreserved} executions of an account
+# unreserved, so the account's quota must hold what the functions reserve and those.
+concurrency() {
+  quota=$(aws lambda get-account-settings --region "$region" --query AccountLimit.ConcurrentExecutions --output text)
+  if [ "$quota" -lt $(($2 + {unreserved})) ]; then
+    echo "deploy.sh: environment $1 reserves $2 concurrent executions and Lambda keeps {unreserved} unreserved, but the account's quota is $quota: request $(($2 + {unreserved})) or more in Service Quotas (AWS Lambda, Concurrent executions)" >&2
+    exit 1
+  fi
+}
+"#;
+
+/// The functions for images from other registries: `cache` creates an
+/// ECR pull-through cache rule unless it exists, `pull` pulls images
+/// through it once (`{domain}`: ECR's domain in the region).
+const CACHE_FUNCTIONS: &str = r#"
+# cache PREFIX UPSTREAM [CREDENTIAL_VARIABLE CREDENTIAL_ARN]: the pull-through cache rule.
+cache() {
+  if ! aws ecr describe-pull-through-cache-rules --region "$region" --ecr-repository-prefixes "$1" >/dev/null 2>&1; then
+    if [ "$#" -gt 2 ]; then
+      need "$3" "$4" "the ARN of a Secrets Manager secret (ecr-pullthroughcache/...) with credentials for $2"
+      aws ecr create-pull-through-cache-rule --region "$region" --ecr-repository-prefix "$1" --upstream-registry-url "$2" --credential-arn "$4" >/dev/null
+    else
+      aws ecr create-pull-through-cache-rule --region "$region" --ecr-repository-prefix "$1" --upstream-registry-url "$2" >/dev/null
+    fi
+  fi
+}
+
+# pull PATH...: each image once through the cache, as <registry>/<prefix>/<path>.
+pull() {
+  registry="$(aws sts get-caller-identity --query Account --output text).dkr.ecr.$region.{domain}"
+  aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry" >/dev/null
+  for path in "$@"; do
+    docker pull --quiet "$registry/$path" >/dev/null
+  done
+}
+"#;
+
 /// `s` as one shell word: as is when it is plainly safe, else in single
 /// quotes (a `'` inside as `'\''`).
 pub fn quote(s: &str) -> String {
@@ -241,92 +290,12 @@ pub fn script(model: &Model, envs: &[Environment]) -> String {
     line(&mut s, "set -eu");
     line(&mut s, "cd \"$(dirname \"$0\")\"");
     let _ = writeln!(s, "region={}", quote(region));
-    line(&mut s, "");
-    line(&mut s, "# need NAME VALUE WHAT: stop unless VALUE is set.");
-    line(&mut s, "need() {");
-    line(&mut s, "  if [ -z \"$2\" ]; then");
-    line(&mut s, "    echo \"deploy.sh: set $1 to $3\" >&2");
-    line(&mut s, "    exit 2");
-    line(&mut s, "  fi");
-    line(&mut s, "}");
-    line(&mut s, "");
-    let _ = writeln!(
-        s,
-        "# concurrency ENVIRONMENT RESERVED: Lambda keeps {} executions of an account",
-        names::UNRESERVED_CONCURRENCY_MIN
-    );
-    line(
-        &mut s,
-        "# unreserved, so the account's quota must hold what the functions reserve and those.",
-    );
-    line(&mut s, "concurrency() {");
-    line(
-        &mut s,
-        "  quota=$(aws lambda get-account-settings --region \"$region\" --query AccountLimit.ConcurrentExecutions --output text)",
-    );
-    let _ = writeln!(
-        s,
-        "  if [ \"$quota\" -lt $(($2 + {})) ]; then",
-        names::UNRESERVED_CONCURRENCY_MIN
-    );
-    let _ = writeln!(
-        s,
-        "    echo \"deploy.sh: environment $1 reserves $2 concurrent executions and Lambda keeps {} unreserved, but the account's quota is $quota: request $(($2 + {})) or more in Service Quotas (AWS Lambda, Concurrent executions)\" >&2",
-        names::UNRESERVED_CONCURRENCY_MIN,
-        names::UNRESERVED_CONCURRENCY_MIN
-    );
-    line(&mut s, "    exit 1");
-    line(&mut s, "  fi");
-    line(&mut s, "}");
+    s.push_str(&FUNCTIONS.replace(
+        "{unreserved}",
+        &names::UNRESERVED_CONCURRENCY_MIN.to_string(),
+    ));
     if !rules.is_empty() {
-        line(&mut s, "");
-        line(
-            &mut s,
-            "# cache PREFIX UPSTREAM [CREDENTIAL_VARIABLE CREDENTIAL_ARN]: the pull-through cache rule.",
-        );
-        line(&mut s, "cache() {");
-        line(
-            &mut s,
-            "  if ! aws ecr describe-pull-through-cache-rules --region \"$region\" --ecr-repository-prefixes \"$1\" >/dev/null 2>&1; then",
-        );
-        line(&mut s, "    if [ \"$#\" -gt 2 ]; then");
-        line(
-            &mut s,
-            "      need \"$3\" \"$4\" \"the ARN of a Secrets Manager secret (ecr-pullthroughcache/...) with credentials for $2\"",
-        );
-        line(
-            &mut s,
-            "      aws ecr create-pull-through-cache-rule --region \"$region\" --ecr-repository-prefix \"$1\" --upstream-registry-url \"$2\" --credential-arn \"$4\" >/dev/null",
-        );
-        line(&mut s, "    else");
-        line(
-            &mut s,
-            "      aws ecr create-pull-through-cache-rule --region \"$region\" --ecr-repository-prefix \"$1\" --upstream-registry-url \"$2\" >/dev/null",
-        );
-        line(&mut s, "    fi");
-        line(&mut s, "  fi");
-        line(&mut s, "}");
-        line(&mut s, "");
-        line(
-            &mut s,
-            "# pull PATH...: each image once through the cache, as <registry>/<prefix>/<path>.",
-        );
-        line(&mut s, "pull() {");
-        let _ = writeln!(
-            s,
-            "  registry=\"$(aws sts get-caller-identity --query Account --output text).dkr.ecr.$region.{domain}\""
-        );
-        line(
-            &mut s,
-            "  aws ecr get-login-password --region \"$region\" | docker login --username AWS --password-stdin \"$registry\" >/dev/null",
-        );
-        line(&mut s, "  for path in \"$@\"; do");
-        line(
-            &mut s,
-            "    docker pull --quiet \"$registry/$path\" >/dev/null",
-        );
-        line(&mut s, "  done");
-        line(&mut s, "}");
+        s.push_str(&CACHE_FUNCTIONS.replace("{domain}", domain));
     }
     line(&mut s, "");
     let _ = writeln!(s, "[ \"$#\" -gt 0 ] || set -- {}", names.join(" "));

@@ -1147,18 +1147,12 @@ fn every_function_is_told_its_own_environments_and_tenants_resources() {
 #[test]
 fn no_arn_is_ever_in_a_variable_named_like_a_secret() {
     let mut m = commerce();
-    for env in &mut m.environments {
-        for p in &mut env.platforms {
-            for w in &mut p.tenants {
-                for s in &mut w.services {
-                    s.secrets.insert(
-                        "API_KEY".into(),
-                        SecretRef::Arn("arn:aws:secretsmanager:eu-west-1:1:secret:k-AbCdEf".into()),
-                    );
-                }
-            }
-        }
-    }
+    each_service(&mut m, |s| {
+        s.secrets.insert(
+            "API_KEY".into(),
+            SecretRef::Arn("arn:aws:secretsmanager:eu-west-1:1:secret:k-AbCdEf".into()),
+        );
+    });
     let out = lower(&m);
     let mut arns = 0;
     for (_, _, t) in assembly(&out) {
@@ -1226,18 +1220,25 @@ fn no_output_exports_a_parameter_and_every_stack_declares_its_own() {
     }
 }
 
-/// A copy of `m` whose service `svc` runs `image` everywhere.
-fn with_image(m: &Model, svc: &str, image: &str) -> Model {
-    let mut m = m.clone();
+/// Calls `f` on every service of every tenant in every environment.
+fn each_service(m: &mut Model, mut f: impl FnMut(&mut crate::model::Service)) {
     for env in &mut m.environments {
         for p in &mut env.platforms {
             for w in &mut p.tenants {
-                for s in w.services.iter_mut().filter(|s| s.name.as_str() == svc) {
-                    s.image = crate::model::Image::parse(image).unwrap();
-                }
+                w.services.iter_mut().for_each(&mut f);
             }
         }
     }
+}
+
+/// A copy of `m` whose service `svc` runs `image` everywhere.
+fn with_image(m: &Model, svc: &str, image: &str) -> Model {
+    let mut m = m.clone();
+    each_service(&mut m, |s| {
+        if s.name.as_str() == svc {
+            s.image = crate::model::Image::parse(image).unwrap();
+        }
+    });
     m
 }
 
@@ -1506,16 +1507,10 @@ fn functions_reserve_their_concurrency_and_stages_are_throttled_to_it() {
 #[test]
 fn a_tenants_quota_holds_its_reserved_concurrency_and_its_stage() {
     let mut m = commerce();
-    for env in &mut m.environments {
-        for p in &mut env.platforms {
-            for w in &mut p.tenants {
-                for s in &mut w.services {
-                    s.scale.max = 20;
-                    s.scale.requests = Some(600);
-                }
-            }
-        }
-    }
+    each_service(&mut m, |s| {
+        s.scale.max = 20;
+        s.scale.requests = Some(600);
+    });
     // acme may run 10 replicas at a time, globex has no quota.
     let acme = m
         .tenants
