@@ -173,6 +173,9 @@ fn single_tenant_gets_one_stack_without_tenant_scope() {
     for (_, p) in t["Parameters"].as_object().unwrap() {
         assert!(p["Description"].is_string(), "{p}");
     }
+    // Port 80 cannot be bound by Lambda's unprivileged user.
+    assert!(out.notes.iter().any(|n| n
+        .starts_with("HTTP services web (port 80): Lambda runs an image as an unprivileged user")));
 }
 
 #[test]

@@ -362,7 +362,11 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         const SECRETS: &str = "Lambda cannot inject secret values, so a secret's ARN is in `<KEY>_SECRET_ARN`, never its value or ARN in `<KEY>`; read the value with secretsmanager:GetSecretValue (or the AWS Parameters and Secrets Lambda Extension): {}";
         const CACHED: &str = "Lambda pulls images only from Amazon ECR, so these come through an ECR pull-through cache, which deploy.sh sets up before the stacks (it creates the rule and pulls each image once): {}";
         const CREDENTIALS: &str = "ECR pull-through cache rules {}: the upstream registry needs credentials, so the first deploy.sh run needs the ARN of a Secrets Manager secret named ecr-pullthroughcache/... that holds them";
+        const LOW_PORT: &str = "HTTP services {}: Lambda runs an image as an unprivileged user, which cannot listen on a port below 1024; give the service a port above it (AWS_LWA_PORT follows `port`)";
         let name = f.task.name;
+        if let Some((port, _)) = f.http.filter(|(p, _)| *p < 1024) {
+            self.note_item(LOW_PORT, &format!("{name} (port {port})"), &scope.place);
+        }
         match f.http {
             Some((port, path)) => self.note_item(
                 adapter,
