@@ -437,8 +437,8 @@ pub fn tag_list(tags: &BTreeMap<String, String>) -> Vec<u8> {
     j.array(|a| {
         for (k, v) in tags {
             a.item().object(|o| {
-                o.key("Key").str(k);
-                o.key("Value").str(v);
+                o.field("Key").str(k);
+                o.field("Value").str(v);
             });
         }
     });

@@ -37,7 +37,12 @@ pub fn make_unique_id(components: &[&str]) -> String {
         }
         last = Some(c);
         if c != HIDDEN_FROM_HUMAN_ID {
-            id.extend(c.chars().filter(char::is_ascii_alphanumeric));
+            // Bytes, not chars: only ASCII letters and digits are kept.
+            for &b in c.as_bytes() {
+                if b.is_ascii_alphanumeric() {
+                    id.push(char::from(b));
+                }
+            }
         }
     }
     id.truncate(MAX_HUMAN_LEN);

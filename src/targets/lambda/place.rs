@@ -502,9 +502,9 @@ pub fn write_stack(model: &Model, copy: &Copy, layout: &Layout, stack: usize) ->
     }
     for (id, attr) in &st.exports {
         sections.outputs.entry(&export_id(id, *attr)).object(|o| {
-            Ref::local(id, *attr).write(o.key("Value"));
-            o.key("Export")
-                .object(|o| o.key("Name").str(&layout.export_name(stack, id, *attr)));
+            Ref::local(id, *attr).write(o.field("Value"));
+            o.field("Export")
+                .object(|o| o.field("Name").str(&layout.export_name(stack, id, *attr)));
         });
     }
     assemble(&st.description, &sections)
@@ -526,16 +526,16 @@ fn assemble(description: &str, s: &Sections) -> Vec<u8> {
     let mut j = Json::at_depth(0);
     j.reserve(s.bytes() + description.len() + 128);
     j.object(|o| {
-        o.key("Description").str(description);
+        o.field("Description").str(description);
         if !s.parameters.is_empty() {
-            section(o.key("Parameters"), &s.parameters);
+            section(o.field("Parameters"), &s.parameters);
         }
         if !s.conditions.is_empty() {
-            section(o.key("Conditions"), &s.conditions);
+            section(o.field("Conditions"), &s.conditions);
         }
-        section(o.key("Resources"), &s.resources);
+        section(o.field("Resources"), &s.resources);
         if !s.outputs.is_empty() {
-            section(o.key("Outputs"), &s.outputs);
+            section(o.field("Outputs"), &s.outputs);
         }
     });
     let mut bytes = j.into_bytes();

@@ -31,14 +31,15 @@ impl Ref<'_> {
 
     pub fn write<O: Out>(&self, j: &mut Json<O>) {
         match self {
-            Ref::Id(id) => j.object(|o| o.key("Ref").str(id)),
+            // Logical IDs, attributes and export names never need escapes.
+            Ref::Id(id) => j.object(|o| o.field("Ref").plain(id)),
             Ref::GetAtt(id, attr) => j.object(|o| {
-                o.key("Fn::GetAtt").array(|a| {
-                    a.item().str(id);
-                    a.item().str(attr);
+                o.field("Fn::GetAtt").array(|a| {
+                    a.item().plain(id);
+                    a.item().plain(attr);
                 })
             }),
-            Ref::Import(name) => j.object(|o| o.key("Fn::ImportValue").str(name)),
+            Ref::Import(name) => j.object(|o| o.field("Fn::ImportValue").plain(name)),
         }
     }
 }
@@ -53,7 +54,7 @@ pub enum Part<'a> {
 /// `{"Fn::Join": ["", [parts]]}`: user text stays a literal list item.
 pub fn join<O: Out>(j: &mut Json<O>, parts: &[Part]) {
     j.object(|o| {
-        o.key("Fn::Join").array(|a| {
+        o.field("Fn::Join").array(|a| {
             a.item().str("");
             a.item().array(|a| {
                 for p in parts {

@@ -24,10 +24,10 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                p.key("Name").str(&api_name);
-                p.key("Description").str(&description);
-                p.key("ProtocolType").str("HTTP");
-                p.key("Tags").raw(&scope.tag_map);
+                p.field("Name").plain(&api_name);
+                p.field("Description").str(&description);
+                p.field("ProtocolType").str("HTTP");
+                p.field("Tags").raw(&scope.tag_map);
             },
         );
         let logs = self.log_group(scope, &scope.path(&["HttpApi", "AccessLogs", "Resource"]));
@@ -37,18 +37,18 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                Ref::Id(api).write(p.key("ApiId"));
-                p.key("StageName").str("$default");
-                p.key("AutoDeploy").bool(true);
-                p.key("AccessLogSettings").object(|o| {
-                    Ref::GetAtt(&logs, "Arn").write(o.key("DestinationArn"));
-                    o.key("Format").str(ACCESS_LOG_FORMAT);
+                Ref::Id(api).write(p.field("ApiId"));
+                p.field("StageName").str("$default");
+                p.field("AutoDeploy").bool(true);
+                p.field("AccessLogSettings").object(|o| {
+                    Ref::GetAtt(&logs, "Arn").write(o.field("DestinationArn"));
+                    o.field("Format").str(ACCESS_LOG_FORMAT);
                 });
-                p.key("DefaultRouteSettings").object(|o| {
-                    o.key("ThrottlingBurstLimit").u64(throttle.burst);
-                    o.key("ThrottlingRateLimit").u64(throttle.rate);
+                p.field("DefaultRouteSettings").object(|o| {
+                    o.field("ThrottlingBurstLimit").u64(throttle.burst);
+                    o.field("ThrottlingRateLimit").u64(throttle.rate);
                 });
-                p.key("Tags").raw(&scope.tag_map);
+                p.field("Tags").raw(&scope.tag_map);
             },
         );
         self.alarm(
@@ -84,10 +84,10 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                api.write(p.key("ApiId"));
-                p.key("IntegrationType").str("AWS_PROXY");
-                Ref::GetAtt(function, "Arn").write(p.key("IntegrationUri"));
-                p.key("PayloadFormatVersion").str("2.0");
+                api.write(p.field("ApiId"));
+                p.field("IntegrationType").str("AWS_PROXY");
+                Ref::GetAtt(function, "Arn").write(p.field("IntegrationUri"));
+                p.field("PayloadFormatVersion").str("2.0");
             },
         );
         for (route_cid, route_key) in route_keys(&s.routes) {
@@ -97,11 +97,11 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                 None,
                 &ROUTE_SKIPS,
                 |p| {
-                    api.write(p.key("ApiId"));
-                    p.key("RouteKey").str(&route_key);
-                    p.key("AuthorizationType").str("NONE");
+                    api.write(p.field("ApiId"));
+                    p.field("RouteKey").str(&route_key);
+                    p.field("AuthorizationType").str("NONE");
                     join(
-                        p.key("Target"),
+                        p.field("Target"),
                         &[
                             Part::Text("integrations/"),
                             Part::Ref(Ref::Id(&integration)),
@@ -116,11 +116,11 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                p.key("Action").str("lambda:InvokeFunction");
-                Ref::GetAtt(function, "Arn").write(p.key("FunctionName"));
-                p.key("Principal").str("apigateway.amazonaws.com");
+                p.field("Action").str("lambda:InvokeFunction");
+                Ref::GetAtt(function, "Arn").write(p.field("FunctionName"));
+                p.field("Principal").str("apigateway.amazonaws.com");
                 arn(
-                    p.key("SourceArn"),
+                    p.field("SourceArn"),
                     "execute-api",
                     &[Part::Ref(api.clone()), Part::Text("/*/*")],
                 );

@@ -46,13 +46,13 @@ enum Resource<'a> {
 /// A Lambda function's trust policy.
 static ASSUME_ROLE: Fixed = Fixed::new(|j| {
     j.object(|o| {
-        o.key("Version").str("2012-10-17");
-        o.key("Statement").array(|a| {
+        o.field("Version").str("2012-10-17");
+        o.field("Statement").array(|a| {
             a.item().object(|s| {
-                s.key("Effect").str("Allow");
-                s.key("Principal")
-                    .object(|o| o.key("Service").str("lambda.amazonaws.com"));
-                s.key("Action").str("sts:AssumeRole");
+                s.field("Effect").str("Allow");
+                s.field("Principal")
+                    .object(|o| o.field("Service").str("lambda.amazonaws.com"));
+                s.field("Action").str("sts:AssumeRole");
             })
         });
     })
@@ -72,12 +72,12 @@ static MANAGED_POLICIES: Fixed = Fixed::new(|j| {
 static HTTPS_EGRESS: Fixed = Fixed::new(|j| {
     j.array(|a| {
         a.item().object(|o| {
-            o.key("CidrIp").str("0.0.0.0/0");
-            o.key("Description")
+            o.field("CidrIp").str("0.0.0.0/0");
+            o.field("Description")
                 .str("HTTPS to AWS APIs and the internet");
-            o.key("FromPort").u64(443);
-            o.key("IpProtocol").str("tcp");
-            o.key("ToPort").u64(443);
+            o.field("FromPort").u64(443);
+            o.field("IpProtocol").str("tcp");
+            o.field("ToPort").u64(443);
         })
     })
 });
@@ -102,14 +102,14 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                p.key("GroupDescription").str(&description);
+                p.field("GroupDescription").str(&description);
                 match (network, &vpc) {
-                    (Some(n), _) => p.key("VpcId").str(&n.vpc_id),
-                    (None, Some(r)) => r.write(p.key("VpcId")),
+                    (Some(n), _) => p.field("VpcId").str(&n.vpc_id),
+                    (None, Some(r)) => r.write(p.field("VpcId")),
                     (None, None) => unreachable!("no network means VPC parameters"),
                 }
-                HTTPS_EGRESS.put(p.key("SecurityGroupEgress"));
-                p.key("Tags").raw(&scope.tag_list);
+                HTTPS_EGRESS.put(p.field("SecurityGroupEgress"));
+                p.field("Tags").raw(&scope.tag_list);
             },
         );
     }
@@ -164,14 +164,14 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 None,
                 &NO_SKIPS,
                 |p| {
-                    Ref::Id(function).write(p.key("FunctionName"));
-                    queue.write(p.key("EventSourceArn"));
-                    p.key("BatchSize").u64(u64::from(BATCH_SIZE));
-                    p.key("FunctionResponseTypes")
+                    Ref::Id(function).write(p.field("FunctionName"));
+                    queue.write(p.field("EventSourceArn"));
+                    p.field("BatchSize").u64(u64::from(BATCH_SIZE));
+                    p.field("FunctionResponseTypes")
                         .strs(&["ReportBatchItemFailures"]);
-                    p.key("ScalingConfig")
-                        .object(|o| o.key("MaximumConcurrency").u64(u64::from(concurrency)));
-                    p.key("Tags").raw(&scope.tag_list);
+                    p.field("ScalingConfig")
+                        .object(|o| o.field("MaximumConcurrency").u64(u64::from(concurrency)));
+                    p.field("Tags").raw(&scope.tag_list);
                 },
             );
         }
@@ -213,9 +213,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                Ref::Id(function).write(p.key("FunctionName"));
-                p.key("Qualifier").str("$LATEST");
-                p.key("MaximumRetryAttempts")
+                Ref::Id(function).write(p.field("FunctionName"));
+                p.field("Qualifier").str("$LATEST");
+                p.field("MaximumRetryAttempts")
                     .u64(u64::from(j.retries.min(ASYNC_RETRY_MAX)));
             },
         );
@@ -241,22 +241,22 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 None,
                 &NO_SKIPS,
                 |p| {
-                    p.key("Name").str(&name);
-                    p.key("Description").str(&description);
-                    p.key("ScheduleExpression").str(expression);
-                    p.key("State").str("ENABLED");
-                    p.key("Targets").array(|a| {
+                    p.field("Name").plain(&name);
+                    p.field("Description").str(&description);
+                    p.field("ScheduleExpression").str(expression);
+                    p.field("State").str("ENABLED");
+                    p.field("Targets").array(|a| {
                         a.item().object(|t| {
-                            t.key("Id").str("Function");
-                            Ref::GetAtt(function, "Arn").write(t.key("Arn"));
-                            t.key("RetryPolicy").object(|o| {
-                                o.key("MaximumRetryAttempts").u64(u64::from(j.retries))
+                            t.field("Id").str("Function");
+                            Ref::GetAtt(function, "Arn").write(t.field("Arn"));
+                            t.field("RetryPolicy").object(|o| {
+                                o.field("MaximumRetryAttempts").u64(u64::from(j.retries))
                             });
-                            t.key("DeadLetterConfig")
-                                .object(|o| Ref::GetAtt(&dlq, "Arn").write(o.key("Arn")));
+                            t.field("DeadLetterConfig")
+                                .object(|o| Ref::GetAtt(&dlq, "Arn").write(o.field("Arn")));
                         })
                     });
-                    p.key("Tags").raw(&scope.tag_list);
+                    p.field("Tags").raw(&scope.tag_list);
                 },
             );
             self.add(
@@ -265,10 +265,10 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 None,
                 &NO_SKIPS,
                 |p| {
-                    p.key("Action").str(iam::FUNCTION_INVOKE[0]);
-                    Ref::GetAtt(function, "Arn").write(p.key("FunctionName"));
-                    p.key("Principal").str("events.amazonaws.com");
-                    Ref::GetAtt(&rule, "Arn").write(p.key("SourceArn"));
+                    p.field("Action").str(iam::FUNCTION_INVOKE[0]);
+                    Ref::GetAtt(function, "Arn").write(p.field("FunctionName"));
+                    p.field("Principal").str("events.amazonaws.com");
+                    Ref::GetAtt(&rule, "Arn").write(p.field("SourceArn"));
                 },
             );
             rules.push(rule);
@@ -279,15 +279,15 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &[&dlq],
             |a| {
                 a.item().object(|s| {
-                    s.key("Sid").str("EventBridgeDeadLetters");
-                    s.key("Effect").str("Allow");
-                    s.key("Principal")
-                        .object(|o| o.key("Service").str("events.amazonaws.com"));
-                    s.key("Action").str(iam::DEAD_LETTER_SEND[0]);
-                    Ref::GetAtt(&dlq, "Arn").write(s.key("Resource"));
-                    s.key("Condition").object(|o| {
-                        o.key("ArnEquals").object(|o| {
-                            o.key("aws:SourceArn").array(|a| {
+                    s.field("Sid").str("EventBridgeDeadLetters");
+                    s.field("Effect").str("Allow");
+                    s.field("Principal")
+                        .object(|o| o.field("Service").str("events.amazonaws.com"));
+                    s.field("Action").str(iam::DEAD_LETTER_SEND[0]);
+                    Ref::GetAtt(&dlq, "Arn").write(s.field("Resource"));
+                    s.field("Condition").object(|o| {
+                        o.field("ArnEquals").object(|o| {
+                            o.field("aws:SourceArn").array(|a| {
                                 for r in &rules {
                                     Ref::GetAtt(r, "Arn").write(a.item());
                                 }
@@ -505,16 +505,16 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                ASSUME_ROLE.put(p.key("AssumeRolePolicyDocument"));
-                p.key("Description").str(&role_description);
-                MANAGED_POLICIES.put(p.key("ManagedPolicyArns"));
+                ASSUME_ROLE.put(p.field("AssumeRolePolicyDocument"));
+                p.field("Description").str(&role_description);
+                MANAGED_POLICIES.put(p.field("ManagedPolicyArns"));
                 if !statements.is_empty() {
-                    p.key("Policies").array(|a| {
+                    p.field("Policies").array(|a| {
                         a.item().object(|o| {
-                            o.key("PolicyName").str("least-privilege");
-                            o.key("PolicyDocument").object(|o| {
-                                o.key("Version").str("2012-10-17");
-                                o.key("Statement").array(|a| {
+                            o.field("PolicyName").str("least-privilege");
+                            o.field("PolicyDocument").object(|o| {
+                                o.field("Version").str("2012-10-17");
+                                o.field("Statement").array(|a| {
                                     for s in &statements {
                                         write_allow(a.item(), s);
                                     }
@@ -523,8 +523,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                         })
                     });
                 }
-                p.key("RoleName").str(&role_name);
-                p.key("Tags").raw(&scope.tag_list);
+                p.field("RoleName").plain(&role_name);
+                p.field("Tags").raw(&scope.tag_list);
             },
         );
 
@@ -538,23 +538,24 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             None,
             f.skips,
             |p| {
-                p.key("FunctionName").str(&function_name);
-                p.key("Description").str(&description);
-                p.key("PackageType").str("Image");
-                p.key("Code")
-                    .object(|o| image_uri(o.key("ImageUri"), f.task.image, image));
+                p.field("FunctionName").plain(&function_name);
+                p.field("Description").str(&description);
+                p.field("PackageType").str("Image");
+                p.field("Code")
+                    .object(|o| image_uri(o.field("ImageUri"), f.task.image, image));
                 if let Some(cmd) = f.task.command {
-                    p.key("ImageConfig").object(|o| o.key("Command").strs(cmd));
+                    p.field("ImageConfig")
+                        .object(|o| o.field("Command").strs(cmd));
                 }
-                Ref::GetAtt(&role, "Arn").write(p.key("Role"));
-                p.key("Architectures").strs(&["x86_64"]);
-                p.key("MemorySize").u64(u64::from(f.task.memory.mib()));
-                p.key("Timeout").u64(f.timeout_secs);
-                p.key("ReservedConcurrentExecutions")
+                Ref::GetAtt(&role, "Arn").write(p.field("Role"));
+                p.field("Architectures").strs(&["x86_64"]);
+                p.field("MemorySize").u64(u64::from(f.task.memory.mib()));
+                p.field("Timeout").u64(f.timeout_secs);
+                p.field("ReservedConcurrentExecutions")
                     .u64(u64::from(f.concurrency.reserved));
                 if !variables.is_empty() {
-                    p.key("Environment").object(|o| {
-                        o.key("Variables").object(|o| {
+                    p.field("Environment").object(|o| {
+                        o.field("Variables").object(|o| {
                             for (k, v) in &variables {
                                 let j = o.key(k);
                                 match v {
@@ -565,25 +566,25 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                             }
                         })
                     });
-                    key.write(p.key("KmsKeyArn"));
+                    key.write(p.field("KmsKeyArn"));
                 }
                 if let Some(dlq) = f.dead_letter {
-                    p.key("DeadLetterConfig")
-                        .object(|o| Ref::GetAtt(dlq, "Arn").write(o.key("TargetArn")));
+                    p.field("DeadLetterConfig")
+                        .object(|o| Ref::GetAtt(dlq, "Arn").write(o.field("TargetArn")));
                 }
-                p.key("LoggingConfig")
-                    .object(|o| Ref::Id(&log_group).write(o.key("LogGroup")));
-                p.key("TracingConfig")
-                    .object(|o| o.key("Mode").str("Active"));
-                p.key("VpcConfig").object(|o| {
-                    o.key("SecurityGroupIds").array(|a| sg.write(a.item()));
+                p.field("LoggingConfig")
+                    .object(|o| Ref::Id(&log_group).write(o.field("LogGroup")));
+                p.field("TracingConfig")
+                    .object(|o| o.field("Mode").str("Active"));
+                p.field("VpcConfig").object(|o| {
+                    o.field("SecurityGroupIds").array(|a| sg.write(a.item()));
                     match (network, &subnets) {
-                        (Some(n), _) => o.key("SubnetIds").strs(&n.private_subnets),
-                        (None, Some(r)) => r.write(o.key("SubnetIds")),
+                        (Some(n), _) => o.field("SubnetIds").strs(&n.private_subnets),
+                        (None, Some(r)) => r.write(o.field("SubnetIds")),
                         (None, None) => unreachable!("no network means subnet parameters"),
                     }
                 });
-                p.key("Tags").raw(&scope.tag_list);
+                p.field("Tags").raw(&scope.tag_list);
             },
         );
         for (alarm, what, metric) in [
@@ -600,7 +601,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 &format!("Invocations of function {function_name} {what}"),
                 &Metric {
                     alarm: metric,
-                    value: Val::Text(&function_name),
+                    value: Val::Name(&function_name),
                 },
             );
         }
@@ -636,10 +637,10 @@ fn image_uri<O: Out>(j: &mut Json<O>, image: &Image, source: &names::ImageSource
 
 fn write_allow<O: Out>(j: &mut Json<O>, s: &Allow) {
     j.object(|o| {
-        o.key("Effect").str("Allow");
+        o.field("Effect").str("Allow");
         match s.actions {
-            [one] => o.key("Action").str(one),
-            many => o.key("Action").strs(many),
+            [one] => o.field("Action").str(one),
+            many => o.field("Action").strs(many),
         }
         let resource = |j: &mut Json<O>, r: &Resource| match r {
             Resource::Ref(r) => r.write(j),
@@ -649,8 +650,8 @@ fn write_allow<O: Out>(j: &mut Json<O>, s: &Allow) {
             }
         };
         match s.resources.as_slice() {
-            [one] => resource(o.key("Resource"), one),
-            many => o.key("Resource").array(|a| {
+            [one] => resource(o.field("Resource"), one),
+            many => o.field("Resource").array(|a| {
                 for r in many {
                     resource(a.item(), r);
                 }

@@ -65,16 +65,17 @@ struct Function<'a> {
     image: &'a names::ImageSource,
 }
 
-/// A property value: literal text or a reference.
+/// A property value: a generated name (which needs no escape) or a
+/// reference.
 enum Val<'a> {
-    Text(&'a str),
+    Name(&'a str),
     Ref(Ref<'a>),
 }
 
 impl Val<'_> {
     fn write<O: Out>(&self, j: &mut Json<O>) {
         match self {
-            Val::Text(t) => j.str(t),
+            Val::Name(t) => j.plain(t),
             Val::Ref(r) => r.write(j),
         }
     }
@@ -138,11 +139,11 @@ macro_rules! skips {
             list: &[$($skip),*],
             checkov: Fixed::new(|j| {
                 j.object(|c| {
-                    c.key("skip").array(|a| {
+                    c.field("skip").array(|a| {
                         for (id, comment) in [$($skip),*] {
                             a.item().object(|s| {
-                                s.key("id").str(id);
-                                s.key("comment").str(comment);
+                                s.field("id").str(id);
+                                s.field("comment").str(comment);
                             });
                         }
                     })
@@ -339,16 +340,17 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         }
         let stack = self.stack;
         self.out.resources.entry(id).object(|o| {
-            o.key("Type").str(ty);
-            o.key("Properties").object(properties);
+            o.field("Type").str(ty);
+            o.field("Properties").object(properties);
             if let Some((replace, delete)) = retain {
-                o.key("UpdateReplacePolicy").str(replace);
-                o.key("DeletionPolicy").str(delete);
+                o.field("UpdateReplacePolicy").str(replace);
+                o.field("DeletionPolicy").str(delete);
             }
-            o.key("Metadata").object(|m| {
-                m.key("aws:cdk:path").joined(stack, path, "/");
+            o.field("Metadata").object(|m| {
+                // Stack names and construct IDs are letters, digits and `-`.
+                m.field("aws:cdk:path").joined_plain(stack, path, "/");
                 if !skips.list.is_empty() {
-                    skips.checkov.put(m.key("checkov"));
+                    skips.checkov.put(m.field("checkov"));
                 }
             });
         });
@@ -377,9 +379,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         let retention = self.param(Param::Retention);
         let key = self.key_arn();
         self.add(path, "AWS::Logs::LogGroup", RETAIN, &NO_SKIPS, |p| {
-            retention.write(p.key("RetentionInDays"));
-            key.write(p.key("KmsKeyId"));
-            p.key("Tags").raw(&scope.tag_list);
+            retention.write(p.field("RetentionInDays"));
+            key.write(p.field("KmsKeyId"));
+            p.field("Tags").raw(&scope.tag_list);
         })
     }
 
@@ -389,30 +391,30 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     fn alarm(&mut self, scope: &Scope, path: &[&str], description: &str, metric: &Metric) {
         let topic = self.param(Param::AlarmTopic);
         self.add(path, "AWS::CloudWatch::Alarm", None, &NO_SKIPS, |p| {
-            p.key("AlarmDescription").str(description);
-            p.key("AlarmActions").object(|o| {
-                o.key("Fn::If").array(|a| {
+            p.field("AlarmDescription").str(description);
+            p.field("AlarmActions").object(|o| {
+                o.field("Fn::If").array(|a| {
                     a.item().str(ALARM_CONDITION);
                     a.item().array(|a| topic.write(a.item()));
                     Ref::Id("AWS::NoValue").write(a.item());
                 })
             });
-            p.key("Namespace").str(metric.alarm.namespace);
-            p.key("MetricName").str(metric.alarm.metric);
-            p.key("Dimensions").array(|a| {
+            p.field("Namespace").str(metric.alarm.namespace);
+            p.field("MetricName").str(metric.alarm.metric);
+            p.field("Dimensions").array(|a| {
                 a.item().object(|o| {
-                    o.key("Name").str(metric.alarm.dimension);
-                    metric.value.write(o.key("Value"));
+                    o.field("Name").str(metric.alarm.dimension);
+                    metric.value.write(o.field("Value"));
                 })
             });
-            p.key("Statistic").str(metric.alarm.statistic);
-            p.key("Period").u64(names::ALARM_PERIOD_SECS);
-            p.key("EvaluationPeriods").u64(1);
-            p.key("Threshold").u64(1);
-            p.key("ComparisonOperator")
+            p.field("Statistic").str(metric.alarm.statistic);
+            p.field("Period").u64(names::ALARM_PERIOD_SECS);
+            p.field("EvaluationPeriods").u64(1);
+            p.field("Threshold").u64(1);
+            p.field("ComparisonOperator")
                 .str("GreaterThanOrEqualToThreshold");
-            p.key("TreatMissingData").str("notBreaching");
-            p.key("Tags").raw(&scope.tag_list);
+            p.field("TreatMissingData").str("notBreaching");
+            p.field("Tags").raw(&scope.tag_list);
         });
     }
 
@@ -420,8 +422,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         self.out.counts.outputs += 1;
         let id = make_unique_id(path);
         self.out.outputs.entry(&id).object(|o| {
-            o.key("Description").str(description);
-            value.write(o.key("Value"));
+            o.field("Description").str(description);
+            value.write(o.field("Value"));
         });
     }
 }

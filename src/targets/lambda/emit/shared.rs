@@ -16,30 +16,30 @@ pub fn parameters<O: Out>(mask: u8, out: &mut Sections<O>) {
     if has(Param::Retention) {
         out.counts.parameters += 1;
         out.parameters.entry(Param::Retention.id()).object(|o| {
-            o.key("Type").str("Number");
-            o.key("Default")
+            o.field("Type").str("Number");
+            o.field("Default")
                 .u64(crate::aws::defaults::LOG_RETENTION_DAYS);
-            o.key("AllowedValues").array(|a| {
+            o.field("AllowedValues").array(|a| {
                 for d in RETENTION_DAYS {
                     a.item().u64(d);
                 }
             });
-            o.key("Description")
+            o.field("Description")
                 .str("Days CloudWatch Logs keeps function and API access logs");
         });
     }
     if has(Param::Vpc) {
         out.counts.parameters += 1;
         out.parameters.entry(Param::Vpc.id()).object(|o| {
-            o.key("Type").str("AWS::EC2::VPC::Id");
-            o.key("Description").str("VPC the functions run in");
+            o.field("Type").str("AWS::EC2::VPC::Id");
+            o.field("Description").str("VPC the functions run in");
         });
     }
     if has(Param::Subnets) {
         out.counts.parameters += 1;
         out.parameters.entry(Param::Subnets.id()).object(|o| {
-            o.key("Type").str("List<AWS::EC2::Subnet::Id>");
-            o.key("Description").str(
+            o.field("Type").str("List<AWS::EC2::Subnet::Id>");
+            o.field("Description").str(
                 "Private subnets (with a route to AWS APIs, e.g. through NAT) the functions run in",
             );
         });
@@ -47,17 +47,17 @@ pub fn parameters<O: Out>(mask: u8, out: &mut Sections<O>) {
     if has(Param::AlarmTopic) {
         out.counts.parameters += 1;
         out.parameters.entry(Param::AlarmTopic.id()).object(|o| {
-            o.key("Type").str("String");
-            o.key("Default").str("");
-            o.key("AllowedPattern")
+            o.field("Type").str("String");
+            o.field("Default").str("");
+            o.field("AllowedPattern")
                 .str("^(arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+)?$");
-            o.key("Description")
+            o.field("Description")
                 .str("SNS topic the alarms notify (empty: alarms notify nobody)");
         });
         out.conditions.entry(ALARM_CONDITION).object(|o| {
-            o.key("Fn::Not").array(|a| {
+            o.field("Fn::Not").array(|a| {
                 a.item().object(|o| {
-                    o.key("Fn::Equals").array(|a| {
+                    o.field("Fn::Equals").array(|a| {
                         Ref::Id(Param::AlarmTopic.id()).write(a.item());
                         a.item().str("");
                     })
@@ -89,17 +89,17 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             RETAIN,
             &NO_SKIPS,
             |p| {
-                p.key("Description").str(&description);
-                p.key("EnableKeyRotation").bool(true);
-                p.key("KeyPolicy").object(|o| {
-                    o.key("Version").str("2012-10-17");
-                    o.key("Statement").array(|a| {
+                p.field("Description").str(&description);
+                p.field("EnableKeyRotation").bool(true);
+                p.field("KeyPolicy").object(|o| {
+                    o.field("Version").str("2012-10-17");
+                    o.field("Statement").array(|a| {
                         a.item().object(|s| {
-                            s.key("Sid").str("AccountAdministersKey");
-                            s.key("Effect").str("Allow");
-                            s.key("Principal").object(|o| {
+                            s.field("Sid").str("AccountAdministersKey");
+                            s.field("Effect").str("Allow");
+                            s.field("Principal").object(|o| {
                                 join(
-                                    o.key("AWS"),
+                                    o.field("AWS"),
                                     &[
                                         Part::Text("arn:"),
                                         Part::Ref(Ref::Id("AWS::Partition")),
@@ -109,15 +109,15 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                                     ],
                                 )
                             });
-                            s.key("Action").str("kms:*");
-                            s.key("Resource").str("*");
+                            s.field("Action").str("kms:*");
+                            s.field("Resource").str("*");
                         });
                         a.item().object(|s| {
-                            s.key("Sid").str("CloudWatchLogsUseKey");
-                            s.key("Effect").str("Allow");
-                            s.key("Principal").object(|o| {
+                            s.field("Sid").str("CloudWatchLogsUseKey");
+                            s.field("Effect").str("Allow");
+                            s.field("Principal").object(|o| {
                                 join(
-                                    o.key("Service"),
+                                    o.field("Service"),
                                     &[
                                         Part::Text("logs."),
                                         Part::Ref(Ref::Id("AWS::Region")),
@@ -125,12 +125,12 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                                     ],
                                 )
                             });
-                            s.key("Action").strs(crate::aws::iam::KMS_LOGS_USE);
-                            s.key("Resource").str("*");
-                            s.key("Condition").object(|o| {
-                                o.key("ArnLike").object(|o| {
+                            s.field("Action").strs(crate::aws::iam::KMS_LOGS_USE);
+                            s.field("Resource").str("*");
+                            s.field("Condition").object(|o| {
+                                o.field("ArnLike").object(|o| {
                                     arn(
-                                        o.key("kms:EncryptionContext:aws:logs:arn"),
+                                        o.field("kms:EncryptionContext:aws:logs:arn"),
                                         "logs",
                                         &[Part::Text("log-group:*")],
                                     )
@@ -139,8 +139,8 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                         });
                     });
                 });
-                p.key("PendingWindowInDays").u64(30);
-                p.key("Tags").raw(&tags);
+                p.field("PendingWindowInDays").u64(30);
+                p.field("Tags").raw(&tags);
             },
         );
     }
