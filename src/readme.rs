@@ -287,6 +287,47 @@ fn stacks(files: &FileSet) -> Vec<Stack> {
     out
 }
 
+/// A generated `deploy.sh` (the Lambda target's), for the README: what
+/// it reads (its header's list) and, per environment, the stack commands
+/// it runs, in order.
+#[derive(Serialize, Default)]
+struct DeployScript {
+    reads: Vec<String>,
+    commands: Vec<String>,
+}
+
+fn deploy_script(files: &FileSet) -> DeployScript {
+    let mut out = DeployScript::default();
+    let Some(Document::Text(text)) = files.get("deploy.sh") else {
+        return out;
+    };
+    let (mut reading, mut cases) = (false, false);
+    for line in text.lines() {
+        if line == "# It reads:" {
+            reading = true;
+        } else if reading && line.starts_with("#   ") {
+            out.reads.push(line[4..].to_string());
+        } else {
+            reading = false;
+        }
+        cases = match line {
+            "  case \"$environment\" in" => true,
+            "  esac" => false,
+            _ => cases,
+        };
+        let label = line.strip_prefix("  ").and_then(|l| l.strip_suffix(')'));
+        if let (true, Some(env)) = (cases, label) {
+            if env != "*" {
+                out.commands.push(format!("# {env}"));
+            }
+        }
+        if let Some(c) = line.strip_prefix("    aws cloudformation deploy ") {
+            out.commands.push(format!("aws cloudformation deploy {c}"));
+        }
+    }
+    out
+}
+
 /// Whether a cloud assembly has stacks that import from others.
 fn split_stacks(files: &FileSet) -> bool {
     files.iter().any(|(path, doc)| {
@@ -388,6 +429,7 @@ pub fn render(model: &Model, target: Target, files: &FileSet, notes: &[String]) 
     cx.insert("overlays", &overlays(files));
     cx.insert("stacks", &stacks(files));
     cx.insert("split_stacks", &split_stacks(files));
+    cx.insert("deploy", &deploy_script(files));
     cx.insert("price_region", prices::PRICE_REGION);
     cx.insert("costs", &costs);
     cx.insert("assumptions", &assumptions);

@@ -120,10 +120,11 @@ pub fn variables<'m>(
     queues.sort();
     queues.dedup();
     for q in queues {
-        let Some(queue) = model.queues.iter().find(|x| &x.name == q) else {
+        // The model's queues are sorted by name.
+        let Ok(i) = model.queues.binary_search_by(|x| x.name.cmp(q)) else {
             continue;
         };
-        vars.push(queue_var(model, env, tenant, queue, target));
+        vars.push(queue_var(model, env, tenant, &model.queues[i], target));
     }
     for c in task.calls {
         vars.push(match target {

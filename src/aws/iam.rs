@@ -42,12 +42,19 @@ pub const SECRET_READ: &[&str] = &["secretsmanager:GetSecretValue"];
 /// Invoking a function a workload `calls` (Lambda).
 pub const FUNCTION_INVOKE: &[&str] = &["lambda:InvokeFunction"];
 
+/// Sending a failed run to its dead-letter queue (a Lambda function's
+/// `DeadLetterConfig`, an EventBridge target's, a schedule's).
+pub const DEAD_LETTER_SEND: &[&str] = &["sqs:SendMessage"];
+
 /// Decrypting with a KMS key: a secret's customer-managed key (through
-/// Secrets Manager only), an ECS Exec session's key.
+/// Secrets Manager only), an ECS Exec session's key, a Lambda function's
+/// environment variables.
 pub const KMS_DECRYPT: &[&str] = &["kms:Decrypt"];
 
 /// What CloudWatch Logs does with the key of the log groups it encrypts
-/// (a key policy statement for the `logs.<region>.amazonaws.com` principal).
+/// (a key policy statement for the `logs.<region>.amazonaws.com` principal;
+/// CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using
+/// AWS KMS").
 pub const LOGS_KEY_USE: &[&str] = &[
     "kms:Decrypt*",
     "kms:Describe*",
@@ -116,9 +123,6 @@ pub const TRACING: &[&str] = &[
 
 /// A schedule starting its job's state machine.
 pub const START_EXECUTION: &[&str] = &["states:StartExecution"];
-
-/// A schedule writing a start it gave up on to its dead-letter queue.
-pub const DEAD_LETTER_PUBLISH: &[&str] = &["sqs:SendMessage"];
 
 /// What Secrets Manager appends to a secret's name in its ARN: `-` and six
 /// random characters, matched by this pattern in IAM resources.
@@ -205,7 +209,7 @@ mod tests {
             LOG_DELIVERY,
             TRACING,
             START_EXECUTION,
-            DEAD_LETTER_PUBLISH,
+            DEAD_LETTER_SEND,
         ] {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
         }
@@ -213,7 +217,7 @@ mod tests {
 
     #[test]
     fn lists_are_sorted_and_lookup_is_only_on_request() {
-        for list in [QUEUE_PUBLISH, QUEUE_CONSUME] {
+        for list in [QUEUE_PUBLISH, QUEUE_CONSUME, LOGS_KEY_USE] {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
         }
         assert!(!queue_actions(false, false).contains(&QUEUE_LOOKUP));

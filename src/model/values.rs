@@ -125,8 +125,17 @@ impl Cpu {
         Cpu(m)
     }
 
-    /// `0.25`, `1`, `4` (vCPU) or `250m` (millicores).
+    /// `0.25`, `1`, `4` (vCPU) or `250m` (millicores), for one workload.
     pub fn parse(s: &str) -> Result<Cpu, String> {
+        Cpu::parse_at_most(s, 192)
+    }
+
+    /// A total over many workloads (a tenant's quota): up to a million vCPU.
+    pub fn parse_total(s: &str) -> Result<Cpu, String> {
+        Cpu::parse_at_most(s, 1_000_000)
+    }
+
+    fn parse_at_most(s: &str, max_vcpu: u64) -> Result<Cpu, String> {
         let hint = "CPU is a number of vCPU (`0.25`, `1`, `4`) or millicores (`250m`)";
         let t = s.trim();
         let millis = if let Some(m) = t.strip_suffix('m') {
@@ -139,10 +148,11 @@ impl Cpu {
         };
         match millis {
             Some(0) => Err(format!("`{s}`: CPU must be more than 0")),
-            Some(m) if m <= 192_000 => Ok(Cpu(m as u32)),
-            Some(_) => Err(format!(
+            Some(m) if m <= max_vcpu * 1000 => Ok(Cpu(m as u32)),
+            Some(_) if max_vcpu == 192 => Err(format!(
                 "`{s}` is more CPU than any target offers (192 vCPU)"
             )),
+            Some(_) => Err(format!("`{s}` is more than {max_vcpu} vCPU")),
             None => Err(format!("`{s}` is not a CPU amount: {hint}")),
         }
     }

@@ -198,6 +198,11 @@ impl Cx {
         self.parse_with(n, Cpu::parse)
     }
 
+    /// A total over many workloads (a quota).
+    pub fn cpu_total(&mut self, n: &Node) -> Option<Cpu> {
+        self.parse_with(n, Cpu::parse_total)
+    }
+
     pub fn memory(&mut self, n: &Node) -> Option<Memory> {
         self.parse_with(n, Memory::parse)
     }

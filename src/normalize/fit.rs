@@ -61,6 +61,7 @@ fn problems(model: &Model, target: Target) -> Vec<Diagnostic> {
                 }
                 size(target, &who, &base, s.cpu, s.memory, &mut add);
                 writable(target, &who, &base, &s.writable_paths, &mut add);
+                image(target, model, &who, &base, &s.image, &mut add);
             }
             for j in &w.jobs {
                 let who = format!("job `{}`", j.name);
@@ -77,6 +78,7 @@ fn problems(model: &Model, target: Target) -> Vec<Diagnostic> {
                 size(target, &who, &base, j.cpu, j.memory, &mut add);
                 writable(target, &who, &base, &j.writable_paths, &mut add);
                 both_day_fields(target, &who, &base, &j.schedule, &mut add);
+                image(target, model, &who, &base, &j.image, &mut add);
             }
         }
     }
@@ -91,6 +93,27 @@ fn problems(model: &Model, target: Target) -> Vec<Diagnostic> {
             model.locations.diag(path, msg)
         })
         .collect()
+}
+
+/// Lambda runs images from Amazon ECR in its own region, or from the
+/// registries ECR pull-through cache syncs (`aws::names::lambda`).
+fn image(
+    target: Target,
+    model: &Model,
+    who: &str,
+    base: &str,
+    image: &crate::model::Image,
+    add: &mut impl FnMut(String, String),
+) {
+    if target != Target::Lambda {
+        return;
+    }
+    if let Some(why) = crate::aws::names::lambda::image_refusal(image, &model.app.region) {
+        add(
+            format!("{base}.image"),
+            format!("{who} runs `{image}`, which {why}"),
+        );
+    }
 }
 
 /// Lambda's filesystem is read-only except `/tmp`.

@@ -647,7 +647,7 @@ fn quota(cx: &mut Cx, n: &Node) -> Quota {
         return Quota::default();
     };
     Quota {
-        cpu: f.get("cpu").and_then(|c| cx.cpu(c)),
+        cpu: f.get("cpu").and_then(|c| cx.cpu_total(c)),
         memory: f.get("memory").and_then(|m| cx.memory(m)),
         pods: f
             .get("pods")

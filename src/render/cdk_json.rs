@@ -154,6 +154,36 @@ impl<O: Out> Json<O> {
         self.out.push(b'"');
     }
 
+    /// A string that needs no escape (a logical ID, a generated name):
+    /// written without looking for one.
+    pub fn plain(&mut self, s: &str) {
+        debug_assert!(
+            next_escape(s.as_bytes(), 0).is_none(),
+            "{s:?} needs escapes"
+        );
+        self.out.push(b'"');
+        self.out.extend(s.as_bytes());
+        self.out.push(b'"');
+    }
+
+    /// [`Json::joined`] of parts that need no escape.
+    pub fn joined_plain(&mut self, head: &str, rest: &[&str], separator: &str) {
+        self.out.push(b'"');
+        self.out.extend(head.as_bytes());
+        for p in rest {
+            self.out.extend(separator.as_bytes());
+            self.out.extend(p.as_bytes());
+        }
+        self.out.push(b'"');
+        debug_assert!(
+            std::iter::once(&head)
+                .chain(rest)
+                .chain([&separator])
+                .all(|p| next_escape(p.as_bytes(), 0).is_none()),
+            "{head:?} {rest:?} need escapes"
+        );
+    }
+
     /// One string: `head`, then each of `rest` after `separator`,
     /// without building it first.
     pub fn joined(&mut self, head: &str, rest: &[&str], separator: &str) {
@@ -281,14 +311,27 @@ impl<O: Out> Json<O> {
 impl<O: Out> Obj<'_, O> {
     /// Starts the entry `key`; write its value on the returned writer.
     pub fn key(&mut self, key: &str) -> &mut Json<O> {
+        self.start();
+        self.j.str(key);
+        self.j.out.extend(b": ");
+        self.j
+    }
+
+    /// [`Obj::key`] for a key written in the code (`"Properties"`), which
+    /// needs no escape.
+    pub fn field(&mut self, key: &'static str) -> &mut Json<O> {
+        self.start();
+        self.j.plain(key);
+        self.j.out.extend(b": ");
+        self.j
+    }
+
+    fn start(&mut self) {
         if !self.empty {
             self.j.out.push(b',');
         }
         self.empty = false;
         self.j.newline();
-        self.j.str(key);
-        self.j.out.extend(b": ");
-        self.j
     }
 }
 

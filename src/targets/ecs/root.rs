@@ -258,7 +258,7 @@ fn iam_actions() -> Expression {
             ("log_delivery", iam::LOG_DELIVERY),
             ("tracing", iam::TRACING),
             ("start_execution", iam::START_EXECUTION),
-            ("dead_letter_publish", iam::DEAD_LETTER_PUBLISH),
+            ("dead_letter_publish", iam::DEAD_LETTER_SEND),
             ("logs_key_use", iam::LOGS_KEY_USE),
         ],
     )

@@ -4,27 +4,64 @@
 //! (the KMS key and the common parameters); then per tenant its queues
 //! (with their dead-letter queues and policies), its HTTP API (with stage
 //! and access logs), and its workloads (a function with its role, log
-//! group, security group, image parameter, triggers and routes), callees
-//! before their callers so that a reference always points to the same
-//! stack or an earlier one.
+//! group, security group, alarms, triggers and routes), callees before
+//! their callers, as CDK lists constructs (a caller names its callee's
+//! function without referring to it, so the order is not needed for
+//! references).
 //!
 //! A `Copy` holds indices into the model and the logical IDs other units
 //! refer to, computed once; it owns no model data, so a template can be
 //! written later, on any thread, from the model and the copy.
 
-use super::ids::{construct_id, make_unique_id, pascal, path_hash};
+use super::ids::{construct_id, make_unique_id};
 use super::stack_name;
+use crate::aws::names::lambda::{image_source, ImageSource};
 use crate::model::{Environment, Expose, Model, Name, Platform, PlatformKind, Service, Workloads};
 use crate::render::cdk_json::Json;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The unit every copy starts with: the key and the shared parameters.
+/// The unit every copy starts with: the key.
 pub const SHARED: usize = 0;
 
-/// Parameter IDs of what functions share.
-pub const RETENTION_PARAM: &str = "LogRetentionDays";
-pub const VPC_PARAM: &str = "VpcId";
-pub const SUBNETS_PARAM: &str = "PrivateSubnetIds";
+/// The parameters units use, declared in every stack that holds a unit
+/// using them (never exported: CloudFormation refuses to change an
+/// export that another stack imports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Param {
+    /// Days log groups keep their logs.
+    Retention,
+    /// The VPC and private subnets functions run in (no `network` block).
+    Vpc,
+    Subnets,
+    /// The SNS topic alarms notify, if any (condition [`ALARM_CONDITION`]).
+    AlarmTopic,
+}
+
+impl Param {
+    pub const ALL: [Param; 4] = [
+        Param::Retention,
+        Param::Vpc,
+        Param::Subnets,
+        Param::AlarmTopic,
+    ];
+
+    /// The parameter's logical ID.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Param::Retention => "LogRetentionDays",
+            Param::Vpc => "VpcId",
+            Param::Subnets => "PrivateSubnetIds",
+            Param::AlarmTopic => "AlarmTopicArn",
+        }
+    }
+
+    pub const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// The condition under which alarms notify [`Param::AlarmTopic`].
+pub const ALARM_CONDITION: &str = "AlarmTopicGiven";
 
 /// How deep a resource's property values sit in a template: the template
 /// (0), `Resources` (1), the resource (2), its keys (3), `Properties` (4).
@@ -37,10 +74,6 @@ pub struct Copy {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub units: Vec<Unit>,
-    /// Whether the shared unit declares `LogRetentionDays` (any function)
-    /// and `VpcId`/`PrivateSubnetIds` (any function, no network given).
-    pub retention: bool,
-    pub network_params: bool,
     /// Queue name -> index into `model.queues`.
     queues: BTreeMap<String, usize>,
 }
@@ -61,17 +94,44 @@ pub enum Kind {
         id: String,
         dlq: Option<String>,
     },
-    /// The tenant's HTTP API, when it has public services with a port.
+    /// The tenant's HTTP API, when it has public services with a port,
+    /// with its stage's default route throttling.
     HttpApi {
+        id: String,
+        throttle: Throttle,
+    },
+    /// The security group the tenant's functions share (HTTPS out):
+    /// Lambda makes one network interface per subnet and security group,
+    /// not per function.
+    Network {
         id: String,
     },
     Workload {
         workload: Workload,
         /// The function's logical ID.
         function: String,
-        /// The image parameter's ID.
-        image: String,
+        /// Its reserved concurrency.
+        concurrency: Concurrency,
+        /// Where its image comes from (`aws::names::lambda`).
+        image: ImageSource,
     },
+}
+
+/// A function's reserved concurrency: `scale.max` (a job: one run at a
+/// time), or less when the tenant's quota holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Concurrency {
+    pub reserved: u32,
+    /// What it would be without the quota.
+    pub wanted: u32,
+}
+
+/// An HTTP API stage's default route throttling: steady requests a second
+/// and the burst, from what its tenant's public functions can serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    pub rate: u64,
+    pub burst: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -99,11 +159,13 @@ pub struct Scope {
     /// `Tags` as a list and as a map, laid out at `PROPERTY_DEPTH`.
     pub tag_list: Vec<u8>,
     pub tag_map: Vec<u8>,
+    /// The quota its functions' reserved concurrency is held to, in words
+    /// (`cpu 6, memory 12Gi`), when it had to be.
+    pub quota: Option<String>,
     /// Unit of the tenant's first queue (queues follow in model order).
     first_queue: usize,
     api: Option<usize>,
-    /// Workload name -> unit.
-    workloads: BTreeMap<String, usize>,
+    network: Option<usize>,
 }
 
 impl Scope {
@@ -144,8 +206,9 @@ impl Scope {
         self.api
     }
 
-    pub fn workload_unit(&self, name: &str) -> Option<usize> {
-        self.workloads.get(name).copied()
+    pub fn network_unit(&self) -> usize {
+        self.network
+            .expect("a tenant with functions has their security group")
     }
 }
 
@@ -196,8 +259,6 @@ impl Copy {
             },
         }];
         let mut scopes = Vec::new();
-        let mut image_ids = BTreeSet::new();
-        let mut any_function = false;
         for (i, w) in platform.tenants.iter().enumerate() {
             let tenant = w.tenant.as_ref().map(Name::as_str);
             let prefix = match (&platform.kind, tenant) {
@@ -227,9 +288,10 @@ impl Copy {
                 },
                 tag_list: tag_list(&tags),
                 tag_map: tag_map(&tags),
+                quota: None,
                 first_queue: units.len(),
                 api: None,
-                workloads: BTreeMap::new(),
+                network: None,
             };
             let s = Some(scopes.len());
             for (qi, q) in model.queues.iter().enumerate() {
@@ -246,43 +308,55 @@ impl Copy {
                     },
                 });
             }
+            let quota = w
+                .tenant
+                .as_ref()
+                .and_then(|t| model.tenants.iter().find(|x| &x.name == t))
+                .map(|t| &t.quota);
+            let reserved = super::reserved_concurrency(w, quota);
+            if reserved.scaled {
+                scope.quota = quota.map(super::quota_words);
+            }
             if w.services.iter().any(is_public) {
                 scope.api = Some(units.len());
                 units.push(Unit {
                     scope: s,
                     kind: Kind::HttpApi {
                         id: scope.id(&["HttpApi", "Resource"]),
+                        throttle: super::stage_throttle(w, &reserved.services),
+                    },
+                });
+            }
+            if !w.services.is_empty() || !w.jobs.is_empty() {
+                scope.network = Some(units.len());
+                units.push(Unit {
+                    scope: s,
+                    kind: Kind::Network {
+                        id: scope.id(&["FunctionsSecurityGroup", "Resource"]),
                     },
                 });
             }
             for workload in callees_first(w) {
-                let name = match workload {
-                    Workload::Service(i) => &w.services[i].name,
-                    Workload::Job(i) => &w.jobs[i].name,
+                let (name, concurrency, image) = match workload {
+                    Workload::Service(i) => {
+                        let s = &w.services[i];
+                        (&s.name, reserved.services[i], &s.image)
+                    }
+                    Workload::Job(i) => {
+                        let j = &w.jobs[i];
+                        (&j.name, reserved.jobs[i], &j.image)
+                    }
                 };
                 let cid = construct_id(name.as_str());
-                // Image parameter: a readable top-level ID; when two names
-                // would read the same, the later one gets its path hash.
-                let readable = match &scope.key_tenant {
-                    Some(t) => format!("{}{}ImageUri", pascal(t), pascal(name.as_str())),
-                    None => format!("{}ImageUri", pascal(name.as_str())),
-                };
-                let image = if image_ids.contains(&readable) {
-                    format!("{readable}{}", path_hash(&scope.path(&[&cid, "ImageUri"])))
-                } else {
-                    readable
-                };
-                image_ids.insert(image.clone());
-                scope.workloads.insert(name.to_string(), units.len());
                 units.push(Unit {
                     scope: s,
                     kind: Kind::Workload {
                         workload,
                         function: scope.id(&[&cid, "Resource"]),
-                        image,
+                        concurrency,
+                        image: image_source(image, &model.app.region),
                     },
                 });
-                any_function = true;
             }
             scopes.push(scope);
         }
@@ -292,8 +366,6 @@ impl Copy {
             name: stack_name(model, env, platform),
             scopes,
             units,
-            retention: any_function,
-            network_params: any_function && model.app.network.is_none(),
             queues: model
                 .queues
                 .iter()
@@ -305,6 +377,29 @@ impl Copy {
 
     pub fn queue_index(&self, name: &Name) -> Option<usize> {
         self.queues.get(name.as_str()).copied()
+    }
+
+    /// The images of the copy's functions that come through an ECR
+    /// pull-through cache: rule prefix and path.
+    pub fn cached_images(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.units.iter().filter_map(|u| match &u.kind {
+            Kind::Workload {
+                image: ImageSource::Cache(rule, path),
+                ..
+            } => Some((rule.prefix, path.as_str())),
+            _ => None,
+        })
+    }
+
+    /// The concurrent executions the copy's functions reserve.
+    pub fn reserved(&self) -> u64 {
+        self.units
+            .iter()
+            .map(|u| match &u.kind {
+                Kind::Workload { concurrency, .. } => u64::from(concurrency.reserved),
+                _ => 0,
+            })
+            .sum()
     }
 
     pub fn key(&self) -> &str {
@@ -342,8 +437,8 @@ pub fn tag_list(tags: &BTreeMap<String, String>) -> Vec<u8> {
     j.array(|a| {
         for (k, v) in tags {
             a.item().object(|o| {
-                o.key("Key").str(k);
-                o.key("Value").str(v);
+                o.field("Key").str(k);
+                o.field("Value").str(v);
             });
         }
     });

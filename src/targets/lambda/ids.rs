@@ -37,7 +37,12 @@ pub fn make_unique_id(components: &[&str]) -> String {
         }
         last = Some(c);
         if c != HIDDEN_FROM_HUMAN_ID {
-            id.extend(c.chars().filter(char::is_ascii_alphanumeric));
+            // Bytes, not chars: only ASCII letters and digits are kept.
+            for &b in c.as_bytes() {
+                if b.is_ascii_alphanumeric() {
+                    id.push(char::from(b));
+                }
+            }
         }
     }
     id.truncate(MAX_HUMAN_LEN);
@@ -46,6 +51,7 @@ pub fn make_unique_id(components: &[&str]) -> String {
 }
 
 /// The first 8 hex digits, uppercase, of the MD5 of `a/b/c`.
+#[cfg(test)]
 pub fn path_hash(components: &[&str]) -> String {
     let mut hash = String::with_capacity(8);
     push_hash(&mut hash, components.iter().copied());

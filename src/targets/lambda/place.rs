@@ -15,13 +15,15 @@
 //! export the owning stack declares, as CDK writes cross-stack
 //! references: an output `ExportsOutput...` with `Export.Name`
 //! `<Stack>:<OutputId>`, and the importing artifact lists the exporting
-//! stack in `dependencies`.
+//! stack in `dependencies`. Only resource attributes are exported: the
+//! parameters units use are declared in every stack that holds such a
+//! unit, so that each stack's parameters can be changed on their own.
 //!
 //! Stacks are written later (`write_stack`), one at a time and on any
 //! thread, from the model, the copy and this layout.
 
-use super::copy::{Copy, View, SHARED, SUBNETS_PARAM};
-use super::emit::{emit, Resolve, Sections};
+use super::copy::{Copy, Param, View, SHARED};
+use super::emit::{emit, parameters, Resolve, Sections};
 use super::ids::pascal;
 use super::notes::Notes;
 use super::refs::{export_id, export_id_len, export_name, Ref};
@@ -34,6 +36,8 @@ use std::sync::Arc;
 /// Room kept for a template's `Description` and its own braces when
 /// packing.
 const TEMPLATE_OVERHEAD_BYTES: usize = 4096;
+/// A template's braces and section names around its entries.
+const FRAME_BYTES: usize = 256;
 
 /// The stacks of one copy.
 pub struct Layout {
@@ -70,6 +74,10 @@ pub struct StackPlan {
     pub dependencies: Vec<String>,
     /// Resource types it declares, with how many of each.
     pub types: BTreeMap<&'static str, usize>,
+    /// The parameters it declares ([`Param::bit`]s).
+    pub params: u8,
+    /// At least the bytes it is written with.
+    pub max_bytes: usize,
 }
 
 /// What a template holds, against CloudFormation's quotas.
@@ -112,6 +120,19 @@ struct Measured {
     /// References to other units: (unit, logical ID, attribute).
     cross: Vec<(usize, String, Option<&'static str>)>,
     types: Vec<(&'static str, usize)>,
+    /// The parameters it uses ([`Param::bit`]s).
+    params: u8,
+}
+
+/// The entries of the parameters in `mask`, measured.
+fn params_size(mask: u8) -> Size {
+    let mut s: Sections<Count> = Sections::new();
+    parameters(mask, &mut s);
+    Size {
+        parameters: s.counts.parameters,
+        bytes: s.bytes(),
+        ..Size::default()
+    }
 }
 
 /// While measuring: references stay in place and are noted.
@@ -123,8 +144,7 @@ struct Noting {
 
 impl Resolve for Noting {
     fn cross<'a>(&mut self, to: usize, id: &'a str, attr: Option<&'static str>) -> Ref<'a> {
-        // `{"Fn::ImportValue": "<Stack>:<OutputId>"}`, wrapped in
-        // `Fn::Split` for a list.
+        // `{"Fn::ImportValue": "<Stack>:<OutputId>"}`.
         self.import_bytes += self.stack_max + export_id_len(id, attr) + 80;
         self.cross.push((to, id.to_string(), attr));
         Ref::local(id, attr)
@@ -143,17 +163,8 @@ impl Resolve for Placed<'_> {
         if owner == self.stack {
             return Ref::local(id, attr);
         }
-        Ref::Import {
-            name: self.layout.export_name(owner, id, attr),
-            list: is_list(to, id, attr),
-        }
+        Ref::Import(self.layout.export_name(owner, id, attr))
     }
-}
-
-/// Whether a reference is to a list parameter (exported joined, imported
-/// split).
-fn is_list(unit: usize, id: &str, attr: Option<&str>) -> bool {
-    unit == SHARED && id == SUBNETS_PARAM && attr.is_none()
 }
 
 /// Measures the units of `v`'s copy and decides its stacks.
@@ -196,15 +207,17 @@ pub fn layout(v: View, notes: &mut Notes) -> Layout {
                 + c.resources * (stack_max - copy.name.len()),
             cross: noting.cross,
             types: c.types.clone(),
+            params: c.params,
         });
     }
 
     let whole_description = super::description(v.model, v.env, v.platform);
+    let all_params = measured.iter().fold(0, |m, u| m | u.params);
     let whole = measured.iter().fold(
-        Size {
-            bytes: whole_description.len() + 128,
+        params_size(all_params).plus(&Size {
+            bytes: whole_description.len() + FRAME_BYTES,
             ..Size::default()
-        },
+        }),
         |sum, m| sum.plus(&m.size),
     );
     let groups = if whole.fits() {
@@ -212,6 +225,7 @@ pub fn layout(v: View, notes: &mut Notes) -> Layout {
             copy.name.clone(),
             whole_description,
             (0..copy.units.len()).collect(),
+            whole.bytes,
         )]
     } else {
         split(v, &measured, stack_max, shared)
@@ -247,13 +261,11 @@ pub fn layout(v: View, notes: &mut Notes) -> Layout {
     layout
 }
 
-/// The stacks of a copy too big for one: (name, description, units).
-fn split(
-    v: View,
-    measured: &[Measured],
-    stack_max: usize,
-    shared: bool,
-) -> Vec<(String, String, Vec<usize>)> {
+/// A stack to be: its name, description, units and at least its bytes.
+type Group = (String, String, Vec<usize>, usize);
+
+/// The stacks of a copy too big for one.
+fn split(v: View, measured: &[Measured], stack_max: usize, shared: bool) -> Vec<Group> {
     let copy = v.copy;
     // What other units may import from each unit.
     let mut exports: Vec<BTreeSet<(&str, Option<&str>)>> = vec![BTreeSet::new(); measured.len()];
@@ -269,12 +281,13 @@ fn split(
             .iter()
             .map(|(id, attr)| 2 * (stack_max + 1 + export_id_len(id, *attr)) + 160)
             .sum();
-        Size {
+        let size = Size {
             resources: m.size.resources,
             parameters: m.size.parameters,
             outputs: m.size.outputs + exports[u].len(),
             bytes: m.split_bytes + export_bytes,
-        }
+        };
+        (size, m.params)
     };
     let head = format!("{}, environment {}", v.model.app.name, v.env.name);
     let mut groups = Vec::new();
@@ -285,6 +298,7 @@ fn split(
                 "{head}: KMS key and parameters the stacks of its shared tenants import, generated by blueprint"
             ),
             vec![SHARED],
+            measured[SHARED].split_bytes + 8 * 1024,
         ));
         for (s, scope) in copy.scopes.iter().enumerate() {
             let w = v.workloads(scope);
@@ -294,58 +308,77 @@ fn split(
                 |t| crate::aws::names::lambda::tenant_stack(&copy.name, t),
             );
             let order = (0..copy.units.len()).filter(|u| copy.units[*u].scope == Some(s));
-            for (n, units) in pack(order, &cost).into_iter().enumerate() {
+            for (n, (units, bytes)) in pack(order, &cost).into_iter().enumerate() {
                 let (name, part) = part_name(&base, n);
-                groups.push((
-                    name,
-                    format!(
-                        "{head}: Lambda functions, queues and APIs generated by blueprint (shared tenant {tenant}{part})"
-                    ),
-                    units,
-                ));
+                let description = format!(
+                    "{head}: Lambda functions, queues and APIs generated by blueprint (shared tenant {tenant}{part})"
+                );
+                let bytes = bytes + description.len() + FRAME_BYTES;
+                groups.push((name, description, units, bytes));
             }
         }
     } else {
         let whole = super::description(v.model, v.env, v.platform);
-        for (n, units) in pack(0..copy.units.len(), &cost).into_iter().enumerate() {
+        for (n, (units, bytes)) in pack(0..copy.units.len(), &cost).into_iter().enumerate() {
             let (name, part) = part_name(&copy.name, n);
-            groups.push((name, format!("{whole}{part}"), units));
+            let description = format!("{whole}{part}");
+            let bytes = bytes + description.len() + FRAME_BYTES;
+            groups.push((name, description, units, bytes));
         }
     }
     groups
 }
 
 /// Greedy, in order: a unit joins the current stack while everything
-/// still fits, else opens the next one.
-fn pack(order: impl Iterator<Item = usize>, cost: &impl Fn(usize) -> Size) -> Vec<Vec<usize>> {
-    let mut packs: Vec<Vec<usize>> = Vec::new();
+/// still fits (with the parameters it needs that the stack does not
+/// declare yet), else opens the next one. Each pack with at least its
+/// entries' bytes.
+fn pack(
+    order: impl Iterator<Item = usize>,
+    cost: &impl Fn(usize) -> (Size, u8),
+) -> Vec<(Vec<usize>, usize)> {
+    let mut sizes = [Size::default(); Param::ALL.len()];
+    for p in Param::ALL {
+        sizes[p as usize] = params_size(p.bit());
+    }
+    let params = |mask: u8| {
+        Param::ALL
+            .iter()
+            .filter(|p| mask & p.bit() != 0)
+            .fold(Size::default(), |sum, p| sum.plus(&sizes[*p as usize]))
+    };
+    let mut packs: Vec<(Vec<usize>, usize)> = Vec::new();
     let mut total = Size::default();
+    let mut declared = 0u8;
     for u in order {
-        let add = cost(u);
-        let next = total.plus(&add);
+        let (add, needs) = cost(u);
+        let next = total.plus(&add).plus(&params(needs & !declared));
         let fits = next.counts_fit() && next.bytes + TEMPLATE_OVERHEAD_BYTES <= MAX_TEMPLATE_BYTES;
         match packs.last_mut() {
             Some(pack) if fits => {
-                pack.push(u);
+                pack.0.push(u);
                 total = next;
+                declared |= needs;
+                pack.1 = total.bytes;
             }
             _ => {
-                packs.push(vec![u]);
-                total = add;
+                total = add.plus(&params(needs));
+                declared = needs;
+                packs.push((vec![u], total.bytes));
             }
         }
     }
     if packs.is_empty() {
-        packs.push(Vec::new());
+        packs.push((Vec::new(), 0));
     }
     packs
 }
 
 /// The layout of `groups`: which stack each unit is in, and the exports,
 /// dependencies and resource types of each stack.
-fn finish(copy: &Copy, groups: Vec<(String, String, Vec<usize>)>, measured: &[Measured]) -> Layout {
+fn finish(copy: &Copy, groups: Vec<Group>, measured: &[Measured]) -> Layout {
     let mut stack_of = vec![0; copy.units.len()];
-    for (g, (_, _, units)) in groups.iter().enumerate() {
+    for (g, (_, _, units, _)) in groups.iter().enumerate() {
         for &u in units {
             stack_of[u] = g;
         }
@@ -353,8 +386,10 @@ fn finish(copy: &Copy, groups: Vec<(String, String, Vec<usize>)>, measured: &[Me
     let mut exports = vec![BTreeSet::new(); groups.len()];
     let mut depends = vec![BTreeSet::new(); groups.len()];
     let mut types = vec![BTreeMap::new(); groups.len()];
+    let mut params = vec![0u8; groups.len()];
     for (u, m) in measured.iter().enumerate() {
         let g = stack_of[u];
+        params[g] |= m.params;
         for (to, id, attr) in &m.cross {
             let owner = stack_of[*to];
             if owner != g {
@@ -366,7 +401,7 @@ fn finish(copy: &Copy, groups: Vec<(String, String, Vec<usize>)>, measured: &[Me
             *types[g].entry(*ty).or_default() += n;
         }
     }
-    let names: Vec<String> = groups.iter().map(|(n, _, _)| n.clone()).collect();
+    let names: Vec<String> = groups.iter().map(|(n, _, _, _)| n.clone()).collect();
     let export_names = exports
         .iter()
         .zip(&names)
@@ -384,8 +419,9 @@ fn finish(copy: &Copy, groups: Vec<(String, String, Vec<usize>)>, measured: &[Me
         .zip(exports)
         .zip(depends)
         .zip(types)
+        .zip(params)
         .map(
-            |((((name, description, units), exports), depends), types)| {
+            |(((((name, description, units, max_bytes), exports), depends), types), params)| {
                 let dependencies: BTreeSet<String> =
                     depends.iter().map(|d| names[*d].clone()).collect();
                 StackPlan {
@@ -395,6 +431,8 @@ fn finish(copy: &Copy, groups: Vec<(String, String, Vec<usize>)>, measured: &[Me
                     exports,
                     dependencies: dependencies.into_iter().collect(),
                     types,
+                    params,
+                    max_bytes,
                 }
             },
         )
@@ -406,7 +444,8 @@ fn finish(copy: &Copy, groups: Vec<(String, String, Vec<usize>)>, measured: &[Me
     }
 }
 
-/// The bytes the measuring pass counts for all units of `v`'s copy.
+/// The bytes the measuring pass counts for all units of `v`'s copy and
+/// the parameters they use.
 #[cfg(test)]
 pub fn counted_bytes(v: View) -> usize {
     let mut sections: Sections<Count> = Sections::new();
@@ -418,12 +457,22 @@ pub fn counted_bytes(v: View) -> usize {
     for unit in 0..v.copy.units.len() {
         emit(v, unit, &v.copy.name, &mut sections, &mut noting, None);
     }
-    sections.bytes()
+    sections.bytes() + params_size(sections.counts.params).bytes
 }
 
-/// `copy` as one stack, whatever its size (to compare a split with).
+/// `v`'s copy as one stack, whatever its size (to compare a split with).
 #[cfg(test)]
-pub fn one_stack(copy: &Copy) -> Layout {
+pub fn one_stack(v: View) -> Layout {
+    let copy = v.copy;
+    let mut sections: Sections<Count> = Sections::new();
+    let mut noting = Noting {
+        cross: Vec::new(),
+        import_bytes: 0,
+        stack_max: 0,
+    };
+    for unit in 0..copy.units.len() {
+        emit(v, unit, &copy.name, &mut sections, &mut noting, None);
+    }
     Layout {
         stacks: vec![StackPlan {
             name: copy.name.clone(),
@@ -432,6 +481,8 @@ pub fn one_stack(copy: &Copy) -> Layout {
             exports: BTreeSet::new(),
             dependencies: Vec::new(),
             types: BTreeMap::new(),
+            params: sections.counts.params,
+            max_bytes: 0,
         }],
         stack_of: vec![0; copy.units.len()],
         names: vec![BTreeMap::new()],
@@ -443,28 +494,17 @@ pub fn one_stack(copy: &Copy) -> Layout {
 pub fn write_stack(model: &Model, copy: &Copy, layout: &Layout, stack: usize) -> Vec<u8> {
     let v = View::new(model, copy);
     let st = &layout.stacks[stack];
-    let mut sections = Sections::with_capacity(MAX_TEMPLATE_BYTES);
+    let mut sections = Sections::with_capacity(st.max_bytes.min(MAX_TEMPLATE_BYTES));
     let mut placed = Placed { layout, stack };
+    parameters(st.params, &mut sections);
     for &u in &st.units {
         emit(v, u, &st.name, &mut sections, &mut placed, None);
     }
     for (id, attr) in &st.exports {
-        // Only the shared unit declares items without a hash suffix.
-        let list = is_list(SHARED, id, *attr);
         sections.outputs.entry(&export_id(id, *attr)).object(|o| {
-            let value = o.key("Value");
-            match (attr, list) {
-                (Some(a), _) => Ref::GetAtt(id, a).write(value),
-                (None, true) => value.object(|o| {
-                    o.key("Fn::Join").array(|a| {
-                        a.item().str(",");
-                        Ref::Id(id).write(a.item());
-                    })
-                }),
-                (None, false) => Ref::Id(id).write(value),
-            }
-            o.key("Export")
-                .object(|o| o.key("Name").str(&layout.export_name(stack, id, *attr)));
+            Ref::local(id, *attr).write(o.field("Value"));
+            o.field("Export")
+                .object(|o| o.field("Name").str(&layout.export_name(stack, id, *attr)));
         });
     }
     assemble(&st.description, &sections)
@@ -486,13 +526,16 @@ fn assemble(description: &str, s: &Sections) -> Vec<u8> {
     let mut j = Json::at_depth(0);
     j.reserve(s.bytes() + description.len() + 128);
     j.object(|o| {
-        o.key("Description").str(description);
+        o.field("Description").str(description);
         if !s.parameters.is_empty() {
-            section(o.key("Parameters"), &s.parameters);
+            section(o.field("Parameters"), &s.parameters);
         }
-        section(o.key("Resources"), &s.resources);
+        if !s.conditions.is_empty() {
+            section(o.field("Conditions"), &s.conditions);
+        }
+        section(o.field("Resources"), &s.resources);
         if !s.outputs.is_empty() {
-            section(o.key("Outputs"), &s.outputs);
+            section(o.field("Outputs"), &s.outputs);
         }
     });
     let mut bytes = j.into_bytes();

@@ -1,7 +1,7 @@
 //! References between template items, written the way CloudFormation
 //! takes them: `Ref`, `Fn::GetAtt`, and across stacks `Fn::ImportValue` of
-//! an export (wrapped in `Fn::Split` for a list parameter), as CDK writes
-//! cross-stack references.
+//! an export of a resource attribute, as CDK writes cross-stack
+//! references.
 
 use super::ids::make_unique_id;
 use crate::render::cdk_json::{Json, Out};
@@ -17,9 +17,8 @@ pub enum Ref<'a> {
     Id(&'a str),
     /// `{"Fn::GetAtt": [id, attribute]}`.
     GetAtt(&'a str, &'static str),
-    /// `{"Fn::ImportValue": name}`; `list`: wrapped in `Fn::Split` to
-    /// turn the exported comma-joined string back into a list.
-    Import { name: Arc<str>, list: bool },
+    /// `{"Fn::ImportValue": name}`.
+    Import(Arc<str>),
 }
 
 impl Ref<'_> {
@@ -32,22 +31,15 @@ impl Ref<'_> {
 
     pub fn write<O: Out>(&self, j: &mut Json<O>) {
         match self {
-            Ref::Id(id) => j.object(|o| o.key("Ref").str(id)),
+            // Logical IDs, attributes and export names never need escapes.
+            Ref::Id(id) => j.object(|o| o.field("Ref").plain(id)),
             Ref::GetAtt(id, attr) => j.object(|o| {
-                o.key("Fn::GetAtt").array(|a| {
-                    a.item().str(id);
-                    a.item().str(attr);
+                o.field("Fn::GetAtt").array(|a| {
+                    a.item().plain(id);
+                    a.item().plain(attr);
                 })
             }),
-            Ref::Import { name, list: false } => {
-                j.object(|o| o.key("Fn::ImportValue").str(name));
-            }
-            Ref::Import { name, list: true } => j.object(|o| {
-                o.key("Fn::Split").array(|a| {
-                    a.item().str(",");
-                    a.item().object(|o| o.key("Fn::ImportValue").str(name));
-                })
-            }),
+            Ref::Import(name) => j.object(|o| o.field("Fn::ImportValue").plain(name)),
         }
     }
 }
@@ -62,7 +54,7 @@ pub enum Part<'a> {
 /// `{"Fn::Join": ["", [parts]]}`: user text stays a literal list item.
 pub fn join<O: Out>(j: &mut Json<O>, parts: &[Part]) {
     j.object(|o| {
-        o.key("Fn::Join").array(|a| {
+        o.field("Fn::Join").array(|a| {
             a.item().str("");
             a.item().array(|a| {
                 for p in parts {

@@ -165,15 +165,17 @@ fn single_tenant_gets_one_stack_without_tenant_scope() {
     assert_eq!(f["Properties"]["TracingConfig"]["Mode"], "Active");
     // Internal: no API at all.
     assert!(of_type(&t, "AWS::ApiGatewayV2::Api").is_empty());
-    // The image is a parameter CI can bump, defaulting to the blueprint's.
-    assert_eq!(f["Properties"]["Code"]["ImageUri"]["Ref"], "WebImageUri");
+    // The image is written in: a new image is a new template.
     assert_eq!(
-        t["Parameters"]["WebImageUri"]["Default"],
+        f["Properties"]["Code"]["ImageUri"],
         "1.dkr.ecr.us-east-1.amazonaws.com/web:1"
     );
     for (_, p) in t["Parameters"].as_object().unwrap() {
         assert!(p["Description"].is_string(), "{p}");
     }
+    // Port 80 cannot be bound by Lambda's unprivileged user.
+    assert!(out.notes.iter().any(|n| n
+        .starts_with("HTTP services web (port 80): Lambda runs an image as an unprivileged user")));
 }
 
 #[test]
@@ -465,20 +467,32 @@ fn public_services_get_an_http_api_with_their_routes() {
         .any(|o| o["Value"]["Fn::GetAtt"][1] == "ApiEndpoint"));
 }
 
+/// `arn:${Partition}:<service>:${Region}:${AccountId}:<rest>` as
+/// `refs::arn` writes it, for comparing.
+fn arn_of(service: &str, rest: &[&str]) -> Value {
+    let mut parts = vec![
+        serde_json::json!("arn:"),
+        serde_json::json!({"Ref": "AWS::Partition"}),
+        serde_json::json!(format!(":{service}:")),
+        serde_json::json!({"Ref": "AWS::Region"}),
+        serde_json::json!(":"),
+        serde_json::json!({"Ref": "AWS::AccountId"}),
+        serde_json::json!(":"),
+    ];
+    parts.extend(rest.iter().map(|r| serde_json::json!(r)));
+    serde_json::json!({"Fn::Join": ["", parts]})
+}
+
 #[test]
 fn callers_may_invoke_exactly_their_callees_and_know_their_names() {
     let out = lower(&commerce());
     let t = template(&out, "Shop-Prod-Acme");
-    let payments = id_of(
-        &t,
-        "AWS::Lambda::Function",
-        "FunctionName",
-        "shop-prod-acme-payments",
-    );
     let api = function(&t, "shop-prod-acme-api");
+    // The callee's own name, not a reference to it: callers never depend
+    // on their callees.
     assert_eq!(
-        api["Properties"]["Environment"]["Variables"]["PAYMENTS_FUNCTION_NAME"]["Ref"],
-        payments.as_str()
+        api["Properties"]["Environment"]["Variables"]["PAYMENTS_FUNCTION_NAME"],
+        "shop-prod-acme-payments"
     );
     let statements = role_statements(&t, "shop-prod-acme-api");
     let invoke: Vec<&Value> = statements
@@ -486,7 +500,18 @@ fn callers_may_invoke_exactly_their_callees_and_know_their_names() {
         .filter(|s| s["Action"] == "lambda:InvokeFunction")
         .collect();
     assert_eq!(invoke.len(), 1);
-    assert_eq!(invoke[0]["Resource"]["Fn::GetAtt"][0], payments.as_str());
+    assert_eq!(
+        invoke[0]["Resource"],
+        arn_of("lambda", &["function:", "shop-prod-acme-payments"])
+    );
+    // The shared copy's caller names its own tenant's callee.
+    let shared = template(&out, "Shop-Prod");
+    let globex = function(&shared, "shop-prod-globex-api");
+    assert_eq!(
+        globex["Properties"]["Environment"]["Variables"]["PAYMENTS_FUNCTION_NAME"],
+        "shop-prod-globex-payments"
+    );
+    function(&shared, "shop-prod-globex-payments");
     // Nobody else may invoke anything.
     for role in ["shop-prod-acme-worker", "shop-prod-acme-nightly-report"] {
         assert!(role_statements(&t, role)
@@ -508,12 +533,20 @@ fn secrets_are_readable_by_exact_arn_and_the_env_holds_the_arn() {
     assert!(parts.contains(&Value::from("prod/db/password")));
     assert_eq!(parts.last().unwrap(), "-??????");
     let api = function(&t, "shop-prod-globex-api");
-    // The variable holds the secret's ARN (without the random suffix); the
-    // name stays a literal item of the join.
-    let env = &api["Properties"]["Environment"]["Variables"]["DB_PASSWORD"]["Fn::Join"][1];
+    // `<KEY>_SECRET_ARN` holds the secret's ARN (without the random
+    // suffix); the name stays a literal item of the join. `<KEY>` holds
+    // nothing: never an ARN where code expects the value.
+    let vars = &api["Properties"]["Environment"]["Variables"];
+    assert!(vars.get("DB_PASSWORD").is_none(), "{vars}");
+    let env = &vars["DB_PASSWORD_SECRET_ARN"]["Fn::Join"][1];
     let env = env.as_array().unwrap();
     assert_eq!(env[0], "arn:");
     assert_eq!(env.last().unwrap(), "prod/db/password");
+    assert!(out
+        .notes
+        .iter()
+        .any(|n| n.contains("`<KEY>_SECRET_ARN`, never its value")
+            && n.contains("HTTP service api (DB_PASSWORD_SECRET_ARN)")));
 
     let mut s = service("svc", "1.dkr.ecr.eu-west-1.amazonaws.com/s:1");
     let arn = "arn:aws:secretsmanager:eu-west-1:1:secret:x-AbCdEf";
@@ -611,45 +644,83 @@ fn output_is_deterministic() {
     assert_eq!(lower(&m).notes, lower(&m).notes);
 }
 
+/// Whether CloudFormation can tag a resource type, as the resource
+/// schemas cfn-lint 1.58 ships say (`tagging.taggable`), for every type
+/// the Lambda target writes; and whether its `Tags` is a map.
+const TAGGING: &[(&str, Option<bool>)] = &[
+    ("AWS::ApiGatewayV2::Api", Some(true)),
+    ("AWS::ApiGatewayV2::Integration", None),
+    ("AWS::ApiGatewayV2::Route", None),
+    ("AWS::ApiGatewayV2::Stage", Some(true)),
+    ("AWS::CloudWatch::Alarm", Some(false)),
+    ("AWS::EC2::SecurityGroup", Some(false)),
+    ("AWS::Events::Rule", Some(false)),
+    ("AWS::IAM::Role", Some(false)),
+    ("AWS::KMS::Key", Some(false)),
+    ("AWS::Lambda::EventInvokeConfig", None),
+    ("AWS::Lambda::EventSourceMapping", Some(false)),
+    ("AWS::Lambda::Function", Some(false)),
+    ("AWS::Lambda::Permission", None),
+    ("AWS::Logs::LogGroup", Some(false)),
+    ("AWS::SQS::Queue", Some(false)),
+    ("AWS::SQS::QueuePolicy", None),
+];
+
 #[test]
 fn every_taggable_resource_carries_the_tenant_and_app_tags() {
     let mut m = commerce();
     m.app.tags.insert("team".into(), "platform".into());
     let out = lower(&m);
-    let t = template(&out, "Shop-Prod");
-    for (id, r) in t["Resources"].as_object().unwrap() {
-        let ty = r["Type"].as_str().unwrap();
-        let tags = &r["Properties"]["Tags"];
-        match ty {
-            "AWS::ApiGatewayV2::Api" | "AWS::ApiGatewayV2::Stage" => {
-                assert_eq!(tags["tenant"], "globex", "{id}");
-                assert_eq!(tags["team"], "platform", "{id}");
-            }
-            "AWS::KMS::Key" => assert!(tags.is_array(), "{id}"),
-            "AWS::Lambda::Function"
-            | "AWS::IAM::Role"
-            | "AWS::SQS::Queue"
-            | "AWS::Logs::LogGroup"
-            | "AWS::EC2::SecurityGroup"
-            | "AWS::Lambda::EventSourceMapping" => {
-                let tags = tags.as_array().unwrap_or_else(|| panic!("{id} untagged"));
-                for (k, v) in [
-                    ("tenant", "globex"),
-                    ("team", "platform"),
-                    ("environment", "prod"),
-                ] {
-                    assert!(
-                        tags.iter().any(|t| t["Key"] == k && t["Value"] == v),
-                        "{id} lacks {k}"
-                    );
+    let mut seen = BTreeSet::new();
+    for stack in ["Shop-Prod", "Shop-Prod-Acme"] {
+        let t = template(&out, stack);
+        let tenant = if stack == "Shop-Prod" {
+            "globex"
+        } else {
+            "acme"
+        };
+        for (id, r) in t["Resources"].as_object().unwrap() {
+            let ty = r["Type"].as_str().unwrap();
+            seen.insert(ty.to_string());
+            let tagging = TAGGING
+                .iter()
+                .find(|(t, _)| *t == ty)
+                .unwrap_or_else(|| panic!("{ty} is not in the table: look it up in the schemas"))
+                .1;
+            let tags = &r["Properties"]["Tags"];
+            let expected = [
+                ("tenant", tenant),
+                ("team", "platform"),
+                ("environment", "prod"),
+                ("app", "shop"),
+                ("managed-by", "blueprint"),
+            ];
+            match tagging {
+                Some(true) => {
+                    for (k, v) in expected {
+                        assert_eq!(tags[k], v, "{id} lacks {k}");
+                    }
                 }
+                Some(false) => {
+                    let tags = tags.as_array().unwrap_or_else(|| panic!("{id} untagged"));
+                    for (k, v) in expected {
+                        // The key is the copy's: no tenant tag on a shared key.
+                        if k == "tenant" && ty == "AWS::KMS::Key" && stack == "Shop-Prod" {
+                            continue;
+                        }
+                        assert!(
+                            tags.iter().any(|t| t["Key"] == k && t["Value"] == v),
+                            "{id} lacks {k}"
+                        );
+                    }
+                }
+                None => assert!(tags.is_null(), "{id} ({ty}) cannot be tagged"),
             }
-            _ => assert!(
-                tags.is_null(),
-                "{id} ({ty}) has tags the test does not check"
-            ),
         }
     }
+    // The blueprint exercises every type in the table.
+    let table: BTreeSet<String> = TAGGING.iter().map(|(t, _)| t.to_string()).collect();
+    assert_eq!(seen, table);
 }
 
 #[test]
@@ -790,7 +861,7 @@ fn stacks_over_the_quotas_are_split_into_stacks_within_every_quota() {
     for (e, env) in m.environments.iter().enumerate() {
         for (p, platform) in env.platforms.iter().enumerate() {
             let copy = super::copy::Copy::new(&m, e, p);
-            let one = super::place::one_stack(&copy);
+            let one = super::place::one_stack(super::copy::View::new(&m, &copy));
             let bytes = super::place::write_stack(&m, &copy, &one, 0);
             let t: Value = serde_json::from_slice(&bytes).unwrap();
             for id in t["Resources"].as_object().unwrap().keys() {
@@ -824,8 +895,25 @@ fn split_stacks_reference_each_other_only_through_exports_they_depend_on() {
     }
     assert!(!exports.is_empty());
     let mut imports = 0;
-    let mut list_imports = 0;
     for (name, deps, t) in &stacks {
+        // Only resource attributes are exported: never a parameter, which
+        // could then not be changed while another stack imports it.
+        let params = t["Parameters"].as_object();
+        for o in t["Outputs"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            if o.get("Export").is_some() {
+                let value = &o["Value"];
+                let id = value["Ref"]
+                    .as_str()
+                    .or_else(|| value["Fn::GetAtt"][0].as_str())
+                    .unwrap_or_else(|| panic!("{name} exports {value}"));
+                assert!(t["Resources"].get(id).is_some(), "{name} exports {id}");
+                assert!(params.is_none_or(|p| !p.contains_key(id)));
+            }
+        }
         let mut local: BTreeSet<&str> = BTreeSet::new();
         local.extend(
             t["Resources"]
@@ -870,21 +958,17 @@ fn split_stacks_reference_each_other_only_through_exports_they_depend_on() {
         };
         intrinsics(&t["Resources"], &mut check);
         intrinsics(&t["Outputs"], &mut check);
-        // Lists cross as joined strings.
         for (_, f) in of_type(t, "AWS::Lambda::Function") {
+            // The network is the stack's own parameters.
             let subnets = &f["Properties"]["VpcConfig"]["SubnetIds"];
-            if subnets.get("Fn::Split").is_some() {
-                assert_eq!(subnets["Fn::Split"][0], ",");
-                list_imports += 1;
-            }
+            assert_eq!(subnets["Ref"], "PrivateSubnetIds", "{name}");
             // A function's own resources are never split from it.
             let p = &f["Properties"];
             assert!(p["Role"].get("Fn::GetAtt").is_some());
             assert!(p["LoggingConfig"]["LogGroup"].get("Ref").is_some());
-            assert!(p["VpcConfig"]["SecurityGroupIds"][0]
-                .get("Fn::GetAtt")
-                .is_some());
-            assert!(p["Code"]["ImageUri"].get("Ref").is_some());
+            // The tenant's security group, in this stack or imported.
+            let sg = &p["VpcConfig"]["SecurityGroupIds"][0];
+            assert!(sg.get("Fn::GetAtt").is_some() || sg.get("Fn::ImportValue").is_some());
         }
         // Least privilege survives: every statement names its resources.
         for (_, r) in of_type(t, "AWS::IAM::Role") {
@@ -895,7 +979,7 @@ fn split_stacks_reference_each_other_only_through_exports_they_depend_on() {
             }
         }
     }
-    assert!(imports > 0 && list_imports > 0);
+    assert!(imports > 0);
 
     // Dependencies name stacks of the assembly and never form a cycle.
     let deps: BTreeMap<&str, &Vec<String>> =
@@ -955,12 +1039,12 @@ fn measuring_counts_exactly_the_bytes_a_stack_is_written_with() {
         for p in 0..env.platforms.len() {
             let copy = super::copy::Copy::new(&m, e, p);
             let counted = super::place::counted_bytes(super::copy::View::new(&m, &copy));
-            let one = super::place::one_stack(&copy);
+            let one = super::place::one_stack(super::copy::View::new(&m, &copy));
             let written = super::place::write_stack(&m, &copy, &one, 0).len();
             // The template around the entries: braces, section names, an
             // empty description, the final newline; minus the three
             // sections' first commas.
-            let frame = "{\n \"Description\": \"\",\n \"Parameters\": {\n },\n \"Resources\": {\n },\n \"Outputs\": {\n }\n}\n".len() - 3;
+            let frame = "{\n \"Description\": \"\",\n \"Parameters\": {\n },\n \"Conditions\": {\n },\n \"Resources\": {\n },\n \"Outputs\": {\n }\n}\n".len() - 4;
             assert_eq!(counted + frame, written, "{}", copy.name);
         }
     }
@@ -989,4 +1073,699 @@ fn declared_resource_types_are_what_the_templates_hold() {
     }
     assert!(declared.len() > 5, "{declared:?}");
     assert_eq!(declared, written);
+}
+
+// --- The runtime contract (issue #12) on the rendered templates ---
+
+/// The `Environment.Variables` of the function named `name`.
+fn variables<'a>(t: &'a Value, name: &str) -> &'a serde_json::Map<String, Value> {
+    function(t, name)["Properties"]["Environment"]["Variables"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{name} has no environment"))
+}
+
+#[test]
+fn every_function_is_told_its_own_environments_and_tenants_resources() {
+    let out = lower(&commerce());
+    for (stack, env, tenant, prefix) in [
+        ("Shop-Prod", "prod", "globex", "shop-prod-globex"),
+        ("Shop-Prod-Acme", "prod", "acme", "shop-prod-acme"),
+        ("Shop-Dev", "dev", "globex", "shop-dev-globex"),
+        ("Shop-Dev-Acme", "dev", "acme", "shop-dev-acme"),
+    ] {
+        let t = template(&out, stack);
+        let orders = id_of(
+            &t,
+            "AWS::SQS::Queue",
+            "QueueName",
+            &format!("{prefix}-orders"),
+        );
+        let api = variables(&t, &format!("{prefix}-api"));
+        assert_eq!(api["BLUEPRINT_APP"], "shop", "{stack}");
+        assert_eq!(api["BLUEPRINT_ENVIRONMENT"], env, "{stack}");
+        assert_eq!(api["BLUEPRINT_TENANT"], tenant, "{stack}");
+        // Lambda sets AWS_REGION itself, and refuses it as a variable.
+        assert!(api.get("AWS_REGION").is_none(), "{stack}");
+        // This tenant's own queue, by reference (its URL).
+        assert_eq!(api["ORDERS_QUEUE_URL"]["Ref"], orders.as_str(), "{stack}");
+        // This tenant's own callee, by name.
+        assert_eq!(
+            api["PAYMENTS_FUNCTION_NAME"],
+            format!("{prefix}-payments"),
+            "{stack}"
+        );
+        function(&t, &format!("{prefix}-payments"));
+        // The secret's ARN under <KEY>_SECRET_ARN, nothing under <KEY>.
+        assert!(api.get("DB_PASSWORD").is_none(), "{stack}");
+        assert!(api["DB_PASSWORD_SECRET_ARN"]["Fn::Join"].is_array());
+        // The user's own values stay.
+        assert_eq!(api["LOG_LEVEL"], "info");
+        // The Web Adapter: the service's port and readiness path.
+        assert_eq!(api["AWS_LWA_PORT"], "8080");
+        assert_eq!(api["AWS_LWA_READINESS_CHECK_PATH"], "/");
+        let worker = variables(&t, &format!("{prefix}-worker"));
+        assert_eq!(worker["ORDERS_QUEUE_URL"]["Ref"], orders.as_str());
+        assert!(worker.get("AWS_LWA_PORT").is_none(), "not an HTTP service");
+        let job = variables(&t, &format!("{prefix}-nightly-report"));
+        assert_eq!(job["ORDERS_QUEUE_URL"]["Ref"], orders.as_str());
+        assert_eq!(job["BLUEPRINT_TENANT"], tenant);
+
+        // Least privilege: exactly what it is told about.
+        let statements = role_statements(&t, &format!("{prefix}-api"));
+        let actions: Vec<&Value> = statements.iter().map(|s| &s["Action"]).collect();
+        assert_eq!(
+            actions,
+            [
+                &serde_json::json!(crate::aws::iam::QUEUE_PUBLISH),
+                &Value::from("secretsmanager:GetSecretValue"),
+                &Value::from("lambda:InvokeFunction"),
+                &Value::from("kms:Decrypt"),
+            ],
+            "{stack}"
+        );
+        assert_eq!(statements[0]["Resource"]["Fn::GetAtt"][0], orders.as_str());
+    }
+}
+
+#[test]
+fn no_arn_is_ever_in_a_variable_named_like_a_secret() {
+    let mut m = commerce();
+    each_service(&mut m, |s| {
+        s.secrets.insert(
+            "API_KEY".into(),
+            SecretRef::Arn("arn:aws:secretsmanager:eu-west-1:1:secret:k-AbCdEf".into()),
+        );
+    });
+    let out = lower(&m);
+    let mut arns = 0;
+    for (_, _, t) in assembly(&out) {
+        for (_, f) in of_type(&t, "AWS::Lambda::Function") {
+            let vars = f["Properties"]["Environment"]["Variables"]
+                .as_object()
+                .unwrap();
+            for (k, v) in vars {
+                let text = v.to_string();
+                if text.contains("arn:") || text.contains("secretsmanager") {
+                    assert!(k.ends_with("_SECRET_ARN"), "{k} = {v}");
+                    arns += 1;
+                }
+            }
+            assert!(vars.get("API_KEY").is_none() && vars.get("DB_PASSWORD").is_none());
+        }
+    }
+    assert!(arns > 0);
+}
+
+// --- Deploying, re-deploying and rolling out (issue #18) ---
+
+#[test]
+fn log_groups_and_keys_never_keep_a_failed_creates_resources_or_names() {
+    let out = lower(&commerce());
+    for (name, _, t) in assembly(&out) {
+        for (id, r) in t["Resources"].as_object().unwrap() {
+            if r["DeletionPolicy"] == "Retain" {
+                panic!("{name}/{id} keeps Retain on create");
+            }
+            if r["Type"] == "AWS::Logs::LogGroup" || r["Type"] == "AWS::KMS::Key" {
+                assert_eq!(r["DeletionPolicy"], "RetainExceptOnCreate", "{name}/{id}");
+                assert_eq!(r["UpdateReplacePolicy"], "Retain", "{name}/{id}");
+                // CloudFormation names them: a retained one never blocks a
+                // new one.
+                assert!(r["Properties"].get("LogGroupName").is_none(), "{id}");
+            }
+        }
+    }
+}
+
+#[test]
+fn no_output_exports_a_parameter_and_every_stack_declares_its_own() {
+    // A split copy: parameters are declared where they are used.
+    let out = lower(&big());
+    for (name, _, t) in assembly(&out) {
+        let params = t["Parameters"].as_object().cloned().unwrap_or_default();
+        for o in t["Outputs"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            let r = o["Value"]["Ref"].as_str();
+            assert!(
+                r.is_none_or(|id| !params.contains_key(id)),
+                "{name} outputs parameter {r:?}"
+            );
+        }
+        let text = t.to_string();
+        for p in super::copy::Param::ALL {
+            let used = text.contains(&format!("{{\"Ref\":\"{}\"}}", p.id()));
+            assert_eq!(used, params.contains_key(p.id()), "{name}: {}", p.id());
+        }
+        assert!(!text.contains("Fn::Split"), "{name}");
+    }
+}
+
+/// Calls `f` on every service of every tenant in every environment.
+fn each_service(m: &mut Model, mut f: impl FnMut(&mut crate::model::Service)) {
+    for env in &mut m.environments {
+        for p in &mut env.platforms {
+            for w in &mut p.tenants {
+                w.services.iter_mut().for_each(&mut f);
+            }
+        }
+    }
+}
+
+/// A copy of `m` whose service `svc` runs `image` everywhere.
+fn with_image(m: &Model, svc: &str, image: &str) -> Model {
+    let mut m = m.clone();
+    each_service(&mut m, |s| {
+        if s.name.as_str() == svc {
+            s.image = crate::model::Image::parse(image).unwrap();
+        }
+    });
+    m
+}
+
+#[test]
+fn an_image_bump_changes_the_template_and_so_rolls_out() {
+    let m = commerce();
+    let bumped = with_image(&m, "api", "1.dkr.ecr.eu-west-1.amazonaws.com/api:1.1");
+    let (before, after) = (lower(&m), lower(&bumped));
+    let t = template(&after, "Shop-Prod");
+    assert_eq!(
+        function(&t, "shop-prod-globex-api")["Properties"]["Code"]["ImageUri"],
+        "1.dkr.ecr.eu-west-1.amazonaws.com/api:1.1"
+    );
+    for stack in ["Shop-Prod", "Shop-Prod-Acme", "Shop-Dev", "Shop-Dev-Acme"] {
+        assert_ne!(template(&before, stack), template(&after, stack), "{stack}");
+    }
+    // No parameter could hold the old image back.
+    assert!(t["Parameters"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .all(|k| !k.ends_with("ImageUri")));
+}
+
+#[test]
+fn images_from_other_registries_come_through_a_pull_through_cache() {
+    let m = with_image(&commerce(), "payments", "public.ecr.aws/acme/pay:2");
+    let out = lower(&m);
+    let t = template(&out, "Shop-Prod");
+    let uri = &function(&t, "shop-prod-globex-payments")["Properties"]["Code"]["ImageUri"];
+    let parts = uri["Fn::Join"][1].as_array().unwrap();
+    assert_eq!(parts[0]["Ref"], "AWS::AccountId");
+    assert_eq!(parts.last().unwrap(), "/ecr-public/acme/pay:2");
+    let Some(crate::doc::Document::Text(script)) = out.files.get("deploy.sh") else {
+        panic!("no deploy.sh");
+    };
+    assert!(
+        script.contains("    cache ecr-public public.ecr.aws\n"),
+        "{script}"
+    );
+    assert!(
+        script.contains("    pull ecr-public/acme/pay:2\n"),
+        "{script}"
+    );
+}
+
+#[test]
+fn lambda_refuses_images_it_cannot_pull_and_says_what_to_set() {
+    let src = |image: &str| {
+        format!(
+            "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  api: {{ image: \"{image}\", port: 80 }}\n"
+        )
+    };
+    let fit = |image: &str| {
+        let m = crate::normalize::load(&src(image)).unwrap();
+        crate::normalize::fit(&m, crate::model::Target::Lambda)
+    };
+    for ok in [
+        "1.dkr.ecr.eu-west-1.amazonaws.com/api:1",
+        "public.ecr.aws/nginx/nginx:1.27",
+        "ghcr.io/acme/api:1",
+        "nginx:1.27",
+        "quay.io/org/api@sha256:abc",
+    ] {
+        assert!(fit(ok).is_empty(), "{ok}: {:?}", fit(ok));
+    }
+    let other = fit("1.dkr.ecr.us-east-1.amazonaws.com/api:1");
+    assert_eq!(other.len(), 1);
+    assert!(
+        other[0].message.contains("ECR in us-east-1"),
+        "{}",
+        other[0].message
+    );
+    assert!(other[0].message.contains("dkr.ecr.eu-west-1.amazonaws.com"));
+    let unknown = fit("registry.example.com/api:1");
+    assert_eq!(unknown.len(), 1);
+    assert!(unknown[0].message.contains("registry.example.com"));
+    assert!(unknown[0].message.contains("set `image`"));
+    // ECS and EKS pull from anywhere.
+    let m = crate::normalize::load(&src("registry.example.com/api:1")).unwrap();
+    assert!(crate::normalize::fit(&m, crate::model::Target::Ecs).is_empty());
+}
+
+/// Resources of `t` that depend on each other through `Ref`, `Fn::GetAtt`
+/// and `DependsOn`, and whether that graph has a cycle (cfn-lint E3004).
+fn has_cycle(t: &Value) -> Option<String> {
+    let resources = t["Resources"].as_object().unwrap();
+    let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (id, r) in resources {
+        let mut to = BTreeSet::new();
+        intrinsics(&r["Properties"], &mut |kind, x| {
+            let target = match kind {
+                "Ref" => x.as_str(),
+                "Fn::GetAtt" => x[0].as_str(),
+                _ => None,
+            };
+            if let Some(target) = target.filter(|t| resources.contains_key(*t)) {
+                to.insert(target);
+            }
+        });
+        for d in r["DependsOn"].as_array().into_iter().flatten() {
+            to.insert(d.as_str().unwrap());
+        }
+        edges.insert(id, to);
+    }
+    fn visit<'a>(
+        n: &'a str,
+        edges: &BTreeMap<&'a str, BTreeSet<&'a str>>,
+        state: &mut BTreeMap<&'a str, bool>,
+    ) -> Option<String> {
+        match state.get(n) {
+            Some(true) => return None,
+            Some(false) => return Some(n.to_string()),
+            None => {}
+        }
+        state.insert(n, false);
+        for d in &edges[n] {
+            if let Some(c) = visit(d, edges, state) {
+                return Some(c);
+            }
+        }
+        state.insert(n, true);
+        None
+    }
+    let mut state = BTreeMap::new();
+    edges.keys().find_map(|n| visit(n, &edges, &mut state))
+}
+
+#[test]
+fn calls_in_a_ring_make_no_dependency_cycle() {
+    let m = crate::normalize::load(include_str!("testdata/ring.yaml")).unwrap();
+    let out = lower(&m);
+    let stacks = assembly(&out);
+    assert_eq!(stacks.len(), 2);
+    for (name, _, t) in &stacks {
+        assert_eq!(has_cycle(t), None, "{name}");
+    }
+    let t = template(&out, "Ring-Prod");
+    // api -> orders -> billing -> api, each by name.
+    for (caller, callee) in [("api", "orders"), ("orders", "billing"), ("billing", "api")] {
+        let vars = variables(&t, &format!("ring-prod-globex-{caller}"));
+        assert_eq!(
+            vars[&format!("{}_FUNCTION_NAME", callee.to_uppercase())],
+            format!("ring-prod-globex-{callee}")
+        );
+    }
+    // The checker can fail: the same ring written with references is a
+    // cycle.
+    let mut cyclic = t.clone();
+    let ids: Vec<String> = ["api", "orders", "billing"]
+        .iter()
+        .map(|n| {
+            id_of(
+                &t,
+                "AWS::Lambda::Function",
+                "FunctionName",
+                &format!("ring-prod-globex-{n}"),
+            )
+        })
+        .collect();
+    for i in 0..3 {
+        cyclic["Resources"][&ids[i]]["Properties"]["Environment"]["Variables"]["CALLEE"] =
+            serde_json::json!({"Ref": ids[(i + 1) % 3]});
+    }
+    assert!(has_cycle(&cyclic).is_some());
+}
+
+#[test]
+fn a_ring_of_calls_across_tenants_and_split_stacks_makes_no_cycle() {
+    let m = crate::normalize::load(include_str!("testdata/calls33.yaml")).unwrap();
+    let out = lower(&m);
+    let stacks = assembly(&out);
+    let names: Vec<&str> = stacks.iter().map(|(n, _, _)| n.as_str()).collect();
+    for part in [
+        "Calls33-Prod-Globex-Part2",
+        "Calls33-Prod-Initech-Part2",
+        "Calls33-Prod-Acme-Part2",
+    ] {
+        assert!(names.contains(&part), "{names:?}");
+    }
+    // Where each function is.
+    let mut home: BTreeMap<String, String> = BTreeMap::new();
+    for (name, _, t) in &stacks {
+        assert_eq!(has_cycle(t), None, "{name}");
+        for (_, f) in of_type(t, "AWS::Lambda::Function") {
+            home.insert(
+                f["Properties"]["FunctionName"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                name.clone(),
+            );
+        }
+    }
+    let mut across = 0;
+    for (name, deps, t) in &stacks {
+        for (_, f) in of_type(t, "AWS::Lambda::Function") {
+            let vars = f["Properties"]["Environment"]["Variables"]
+                .as_object()
+                .unwrap();
+            let tenant = vars["BLUEPRINT_TENANT"].as_str().unwrap();
+            for (k, v) in vars.iter().filter(|(k, _)| k.ends_with("_FUNCTION_NAME")) {
+                let callee = v.as_str().unwrap_or_else(|| panic!("{k} is {v}"));
+                // The caller's own tenant's callee.
+                assert!(
+                    callee.starts_with(&format!("calls33-prod-{tenant}-")),
+                    "{callee}"
+                );
+                if &home[callee] != name {
+                    across += 1;
+                }
+            }
+        }
+        // Invoking is granted by the callee's ARN, built from its name:
+        // nothing imports a function, so calls add no dependency.
+        for (_, r) in of_type(t, "AWS::IAM::Role") {
+            let statements = &r["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+            for s in statements.as_array().into_iter().flatten() {
+                if s["Action"] == "lambda:InvokeFunction" {
+                    let text = s["Resource"].to_string();
+                    assert!(text.contains("function:"), "{text}");
+                    assert!(!text.contains("Fn::ImportValue"), "{name}: {text}");
+                }
+            }
+        }
+        assert!(deps.iter().all(|d| names.contains(&d.as_str())));
+    }
+    assert!(across > 0, "the ring crosses a split");
+}
+
+// --- Guard rails: concurrency, throttling, alarms ---
+
+#[test]
+fn functions_reserve_their_concurrency_and_stages_are_throttled_to_it() {
+    let out = lower(&commerce());
+    for (name, _, t) in assembly(&out) {
+        let functions = of_type(&t, "AWS::Lambda::Function");
+        for (id, f) in &functions {
+            let reserved = f["Properties"]["ReservedConcurrentExecutions"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name}/{id} has no reserved concurrency"));
+            assert!(reserved >= 1);
+        }
+        for (_, stage) in of_type(&t, "AWS::ApiGatewayV2::Stage") {
+            let s = &stage["Properties"]["DefaultRouteSettings"];
+            // The one public service, api (scale.max 1, no requests given).
+            assert_eq!(s["ThrottlingBurstLimit"], 1, "{name}");
+            assert_eq!(s["ThrottlingRateLimit"], 10, "{name}");
+        }
+    }
+    let t = template(&out, "Shop-Prod");
+    let worker = function(&t, "shop-prod-globex-worker");
+    assert_eq!(worker["Properties"]["ReservedConcurrentExecutions"], 20);
+    let job = function(&t, "shop-prod-globex-nightly-report");
+    assert_eq!(job["Properties"]["ReservedConcurrentExecutions"], 1);
+    // What the environment reserves, and what the account must then hold.
+    assert!(
+        out.notes.iter().any(|n| n
+            .starts_with("functions reserve 46 concurrent executions in all")
+            && n.contains("at least 146")),
+        "{:?}",
+        out.notes
+    );
+}
+
+#[test]
+fn a_tenants_quota_holds_its_reserved_concurrency_and_its_stage() {
+    let mut m = commerce();
+    each_service(&mut m, |s| {
+        s.scale.max = 20;
+        s.scale.requests = Some(600);
+    });
+    // acme may run 10 replicas at a time, globex has no quota.
+    let acme = m
+        .tenants
+        .iter_mut()
+        .find(|t| t.name.as_str() == "acme")
+        .unwrap();
+    acme.quota.pods = Some(10);
+    let out = lower(&m);
+    let reserved = |t: &Value| -> u64 {
+        of_type(t, "AWS::Lambda::Function")
+            .iter()
+            .map(|(_, f)| {
+                f["Properties"]["ReservedConcurrentExecutions"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .sum()
+    };
+    let acme = template(&out, "Shop-Prod-Acme");
+    assert!(reserved(&acme) <= 10, "{}", reserved(&acme));
+    let api = function(&acme, "shop-prod-acme-api");
+    let api_reserved = api["Properties"]["ReservedConcurrentExecutions"]
+        .as_u64()
+        .unwrap();
+    assert!((1..20).contains(&api_reserved));
+    let stage = of_type(&acme, "AWS::ApiGatewayV2::Stage")[0].1;
+    let s = &stage["Properties"]["DefaultRouteSettings"];
+    assert_eq!(s["ThrottlingBurstLimit"], api_reserved);
+    // 600 requests a minute per execution: 10 a second each.
+    assert_eq!(s["ThrottlingRateLimit"], api_reserved * 10);
+    // A worker polls no faster than it may run.
+    let esm = of_type(&acme, "AWS::Lambda::EventSourceMapping")[0].1;
+    let worker = function(&acme, "shop-prod-acme-worker");
+    assert!(
+        esm["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+            .as_u64()
+            .unwrap()
+            <= worker["Properties"]["ReservedConcurrentExecutions"]
+                .as_u64()
+                .unwrap()
+                .max(2)
+    );
+    assert!(out
+        .notes
+        .iter()
+        .any(|n| n.contains("instead of 20") && n.contains("quota (pods 10)")));
+    // Without a quota: scale.max each.
+    let globex = template(&out, "Shop-Prod");
+    assert_eq!(
+        function(&globex, "shop-prod-globex-api")["Properties"]["ReservedConcurrentExecutions"],
+        20
+    );
+}
+
+#[test]
+fn failures_throttles_dead_letters_and_server_errors_raise_alarms() {
+    let out = lower(&commerce());
+    let t = template(&out, "Shop-Prod");
+    let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
+    let watching = |metric: &str, value: &Value| {
+        alarms.iter().any(|(_, a)| {
+            let p = &a["Properties"];
+            p["MetricName"] == metric && p["Dimensions"][0]["Value"] == *value
+        })
+    };
+    for (_, f) in of_type(&t, "AWS::Lambda::Function") {
+        let name = &f["Properties"]["FunctionName"];
+        assert!(watching("Errors", name), "{name}");
+        assert!(watching("Throttles", name), "{name}");
+    }
+    for dlq in [
+        "shop-prod-globex-orders-dlq",
+        "shop-prod-globex-nightly-report-dlq",
+    ] {
+        assert!(watching(
+            "ApproximateNumberOfMessagesVisible",
+            &Value::from(dlq)
+        ));
+    }
+    let (api, _) = of_type(&t, "AWS::ApiGatewayV2::Api")[0];
+    assert!(watching("5xx", &serde_json::json!({"Ref": api})));
+    // Each notifies the topic the stack is given, if any.
+    assert_eq!(t["Parameters"]["AlarmTopicArn"]["Default"], "");
+    assert!(t["Conditions"]["AlarmTopicGiven"]["Fn::Not"].is_array());
+    for (id, a) in &alarms {
+        let actions = &a["Properties"]["AlarmActions"]["Fn::If"];
+        assert_eq!(actions[0], "AlarmTopicGiven", "{id}");
+        assert_eq!(actions[1][0]["Ref"], "AlarmTopicArn", "{id}");
+        assert_eq!(actions[2]["Ref"], "AWS::NoValue", "{id}");
+    }
+}
+
+// --- deploy.sh, run against a stand-in AWS CLI ---
+
+/// Runs the assembly's `deploy.sh` with stand-ins for `aws` and `docker`
+/// that log their arguments; returns the exit status, the log (one
+/// invocation a line) and stderr.
+fn run_deploy(out: &Output, env: &[(&str, &str)], args: &[&str]) -> (i32, Vec<String>, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    for (path, doc) in &out.files {
+        std::fs::write(dir.path().join(path), render(doc)).unwrap();
+    }
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = dir.path().join("calls.log");
+    let stub = |name: &str, body: &str| {
+        let p = bin.join(name);
+        std::fs::write(
+            &p,
+            format!(
+                "#!/bin/sh\necho \"{name} $*\" >> {}\n{body}\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    stub(
+        "aws",
+        "case \"$*\" in\n  *get-account-settings*) echo \"${STUB_QUOTA:-100000}\" ;;\n  *get-caller-identity*) echo 123456789012 ;;\n  *describe-pull-through-cache-rules*) exit 254 ;;\nesac\nexit 0",
+    );
+    stub("docker", "exit 0");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let output = std::process::Command::new("sh")
+        .arg(dir.path().join("deploy.sh"))
+        .args(args)
+        .env_clear()
+        .env("PATH", path)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    (
+        output.status.code().unwrap_or(-1),
+        calls.lines().map(String::from).collect(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn deploy_sh_deploys_every_stack_after_its_dependencies_with_what_it_needs() {
+    let out = lower(&big());
+    let env = [
+        ("BUCKET", "templates"),
+        ("VPC_ID", "vpc-1"),
+        ("PRIVATE_SUBNET_IDS", "subnet-1,subnet-2"),
+    ];
+    let (status, calls, stderr) = run_deploy(&out, &env, &[]);
+    assert_eq!(status, 0, "{stderr}");
+    let deploys: Vec<&String> = calls
+        .iter()
+        .filter(|c| c.starts_with("aws cloudformation deploy"))
+        .collect();
+    let stacks = assembly(&out);
+    assert_eq!(deploys.len(), stacks.len(), "every stack once");
+    let arg = |c: &str, flag: &str| -> Option<String> {
+        let words: Vec<&str> = c.split(' ').collect();
+        let i = words.iter().position(|w| *w == flag)?;
+        Some(words[i + 1].to_string())
+    };
+    let order: Vec<String> = deploys
+        .iter()
+        .map(|c| arg(c, "--stack-name").unwrap())
+        .collect();
+    for (name, deps, t) in &stacks {
+        let at = order.iter().position(|n| n == name).unwrap();
+        for d in deps {
+            assert!(
+                order.iter().position(|n| n == d).unwrap() < at,
+                "{name} before its dependency {d}"
+            );
+        }
+        let call = deploys[at];
+        let bytes = render(&out.files[&format!("{name}.template.json")]).len();
+        // Through S3 when over the inline limit.
+        if bytes > crate::aws::names::lambda::TEMPLATE_BODY_MAX_BYTES {
+            assert_eq!(
+                arg(call, "--s3-bucket").as_deref(),
+                Some("templates"),
+                "{name}"
+            );
+        }
+        // Every parameter without a default, with its value.
+        for (p, spec) in t["Parameters"].as_object().into_iter().flatten() {
+            if spec.get("Default").is_none() {
+                let given = call
+                    .split(' ')
+                    .any(|w| w.starts_with(&format!("{p}=")) && w.len() > p.len() + 1);
+                assert!(given, "{name}: {p} not passed: {call}");
+            }
+        }
+        assert!(call.contains("--capabilities CAPABILITY_NAMED_IAM"));
+    }
+    // It checks the account's concurrency first, per environment.
+    assert!(
+        calls[0].starts_with("aws lambda get-account-settings"),
+        "{calls:?}"
+    );
+
+    // Without the bucket it stops before deploying anything, and says why.
+    let (status, calls, stderr) = run_deploy(&out, &env[1..], &["prod"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("set BUCKET"), "{stderr}");
+    assert!(calls.iter().all(|c| !c.contains("cloudformation")));
+    // An unknown environment is refused.
+    let (status, _, stderr) = run_deploy(&out, &env, &["qa"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("no environment qa"), "{stderr}");
+    // So is an account whose concurrency quota cannot hold the
+    // reservations, before anything is deployed.
+    let small = [env.as_slice(), &[("STUB_QUOTA", "1000")]].concat();
+    let (status, calls, stderr) = run_deploy(&out, &small, &["prod"]);
+    assert_eq!(status, 1);
+    assert!(stderr.contains("Service Quotas"), "{stderr}");
+    assert!(calls.iter().all(|c| !c.contains("cloudformation")));
+}
+
+#[test]
+fn deploy_sh_sets_up_the_pull_through_cache_before_the_stacks() {
+    let m = with_image(&commerce(), "payments", "ghcr.io/acme/pay:2");
+    let out = lower(&m);
+    let env = [
+        ("BUCKET", "b"),
+        ("VPC_ID", "vpc-1"),
+        ("PRIVATE_SUBNET_IDS", "subnet-1"),
+    ];
+    // ghcr.io needs credentials the first time.
+    let (status, _, stderr) = run_deploy(&out, &env, &["prod"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("set GHCR_CREDENTIAL_ARN"), "{stderr}");
+    let env = [
+        env.as_slice(),
+        &[(
+            "GHCR_CREDENTIAL_ARN",
+            "arn:aws:secretsmanager:eu-west-1:1:secret:ecr-pullthroughcache/ghcr-AbCdEf",
+        )],
+    ]
+    .concat();
+    let (status, calls, stderr) = run_deploy(&out, &env, &["prod"]);
+    assert_eq!(status, 0, "{stderr}");
+    let rule = calls
+        .iter()
+        .position(|c| c.starts_with("aws ecr create-pull-through-cache-rule") && c.contains("--ecr-repository-prefix github --upstream-registry-url ghcr.io --credential-arn arn:"))
+        .unwrap_or_else(|| panic!("{calls:?}"));
+    let pull = calls
+        .iter()
+        .position(|c| c == "docker pull --quiet 123456789012.dkr.ecr.eu-west-1.amazonaws.com/github/acme/pay:2")
+        .unwrap_or_else(|| panic!("{calls:?}"));
+    let first_stack = calls
+        .iter()
+        .position(|c| c.starts_with("aws cloudformation deploy"))
+        .unwrap();
+    assert!(rule < pull && pull < first_stack, "{calls:?}");
 }

@@ -1,15 +1,18 @@
-//! A tenant's HTTP API for its public services, and each service's
-//! integration, routes and invoke permission.
+//! A tenant's HTTP API for its public services (its stage throttled to
+//! what the tenant's functions serve, an alarm on server errors), and each
+//! service's integration, routes and invoke permission.
 
 use super::*;
+use crate::targets::lambda::copy::Throttle;
 
 const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationError":"$context.integrationErrorMessage"}"#;
 
 impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
     /// One HTTP API per tenant for its public services: `$default` stage
-    /// with access logs; the services add their integrations and routes.
-    pub(super) fn http_api(&mut self, scope: &Scope, api: &str) {
-        let (api_name, log_group_name) = names::http_api(&scope.base());
+    /// with access logs and default route throttling; the services add
+    /// their integrations and routes.
+    pub(super) fn http_api(&mut self, scope: &Scope, api: &str, throttle: Throttle) {
+        let api_name = names::http_api(&scope.base());
         let description = format!(
             "Public services of {}{}",
             self.v.model.app.name, scope.for_tenant
@@ -21,31 +24,40 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                p.key("Name").str(&api_name);
-                p.key("Description").str(&description);
-                p.key("ProtocolType").str("HTTP");
-                p.key("Tags").raw(&scope.tag_map);
+                p.field("Name").plain(&api_name);
+                p.field("Description").str(&description);
+                p.field("ProtocolType").str("HTTP");
+                p.field("Tags").raw(&scope.tag_map);
             },
         );
-        let logs = self.log_group(
-            scope,
-            &scope.path(&["HttpApi", "AccessLogs", "Resource"]),
-            &log_group_name,
-        );
+        let logs = self.log_group(scope, &scope.path(&["HttpApi", "AccessLogs", "Resource"]));
         self.add(
             &scope.path(&["HttpApi", "DefaultStage", "Resource"]),
             "AWS::ApiGatewayV2::Stage",
             None,
             &NO_SKIPS,
             |p| {
-                Ref::Id(api).write(p.key("ApiId"));
-                p.key("StageName").str("$default");
-                p.key("AutoDeploy").bool(true);
-                p.key("AccessLogSettings").object(|o| {
-                    Ref::GetAtt(&logs, "Arn").write(o.key("DestinationArn"));
-                    o.key("Format").str(ACCESS_LOG_FORMAT);
+                Ref::Id(api).write(p.field("ApiId"));
+                p.field("StageName").str("$default");
+                p.field("AutoDeploy").bool(true);
+                p.field("AccessLogSettings").object(|o| {
+                    Ref::GetAtt(&logs, "Arn").write(o.field("DestinationArn"));
+                    o.field("Format").str(ACCESS_LOG_FORMAT);
                 });
-                p.key("Tags").raw(&scope.tag_map);
+                p.field("DefaultRouteSettings").object(|o| {
+                    o.field("ThrottlingBurstLimit").u64(throttle.burst);
+                    o.field("ThrottlingRateLimit").u64(throttle.rate);
+                });
+                p.field("Tags").raw(&scope.tag_map);
+            },
+        );
+        self.alarm(
+            scope,
+            &scope.path(&["HttpApi", "ServerErrorsAlarm", "Resource"]),
+            &format!("Server errors (5xx) from HTTP API {api_name}"),
+            &Metric {
+                alarm: &names::API_SERVER_ERRORS,
+                value: Val::Ref(Ref::Id(api)),
             },
         );
         self.output(
@@ -72,10 +84,10 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                api.write(p.key("ApiId"));
-                p.key("IntegrationType").str("AWS_PROXY");
-                Ref::GetAtt(function, "Arn").write(p.key("IntegrationUri"));
-                p.key("PayloadFormatVersion").str("2.0");
+                api.write(p.field("ApiId"));
+                p.field("IntegrationType").str("AWS_PROXY");
+                Ref::GetAtt(function, "Arn").write(p.field("IntegrationUri"));
+                p.field("PayloadFormatVersion").str("2.0");
             },
         );
         for (route_cid, route_key) in route_keys(&s.routes) {
@@ -85,11 +97,11 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                 None,
                 &ROUTE_SKIPS,
                 |p| {
-                    api.write(p.key("ApiId"));
-                    p.key("RouteKey").str(&route_key);
-                    p.key("AuthorizationType").str("NONE");
+                    api.write(p.field("ApiId"));
+                    p.field("RouteKey").str(&route_key);
+                    p.field("AuthorizationType").str("NONE");
                     join(
-                        p.key("Target"),
+                        p.field("Target"),
                         &[
                             Part::Text("integrations/"),
                             Part::Ref(Ref::Id(&integration)),
@@ -104,11 +116,11 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                p.key("Action").str("lambda:InvokeFunction");
-                Ref::GetAtt(function, "Arn").write(p.key("FunctionName"));
-                p.key("Principal").str("apigateway.amazonaws.com");
+                p.field("Action").str("lambda:InvokeFunction");
+                Ref::GetAtt(function, "Arn").write(p.field("FunctionName"));
+                p.field("Principal").str("apigateway.amazonaws.com");
                 arn(
-                    p.key("SourceArn"),
+                    p.field("SourceArn"),
                     "execute-api",
                     &[Part::Ref(api.clone()), Part::Text("/*/*")],
                 );

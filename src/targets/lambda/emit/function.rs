@@ -1,32 +1,31 @@
-//! Services and jobs as functions: role (least privilege), log group,
-//! security group, image parameter and function, then what triggers them
-//! (event source mappings, API routes, schedules).
+//! Services and jobs as functions: role (least privilege), log group and
+//! function in the tenant's security group, their alarms, then what
+//! triggers them (event source mappings, API routes, schedules); and the
+//! tenant's security group.
 
 use super::*;
-use crate::aws::iam;
+use crate::aws::{contract, iam};
+use crate::model::{Target, Task};
+use std::borrow::Cow;
 
 /// What a service and a job have in common as a function.
-struct FunctionSpec<'a> {
-    name: &'a Name,
+struct FunctionSpec<'a, 't> {
+    task: Task<'t>,
     kind: &'static str,
-    image: &'a Image,
-    command: &'a Option<Vec<String>>,
-    memory_mib: u32,
     timeout_secs: u64,
-    env: &'a BTreeMap<String, String>,
-    secrets: &'a BTreeMap<String, SecretRef>,
-    publishes: &'a [Name],
-    consumes: &'a [Name],
-    calls: &'a [Name],
+    /// An HTTP service's port and readiness path, for the Web Adapter.
+    http: Option<(u16, &'t str)>,
     /// A job's dead-letter queue for failed asynchronous invocations.
     dead_letter: Option<&'a str>,
+    concurrency: Concurrency,
     skips: &'static Skips,
 }
 
 /// A function environment variable's value.
 enum Var<'a> {
-    Text(&'a str),
-    Secret(&'a SecretRef),
+    Text(Cow<'a, str>),
+    /// A secret's ARN (never its value: Lambda cannot inject one).
+    SecretArn(&'a SecretRef),
     Ref(Ref<'a>),
 }
 
@@ -40,27 +39,30 @@ struct Allow<'a> {
 enum Resource<'a> {
     Ref(Ref<'a>),
     Secret(&'a SecretRef),
+    /// A function of this account and region, by its name.
+    Function(String),
 }
 
 /// A Lambda function's trust policy.
 static ASSUME_ROLE: Fixed = Fixed::new(|j| {
     j.object(|o| {
-        o.key("Version").str("2012-10-17");
-        o.key("Statement").array(|a| {
+        o.field("Version").str("2012-10-17");
+        o.field("Statement").array(|a| {
             a.item().object(|s| {
-                s.key("Effect").str("Allow");
-                s.key("Principal")
-                    .object(|o| o.key("Service").str("lambda.amazonaws.com"));
-                s.key("Action").str("sts:AssumeRole");
+                s.field("Effect").str("Allow");
+                s.field("Principal")
+                    .object(|o| o.field("Service").str("lambda.amazonaws.com"));
+                s.field("Action").str("sts:AssumeRole");
             })
         });
     })
 });
 
-/// The managed policies every function's role gets.
+/// The managed policies every function's role gets: network interfaces
+/// in the VPC and CloudWatch Logs (AWSLambdaVPCAccessExecutionRole holds
+/// the logs actions of AWSLambdaBasicExecutionRole too), and tracing.
 static MANAGED_POLICIES: Fixed = Fixed::new(|j| {
     j.array(|a| {
-        managed_policy(a.item(), "service-role/AWSLambdaBasicExecutionRole");
         managed_policy(a.item(), "service-role/AWSLambdaVPCAccessExecutionRole");
         managed_policy(a.item(), "AWSXrayWriteOnlyAccess");
     })
@@ -70,18 +72,50 @@ static MANAGED_POLICIES: Fixed = Fixed::new(|j| {
 static HTTPS_EGRESS: Fixed = Fixed::new(|j| {
     j.array(|a| {
         a.item().object(|o| {
-            o.key("CidrIp").str("0.0.0.0/0");
-            o.key("Description")
+            o.field("CidrIp").str("0.0.0.0/0");
+            o.field("Description")
                 .str("HTTPS to AWS APIs and the internet");
-            o.key("FromPort").u64(443);
-            o.key("IpProtocol").str("tcp");
-            o.key("ToPort").u64(443);
+            o.field("FromPort").u64(443);
+            o.field("IpProtocol").str("tcp");
+            o.field("ToPort").u64(443);
         })
     })
 });
 
 impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
-    pub(super) fn service(&mut self, scope: &Scope, s: &Service, function: &str, image: &str) {
+    /// The security group a tenant's functions share: HTTPS out, nothing
+    /// in.
+    pub(super) fn network(&mut self, scope: &Scope, id: &str) {
+        let vpc = match &self.v.model.app.network {
+            Some(_) => None,
+            None => Some(self.param(Param::Vpc)),
+        };
+        let network = self.v.model.app.network.as_ref();
+        let description = format!(
+            "Lambda functions of {}, environment {}{}",
+            self.v.model.app.name, self.v.env.name, scope.for_tenant
+        );
+        self.resource(
+            id,
+            &scope.path(&["FunctionsSecurityGroup", "Resource"]),
+            "AWS::EC2::SecurityGroup",
+            None,
+            &NO_SKIPS,
+            |p| {
+                p.field("GroupDescription").str(&description);
+                match (network, &vpc) {
+                    (Some(n), _) => p.field("VpcId").str(&n.vpc_id),
+                    (None, Some(r)) => r.write(p.field("VpcId")),
+                    (None, None) => unreachable!("no network means VPC parameters"),
+                }
+                HTTPS_EGRESS.put(p.field("SecurityGroupEgress"));
+                p.field("Tags").raw(&scope.tag_list);
+            },
+        );
+    }
+
+    pub(super) fn service(&mut self, scope: &Scope, s: &'v Service, unit: &Function) {
+        let (function, concurrency) = (unit.id, unit.concurrency);
         let kind = s.kind();
         if kind == ServiceKind::Background {
             self.note(
@@ -93,33 +127,31 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             );
         }
         let spec = FunctionSpec {
-            name: &s.name,
+            task: s.task(),
             kind: match kind {
                 ServiceKind::Http => "HTTP service",
                 ServiceKind::Worker => "queue worker",
                 ServiceKind::Background => "background service",
             },
-            image: &s.image,
-            command: &s.command,
-            memory_mib: s.memory.mib(),
             timeout_secs: SERVICE_TIMEOUT_SECS,
-            env: &s.env,
-            secrets: &s.secrets,
-            publishes: &s.publishes,
-            consumes: &s.consumes,
-            calls: &s.calls,
+            http: s
+                .port
+                .map(|p| (p, s.health.as_ref().map_or("/", |h| h.path.as_str()))),
             dead_letter: None,
+            concurrency,
             skips: &SERVICE_SKIPS,
         };
-        self.function(scope, &spec, function, image);
+        self.function(scope, &spec, function, unit.image);
         let cid = construct_id(s.name.as_str());
         for q in &s.consumes {
-            let (concurrency, clamped) = esm_concurrency(s.scale.max);
+            // At most what the function reserves, within what Lambda allows.
+            let max = s.scale.max.min(concurrency.reserved);
+            let (concurrency, clamped) = esm_concurrency(max);
             if clamped {
                 self.note(
                     format!(
                         "service {}: scale.max {} becomes the event source mapping's maximum concurrency {} (Lambda allows 2 to 1000)",
-                        s.name, s.scale.max, concurrency
+                        s.name, max, concurrency
                     ),
                     &scope.place,
                 );
@@ -132,14 +164,14 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 None,
                 &NO_SKIPS,
                 |p| {
-                    Ref::Id(function).write(p.key("FunctionName"));
-                    queue.write(p.key("EventSourceArn"));
-                    p.key("BatchSize").u64(u64::from(BATCH_SIZE));
-                    p.key("FunctionResponseTypes")
+                    Ref::Id(function).write(p.field("FunctionName"));
+                    queue.write(p.field("EventSourceArn"));
+                    p.field("BatchSize").u64(u64::from(BATCH_SIZE));
+                    p.field("FunctionResponseTypes")
                         .strs(&["ReportBatchItemFailures"]);
-                    p.key("ScalingConfig")
-                        .object(|o| o.key("MaximumConcurrency").u64(u64::from(concurrency)));
-                    p.key("Tags").raw(&scope.tag_list);
+                    p.field("ScalingConfig")
+                        .object(|o| o.field("MaximumConcurrency").u64(u64::from(concurrency)));
+                    p.field("Tags").raw(&scope.tag_list);
                 },
             );
         }
@@ -148,13 +180,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         }
     }
 
-    pub(super) fn job(
-        &mut self,
-        scope: &Scope,
-        j: &crate::model::Job,
-        function: &str,
-        image: &str,
-    ) {
+    pub(super) fn job(&mut self, scope: &Scope, j: &'v crate::model::Job, unit: &Function) {
+        let (function, concurrency) = (unit.id, unit.concurrency);
         let cid = construct_id(j.name.as_str());
         let full = scope.full(j.name.as_str());
         let dlq_name = names::job_dead_letter(&full);
@@ -162,21 +189,15 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         let dlq = make_unique_id(&dlq_path);
         self.dead_letter_queue(scope, &dlq, &dlq_path, &dlq_name, false);
         let spec = FunctionSpec {
-            name: &j.name,
+            task: j.task(),
             kind: "scheduled job",
-            image: &j.image,
-            command: &j.command,
-            memory_mib: j.memory.mib(),
             timeout_secs: j.timeout.secs().clamp(1, 900),
-            env: &j.env,
-            secrets: &j.secrets,
-            publishes: &j.publishes,
-            consumes: &j.consumes,
-            calls: &j.calls,
+            http: None,
             dead_letter: Some(&dlq),
-            skips: &JOB_SKIPS,
+            concurrency,
+            skips: &NO_SKIPS,
         };
-        self.function(scope, &spec, function, image);
+        self.function(scope, &spec, function, unit.image);
         if j.retries > ASYNC_RETRY_MAX {
             self.note(
                 format!(
@@ -192,9 +213,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                Ref::Id(function).write(p.key("FunctionName"));
-                p.key("Qualifier").str("$LATEST");
-                p.key("MaximumRetryAttempts")
+                Ref::Id(function).write(p.field("FunctionName"));
+                p.field("Qualifier").str("$LATEST");
+                p.field("MaximumRetryAttempts")
                     .u64(u64::from(j.retries.min(ASYNC_RETRY_MAX)));
             },
         );
@@ -220,21 +241,22 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 None,
                 &NO_SKIPS,
                 |p| {
-                    p.key("Name").str(&name);
-                    p.key("Description").str(&description);
-                    p.key("ScheduleExpression").str(expression);
-                    p.key("State").str("ENABLED");
-                    p.key("Targets").array(|a| {
+                    p.field("Name").plain(&name);
+                    p.field("Description").str(&description);
+                    p.field("ScheduleExpression").str(expression);
+                    p.field("State").str("ENABLED");
+                    p.field("Targets").array(|a| {
                         a.item().object(|t| {
-                            t.key("Id").str("Function");
-                            Ref::GetAtt(function, "Arn").write(t.key("Arn"));
-                            t.key("RetryPolicy").object(|o| {
-                                o.key("MaximumRetryAttempts").u64(u64::from(j.retries))
+                            t.field("Id").str("Function");
+                            Ref::GetAtt(function, "Arn").write(t.field("Arn"));
+                            t.field("RetryPolicy").object(|o| {
+                                o.field("MaximumRetryAttempts").u64(u64::from(j.retries))
                             });
-                            t.key("DeadLetterConfig")
-                                .object(|o| Ref::GetAtt(&dlq, "Arn").write(o.key("Arn")));
+                            t.field("DeadLetterConfig")
+                                .object(|o| Ref::GetAtt(&dlq, "Arn").write(o.field("Arn")));
                         })
                     });
+                    p.field("Tags").raw(&scope.tag_list);
                 },
             );
             self.add(
@@ -243,10 +265,10 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 None,
                 &NO_SKIPS,
                 |p| {
-                    p.key("Action").str("lambda:InvokeFunction");
-                    Ref::GetAtt(function, "Arn").write(p.key("FunctionName"));
-                    p.key("Principal").str("events.amazonaws.com");
-                    Ref::GetAtt(&rule, "Arn").write(p.key("SourceArn"));
+                    p.field("Action").str(iam::FUNCTION_INVOKE[0]);
+                    Ref::GetAtt(function, "Arn").write(p.field("FunctionName"));
+                    p.field("Principal").str("events.amazonaws.com");
+                    Ref::GetAtt(&rule, "Arn").write(p.field("SourceArn"));
                 },
             );
             rules.push(rule);
@@ -257,15 +279,15 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &[&dlq],
             |a| {
                 a.item().object(|s| {
-                    s.key("Sid").str("EventBridgeDeadLetters");
-                    s.key("Effect").str("Allow");
-                    s.key("Principal")
-                        .object(|o| o.key("Service").str("events.amazonaws.com"));
-                    s.key("Action").str("sqs:SendMessage");
-                    Ref::GetAtt(&dlq, "Arn").write(s.key("Resource"));
-                    s.key("Condition").object(|o| {
-                        o.key("ArnEquals").object(|o| {
-                            o.key("aws:SourceArn").array(|a| {
+                    s.field("Sid").str("EventBridgeDeadLetters");
+                    s.field("Effect").str("Allow");
+                    s.field("Principal")
+                        .object(|o| o.field("Service").str("events.amazonaws.com"));
+                    s.field("Action").str(iam::DEAD_LETTER_SEND[0]);
+                    Ref::GetAtt(&dlq, "Arn").write(s.field("Resource"));
+                    s.field("Condition").object(|o| {
+                        o.field("ArnEquals").object(|o| {
+                            o.field("aws:SourceArn").array(|a| {
                                 for r in &rules {
                                     Ref::GetAtt(r, "Arn").write(a.item());
                                 }
@@ -277,92 +299,160 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         );
     }
 
-    /// A reference to the function of the tenant's workload `name`.
-    fn function_ref(&mut self, scope: &Scope, name: &Name, attr: Option<&'static str>) -> Ref<'v> {
-        let copy = self.v.copy;
-        let unit = scope
-            .workload_unit(name.as_str())
-            .expect("normalize resolves every call");
-        let Kind::Workload { function, .. } = &copy.units[unit].kind else {
-            unreachable!("workload units hold workloads");
-        };
-        self.to(unit, function, attr)
+    /// The environment of a workload: its own `env`, then the runtime
+    /// contract (`aws::contract`) for this environment and tenant, then
+    /// an HTTP service's Web Adapter settings, unless `env` sets them.
+    fn environment(
+        &mut self,
+        scope: &Scope,
+        f: &FunctionSpec<'_, 'v>,
+    ) -> BTreeMap<String, Var<'v>> {
+        let v = self.v;
+        let mut variables: BTreeMap<String, Var<'v>> = f
+            .task
+            .env
+            .iter()
+            .map(|(k, val)| (k.clone(), Var::Text(Cow::Borrowed(val.as_str()))))
+            .collect();
+        let copy = crate::aws::names::Copy::new(v.model, v.env, v.platform);
+        let tenant = v.workloads(scope).tenant.as_ref();
+        for var in contract::variables(v.model, v.env, &copy, tenant, f.task, Target::Lambda) {
+            let value = match var.source {
+                contract::Source::Text(t) => Var::Text(Cow::Owned(t)),
+                // Lambda sets AWS_REGION itself; the name is reserved.
+                contract::Source::Region(_) => continue,
+                contract::Source::QueueUrl(q) => Var::Ref(self.queue_ref(scope, &q.name, None)),
+                contract::Source::FunctionName(callee) => Var::Text(Cow::Owned(
+                    names::function(&scope.full(callee.as_str())).function,
+                )),
+                contract::Source::SecretArn(secret) => Var::SecretArn(secret),
+                contract::Source::QueueName(_) | contract::Source::SecretValue(_) => {
+                    unreachable!("the Lambda contract hands out queue URLs and secret ARNs")
+                }
+            };
+            variables.entry(var.name).or_insert(value);
+        }
+        if let Some((port, path)) = f.http {
+            for (k, val) in [
+                (names::LWA_PORT, port.to_string()),
+                (names::LWA_READINESS_CHECK_PATH, path.to_string()),
+            ] {
+                variables
+                    .entry(k.to_string())
+                    .or_insert(Var::Text(Cow::Owned(val)));
+            }
+        }
+        variables
     }
 
-    /// Role, log group, security group, image parameter and function.
-    fn function(&mut self, scope: &Scope, f: &FunctionSpec, function: &str, image: &str) {
-        let cid = construct_id(f.name.as_str());
-        let full = scope.full(f.name.as_str());
-        let fnames = names::function(&full);
-        let function_name = fnames.function.clone();
-        let key = self.key_arn();
-        let (vpc, subnets) = match &self.v.model.app.network {
-            Some(_) => (None, None),
-            None => (
-                Some(self.to(SHARED, VPC_PARAM, None)),
-                Some(self.to(SHARED, SUBNETS_PARAM, None)),
-            ),
-        };
-
-        // Image parameter: CI bumps it with --parameter-overrides.
-        let image_description = format!(
-            "Container image (in Amazon ECR) of {} {}{}",
-            f.kind, f.name, scope.for_tenant
-        );
-        self.parameter(image, |o| {
-            o.key("Type").str("String");
-            o.key("Default").str(&f.image.to_string());
-            o.key("Description").str(&image_description);
+    /// What the user must know about a workload's image and secrets on
+    /// Lambda: one grouped note per concern.
+    fn image_notes(&mut self, scope: &Scope, f: &FunctionSpec<'_, '_>, image: &names::ImageSource) {
+        static ADAPTER: OnceLock<String> = OnceLock::new();
+        let adapter = ADAPTER.get_or_init(|| {
+            format!(
+                "HTTP services {{}}: Lambda invokes a function, it does not send it HTTP requests, so each image must contain the AWS Lambda Web Adapter at {ext} (`COPY --from={image}:<version> /lambda-adapter {ext}`), which turns each invocation into a request to the service's port once its readiness path answers ({}, {} are set)",
+                names::LWA_PORT,
+                names::LWA_READINESS_CHECK_PATH,
+                ext = names::LWA_EXTENSION,
+                image = names::LWA_IMAGE,
+            )
         });
-        if !is_ecr(f.image) {
+        const RUNTIME: &str = "{}: each image must implement the Lambda runtime API (an AWS Lambda base image, or a runtime interface client): it is invoked with batches of SQS messages, its schedule's EventBridge event, or by what calls it, not started as a long-running process";
+        const SECRETS: &str = "Lambda cannot inject secret values, so a secret's ARN is in `<KEY>_SECRET_ARN`, never its value or ARN in `<KEY>`; read the value with secretsmanager:GetSecretValue (or the AWS Parameters and Secrets Lambda Extension): {}";
+        const CACHED: &str = "Lambda pulls images only from Amazon ECR, so these come through an ECR pull-through cache, which deploy.sh sets up before the stacks (it creates the rule and pulls each image once): {}";
+        const CREDENTIALS: &str = "ECR pull-through cache rules {}: the upstream registry needs credentials, so the first deploy.sh run needs the ARN of a Secrets Manager secret named ecr-pullthroughcache/... that holds them";
+        const LOW_PORT: &str = "HTTP services {}: Lambda runs an image as an unprivileged user, which cannot listen on a port below 1024; give the service a port above it (AWS_LWA_PORT follows `port`)";
+        let name = f.task.name;
+        if let Some((port, _)) = f.http.filter(|(p, _)| *p < 1024) {
+            self.note_item(LOW_PORT, &format!("{name} (port {port})"), &scope.place);
+        }
+        match f.http {
+            Some((port, path)) => self.note_item(
+                adapter,
+                &format!("{name} (port {port}, {path})"),
+                &scope.place,
+            ),
+            None => self.note_item(RUNTIME, &format!("{} {name}", f.kind), &scope.place),
+        }
+        if !f.task.secrets.is_empty() {
+            let keys: Vec<String> = f
+                .task
+                .secrets
+                .keys()
+                .map(|k| contract::secret_arn_var(k))
+                .collect();
+            self.note_item(
+                SECRETS,
+                &format!("{} {name} ({})", f.kind, keys.join(", ")),
+                &scope.place,
+            );
+        }
+        if let names::ImageSource::Cache(rule, _) = image {
+            self.note_item(
+                CACHED,
+                &format!("{} (rule {})", f.task.image, rule.prefix),
+                &scope.place,
+            );
+            if let Some(var) = rule.credential {
+                let item = format!("{} ({} credentials in {var})", rule.prefix, rule.upstream);
+                self.note_item(CREDENTIALS, &item, &scope.place);
+            }
+        }
+        if let (true, Some(quota)) = (
+            f.concurrency.reserved < f.concurrency.wanted,
+            scope.quota.as_deref(),
+        ) {
             self.note(
                 format!(
-                    "{} {}: Lambda pulls container images only from Amazon ECR; copy {} there and set its ImageUri parameter",
-                    f.kind, f.name, f.image
+                    "{} {name}: reserved concurrency {} instead of {}, so that the tenant's functions fit its quota ({quota})",
+                    f.kind,
+                    f.concurrency.reserved, f.concurrency.wanted
                 ),
                 &scope.place,
             );
         }
+    }
 
-        let log_group_name = fnames.log_group.clone();
-        let log_group = self.log_group(
-            scope,
-            &scope.path(&[&cid, "LogGroup", "Resource"]),
-            &log_group_name,
-        );
+    /// Role, log group, function (in its tenant's security group) and its
+    /// alarms.
+    fn function(
+        &mut self,
+        scope: &Scope,
+        f: &FunctionSpec<'_, 'v>,
+        function: &str,
+        image: &names::ImageSource,
+    ) {
+        let name = f.task.name;
+        let cid = construct_id(name.as_str());
+        let full = scope.full(name.as_str());
+        let fnames = names::function(&full);
+        let function_name = fnames.function.clone();
+        let key = self.key_arn();
+        let subnets = match &self.v.model.app.network {
+            Some(_) => None,
+            None => Some(self.param(Param::Subnets)),
+        };
+        let sg = {
+            let unit = scope.network_unit();
+            let Kind::Network { id } = &self.v.copy.units[unit].kind else {
+                unreachable!("network units hold the security group");
+            };
+            self.to(unit, id, Some("GroupId"))
+        };
+        if self.notes.is_some() {
+            self.image_notes(scope, f, image);
+        }
 
-        // Environment: the blueprint's values as literal strings, then what
-        // blueprint wires in, unless the blueprint sets the same name.
-        let mut variables: BTreeMap<String, Var> = f
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), Var::Text(v)))
-            .collect();
-        for (var, secret) in f.secrets {
-            variables.entry(var.clone()).or_insert(Var::Secret(secret));
-        }
-        let mut queues: Vec<&Name> = f.publishes.iter().chain(f.consumes).collect();
-        queues.sort();
-        queues.dedup();
-        for q in queues {
-            let var = format!("{}_QUEUE_URL", q.snake().to_uppercase());
-            if let Entry::Vacant(slot) = variables.entry(var) {
-                slot.insert(Var::Ref(self.queue_ref(scope, q, None)));
-            }
-        }
-        for c in f.calls {
-            let var = format!("{}_FUNCTION_NAME", c.snake().to_uppercase());
-            if let Entry::Vacant(slot) = variables.entry(var) {
-                slot.insert(Var::Ref(self.function_ref(scope, c, None)));
-            }
-        }
+        let log_group = self.log_group(scope, &scope.path(&[&cid, "LogGroup", "Resource"]));
+        let variables = self.environment(scope, f);
 
         // Least privilege: exactly its queues, secrets, callees and key.
         let mut statements: Vec<Allow> = Vec::new();
         // Functions are handed their queues' URLs: no lookup by name.
         for (actions, queues) in [
-            (iam::QUEUE_PUBLISH, f.publishes),
-            (iam::QUEUE_CONSUME, f.consumes),
+            (iam::QUEUE_PUBLISH, f.task.publishes),
+            (iam::QUEUE_CONSUME, f.task.consumes),
         ] {
             if !queues.is_empty() {
                 let resources = queues
@@ -372,8 +462,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 statements.push(Allow { actions, resources });
             }
         }
-        if !f.secrets.is_empty() {
-            let mut secrets: Vec<&SecretRef> = f.secrets.values().collect();
+        if !f.task.secrets.is_empty() {
+            let mut secrets: Vec<&SecretRef> = f.task.secrets.values().collect();
             secrets.sort();
             secrets.dedup();
             statements.push(Allow {
@@ -381,11 +471,14 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 resources: secrets.into_iter().map(Resource::Secret).collect(),
             });
         }
-        if !f.calls.is_empty() {
+        if !f.task.calls.is_empty() {
+            // By name, not by reference: callers that call each other in a
+            // ring never depend on one another.
             let resources = f
+                .task
                 .calls
                 .iter()
-                .map(|c| Resource::Ref(self.function_ref(scope, c, Some("Arn"))))
+                .map(|c| Resource::Function(names::function(&scope.full(c.as_str())).function))
                 .collect();
             statements.push(Allow {
                 actions: iam::FUNCTION_INVOKE,
@@ -394,17 +487,17 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         }
         if let Some(dlq) = f.dead_letter {
             statements.push(Allow {
-                actions: &["sqs:SendMessage"],
+                actions: iam::DEAD_LETTER_SEND,
                 resources: vec![Resource::Ref(Ref::GetAtt(dlq, "Arn"))],
             });
         }
         if !variables.is_empty() {
             statements.push(Allow {
-                actions: &["kms:Decrypt"],
+                actions: iam::KMS_DECRYPT,
                 resources: vec![Resource::Ref(key.clone())],
             });
         }
-        let role_description = format!("Runs {} {}{}", f.kind, f.name, scope.for_tenant);
+        let role_description = format!("Runs {} {name}{}", f.kind, scope.for_tenant);
         let role_name = fnames.role.clone();
         let role = self.add(
             &scope.path(&[&cid, "ServiceRole", "Resource"]),
@@ -412,16 +505,16 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                ASSUME_ROLE.put(p.key("AssumeRolePolicyDocument"));
-                p.key("Description").str(&role_description);
-                MANAGED_POLICIES.put(p.key("ManagedPolicyArns"));
+                ASSUME_ROLE.put(p.field("AssumeRolePolicyDocument"));
+                p.field("Description").str(&role_description);
+                MANAGED_POLICIES.put(p.field("ManagedPolicyArns"));
                 if !statements.is_empty() {
-                    p.key("Policies").array(|a| {
+                    p.field("Policies").array(|a| {
                         a.item().object(|o| {
-                            o.key("PolicyName").str("least-privilege");
-                            o.key("PolicyDocument").object(|o| {
-                                o.key("Version").str("2012-10-17");
-                                o.key("Statement").array(|a| {
+                            o.field("PolicyName").str("least-privilege");
+                            o.field("PolicyDocument").object(|o| {
+                                o.field("Version").str("2012-10-17");
+                                o.field("Statement").array(|a| {
                                     for s in &statements {
                                         write_allow(a.item(), s);
                                     }
@@ -430,31 +523,13 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                         })
                     });
                 }
-                p.key("RoleName").str(&role_name);
-                p.key("Tags").raw(&scope.tag_list);
+                p.field("RoleName").plain(&role_name);
+                p.field("Tags").raw(&scope.tag_list);
             },
         );
 
-        let group_description = format!("Lambda function {function_name}");
         let network = self.v.model.app.network.as_ref();
-        let sg = self.add(
-            &scope.path(&[&cid, "SecurityGroup", "Resource"]),
-            "AWS::EC2::SecurityGroup",
-            None,
-            &NO_SKIPS,
-            |p| {
-                p.key("GroupDescription").str(&group_description);
-                match (network, &vpc) {
-                    (Some(n), _) => p.key("VpcId").str(&n.vpc_id),
-                    (None, Some(r)) => r.write(p.key("VpcId")),
-                    (None, None) => unreachable!("no network means VPC parameters"),
-                }
-                HTTPS_EGRESS.put(p.key("SecurityGroupEgress"));
-                p.key("Tags").raw(&scope.tag_list);
-            },
-        );
-
-        let description = format!("{} {}{}", f.kind, f.name, scope.for_tenant);
+        let description = format!("{} {name}{}", f.kind, scope.for_tenant);
         let path = scope.path(&[&cid, "Resource"]);
         self.resource(
             function,
@@ -463,70 +538,120 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             None,
             f.skips,
             |p| {
-                p.key("FunctionName").str(&function_name);
-                p.key("Description").str(&description);
-                p.key("PackageType").str("Image");
-                p.key("Code")
-                    .object(|o| Ref::Id(image).write(o.key("ImageUri")));
-                if let Some(cmd) = f.command {
-                    p.key("ImageConfig").object(|o| o.key("Command").strs(cmd));
+                p.field("FunctionName").plain(&function_name);
+                p.field("Description").str(&description);
+                p.field("PackageType").str("Image");
+                p.field("Code")
+                    .object(|o| image_uri(o.field("ImageUri"), f.task.image, image));
+                if let Some(cmd) = f.task.command {
+                    p.field("ImageConfig")
+                        .object(|o| o.field("Command").strs(cmd));
                 }
-                Ref::GetAtt(&role, "Arn").write(p.key("Role"));
-                p.key("Architectures").strs(&["x86_64"]);
-                p.key("MemorySize").u64(u64::from(f.memory_mib));
-                p.key("Timeout").u64(f.timeout_secs);
+                Ref::GetAtt(&role, "Arn").write(p.field("Role"));
+                p.field("Architectures").strs(&["x86_64"]);
+                p.field("MemorySize").u64(u64::from(f.task.memory.mib()));
+                p.field("Timeout").u64(f.timeout_secs);
+                p.field("ReservedConcurrentExecutions")
+                    .u64(u64::from(f.concurrency.reserved));
                 if !variables.is_empty() {
-                    p.key("Environment").object(|o| {
-                        o.key("Variables").object(|o| {
+                    p.field("Environment").object(|o| {
+                        o.field("Variables").object(|o| {
                             for (k, v) in &variables {
                                 let j = o.key(k);
                                 match v {
                                     Var::Text(t) => j.str(t),
-                                    Var::Secret(s) => secret_env_arn(j, s),
+                                    Var::SecretArn(s) => secret_env_arn(j, s),
                                     Var::Ref(r) => r.write(j),
                                 }
                             }
                         })
                     });
-                    key.write(p.key("KmsKeyArn"));
+                    key.write(p.field("KmsKeyArn"));
                 }
                 if let Some(dlq) = f.dead_letter {
-                    p.key("DeadLetterConfig")
-                        .object(|o| Ref::GetAtt(dlq, "Arn").write(o.key("TargetArn")));
+                    p.field("DeadLetterConfig")
+                        .object(|o| Ref::GetAtt(dlq, "Arn").write(o.field("TargetArn")));
                 }
-                p.key("LoggingConfig")
-                    .object(|o| Ref::Id(&log_group).write(o.key("LogGroup")));
-                p.key("TracingConfig")
-                    .object(|o| o.key("Mode").str("Active"));
-                p.key("VpcConfig").object(|o| {
-                    o.key("SecurityGroupIds")
-                        .array(|a| Ref::GetAtt(&sg, "GroupId").write(a.item()));
+                p.field("LoggingConfig")
+                    .object(|o| Ref::Id(&log_group).write(o.field("LogGroup")));
+                p.field("TracingConfig")
+                    .object(|o| o.field("Mode").str("Active"));
+                p.field("VpcConfig").object(|o| {
+                    o.field("SecurityGroupIds").array(|a| sg.write(a.item()));
                     match (network, &subnets) {
-                        (Some(n), _) => o.key("SubnetIds").strs(&n.private_subnets),
-                        (None, Some(r)) => r.write(o.key("SubnetIds")),
+                        (Some(n), _) => o.field("SubnetIds").strs(&n.private_subnets),
+                        (None, Some(r)) => r.write(o.field("SubnetIds")),
                         (None, None) => unreachable!("no network means subnet parameters"),
                     }
                 });
-                p.key("Tags").raw(&scope.tag_list);
+                p.field("Tags").raw(&scope.tag_list);
             },
         );
+        for (alarm, what, metric) in [
+            ("ErrorsAlarm", "failed", &names::FUNCTION_ERRORS),
+            (
+                "ThrottlesAlarm",
+                "were throttled",
+                &names::FUNCTION_THROTTLES,
+            ),
+        ] {
+            self.alarm(
+                scope,
+                &scope.path(&[&cid, alarm, "Resource"]),
+                &format!("Invocations of function {function_name} {what}"),
+                &Metric {
+                    alarm: metric,
+                    value: Val::Name(&function_name),
+                },
+            );
+        }
+    }
+}
+
+/// A function's image: an ECR reference as written, or the ECR
+/// pull-through cache's copy of an image from another registry, in this
+/// account and region (`names::image_source`).
+fn image_uri<O: Out>(j: &mut Json<O>, image: &Image, source: &names::ImageSource) {
+    match source {
+        names::ImageSource::Ecr(uri) => j.str(uri),
+        names::ImageSource::Cache(rule, path) => {
+            let rest = format!("/{}/{path}", rule.prefix);
+            join(
+                j,
+                &[
+                    Part::Ref(Ref::Id("AWS::AccountId")),
+                    Part::Text(".dkr.ecr."),
+                    Part::Ref(Ref::Id("AWS::Region")),
+                    Part::Text("."),
+                    Part::Ref(Ref::Id("AWS::URLSuffix")),
+                    Part::Text(&rest),
+                ],
+            );
+        }
+        // Refused by target fit; written as given.
+        names::ImageSource::OtherRegion(_) | names::ImageSource::Unsupported(_) => {
+            j.str(&image.to_string())
+        }
     }
 }
 
 fn write_allow<O: Out>(j: &mut Json<O>, s: &Allow) {
     j.object(|o| {
-        o.key("Effect").str("Allow");
+        o.field("Effect").str("Allow");
         match s.actions {
-            [one] => o.key("Action").str(one),
-            many => o.key("Action").strs(many),
+            [one] => o.field("Action").str(one),
+            many => o.field("Action").strs(many),
         }
         let resource = |j: &mut Json<O>, r: &Resource| match r {
             Resource::Ref(r) => r.write(j),
             Resource::Secret(s) => secret_arn(j, s),
+            Resource::Function(name) => {
+                arn(j, "lambda", &[Part::Text("function:"), Part::Text(name)])
+            }
         };
         match s.resources.as_slice() {
-            [one] => resource(o.key("Resource"), one),
-            many => o.key("Resource").array(|a| {
+            [one] => resource(o.field("Resource"), one),
+            many => o.field("Resource").array(|a| {
                 for r in many {
                     resource(a.item(), r);
                 }

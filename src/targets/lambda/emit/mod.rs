@@ -4,6 +4,10 @@
 //! only ever lands in JSON strings, which CloudFormation never
 //! interpolates (no `Fn::Sub` anywhere).
 //!
+//! Parameters are never referred to across stacks: a unit refers to them
+//! in place and notes which it uses (`Counts::params`); every stack
+//! declares the ones its units use (`parameters`).
+//!
 //! References to another unit's items go through a `Resolve`: while
 //! measuring, they are written in place and noted; when a stack is
 //! written, they stay in place or become imports, depending on where the
@@ -15,19 +19,20 @@
 //! (a tenant's HTTP API, and a public service's routes), `function.rs`
 //! (services and jobs).
 
-use super::copy::{queue_cid, Kind, Scope, View, Workload, PROPERTY_DEPTH, RETENTION_PARAM};
-use super::copy::{SHARED, SUBNETS_PARAM, VPC_PARAM};
+use super::copy::{queue_cid, Concurrency, Kind, Param, Scope, View, Workload, ALARM_CONDITION};
+use super::copy::{PROPERTY_DEPTH, SHARED};
 use super::ids::{construct_id, make_unique_id};
 use super::notes::Notes;
 use super::refs::{arn, join, managed_policy, Part, Ref};
-use super::{consumer_visibility, esm_concurrency, is_ecr, ASYNC_RETRY_MAX, BATCH_SIZE};
+use super::{consumer_visibility, esm_concurrency, ASYNC_RETRY_MAX, BATCH_SIZE};
 use super::{SERVICE_TIMEOUT_SECS, VISIBILITY_FACTOR};
 use crate::aws::names::lambda as names;
 use crate::model::{Image, Name, Queue, SecretRef, Service, ServiceKind};
 use crate::render::cdk_json::{Arr, Json, Obj, Out};
-use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+
+pub use shared::parameters;
 
 mod api;
 mod function;
@@ -37,10 +42,45 @@ mod shared;
 /// A checkov suppression: the check and why it does not apply.
 type Skip = (&'static str, &'static str);
 
-const SKIP_CONCURRENCY: Skip = (
-    "CKV_AWS_115",
-    "reserved concurrency carves capacity out of the account pool (new accounts have 10); concurrency is bounded by the event source mapping or the API instead",
-);
+/// A resource's `UpdateReplacePolicy` and `DeletionPolicy`.
+type Policies = (&'static str, &'static str);
+
+/// Kept when the stack is deleted or the resource replaced, removed when
+/// the stack's creation fails (so that a retry starts clean).
+const RETAIN: Option<Policies> = Some(("Retain", "RetainExceptOnCreate"));
+const DELETE: Option<Policies> = Some(("Delete", "Delete"));
+
+/// What an alarm watches: one of `names`' alarms, and the value of its
+/// dimension.
+struct Metric<'a> {
+    alarm: &'static names::Alarm,
+    value: Val<'a>,
+}
+
+/// What a workload unit decided about its function.
+struct Function<'a> {
+    /// Its logical ID.
+    id: &'a str,
+    concurrency: Concurrency,
+    image: &'a names::ImageSource,
+}
+
+/// A property value: a generated name (which needs no escape) or a
+/// reference.
+enum Val<'a> {
+    Name(&'a str),
+    Ref(Ref<'a>),
+}
+
+impl Val<'_> {
+    fn write<O: Out>(&self, j: &mut Json<O>) {
+        match self {
+            Val::Name(t) => j.plain(t),
+            Val::Ref(r) => r.write(j),
+        }
+    }
+}
+
 const SKIP_SYNC_DLQ: Skip = (
     "CKV_AWS_116",
     "invoked synchronously (API Gateway, callers, SQS event source mapping with the queue's own dead-letter queue); a function dead-letter queue only receives failed asynchronous invocations",
@@ -99,11 +139,11 @@ macro_rules! skips {
             list: &[$($skip),*],
             checkov: Fixed::new(|j| {
                 j.object(|c| {
-                    c.key("skip").array(|a| {
+                    c.field("skip").array(|a| {
                         for (id, comment) in [$($skip),*] {
                             a.item().object(|s| {
-                                s.key("id").str(id);
-                                s.key("comment").str(comment);
+                                s.field("id").str(id);
+                                s.field("comment").str(comment);
                             });
                         }
                     })
@@ -115,8 +155,7 @@ macro_rules! skips {
 
 skips!(NO_SKIPS = []);
 skips!(QUEUE_SKIPS = [SKIP_SQS_KMS]);
-skips!(SERVICE_SKIPS = [SKIP_CONCURRENCY, SKIP_SYNC_DLQ]);
-skips!(JOB_SKIPS = [SKIP_CONCURRENCY]);
+skips!(SERVICE_SKIPS = [SKIP_SYNC_DLQ]);
 skips!(ROUTE_SKIPS = [SKIP_ROUTE_AUTH]);
 
 /// How a unit refers to another unit's items.
@@ -126,10 +165,11 @@ pub trait Resolve {
     fn cross<'a>(&mut self, to: usize, id: &'a str, attr: Option<&'static str>) -> Ref<'a>;
 }
 
-/// The entries units write into a template's three sections (each entry
+/// The entries units write into a template's sections (each entry
 /// `,\n  "<id>": ...`, two levels deep), and what they declare.
 pub struct Sections<O: Out = Vec<u8>> {
     pub parameters: Json<O>,
+    pub conditions: Json<O>,
     pub resources: Json<O>,
     pub outputs: Json<O>,
     pub counts: Counts,
@@ -142,12 +182,15 @@ pub struct Counts {
     pub outputs: usize,
     /// Resource types, in the order first written, with how many.
     pub types: Vec<(&'static str, usize)>,
+    /// The parameters referred to ([`Param::bit`]s).
+    pub params: u8,
 }
 
 impl<O: Out + Default> Sections<O> {
     pub fn new() -> Sections<O> {
         Sections {
             parameters: Json::into(O::default(), 2),
+            conditions: Json::into(O::default(), 2),
             resources: Json::into(O::default(), 2),
             outputs: Json::into(O::default(), 2),
             counts: Counts::default(),
@@ -156,13 +199,14 @@ impl<O: Out + Default> Sections<O> {
 
     pub fn clear(&mut self) {
         self.parameters.clear();
+        self.conditions.clear();
         self.resources.clear();
         self.outputs.clear();
         self.counts = Counts::default();
     }
 
     pub fn bytes(&self) -> usize {
-        self.parameters.len() + self.resources.len() + self.outputs.len()
+        self.parameters.len() + self.conditions.len() + self.resources.len() + self.outputs.len()
     }
 }
 
@@ -203,20 +247,30 @@ pub fn emit<O: Out>(
             let scope = v.scope(unit).expect("queues belong to a tenant");
             e.queue(scope, &v.model.queues[*queue], id, dlq.as_deref());
         }
-        Kind::HttpApi { id, .. } => {
+        Kind::HttpApi { id, throttle } => {
             let scope = v.scope(unit).expect("APIs belong to a tenant");
-            e.http_api(scope, id);
+            e.http_api(scope, id, *throttle);
+        }
+        Kind::Network { id } => {
+            let scope = v.scope(unit).expect("security groups belong to a tenant");
+            e.network(scope, id);
         }
         Kind::Workload {
             workload,
             function,
+            concurrency,
             image,
         } => {
             let scope = v.scope(unit).expect("workloads belong to a tenant");
             let w = v.workloads(scope);
+            let f = Function {
+                id: function,
+                concurrency: *concurrency,
+                image,
+            };
             match workload {
-                Workload::Service(i) => e.service(scope, &w.services[*i], function, image),
-                Workload::Job(i) => e.job(scope, &w.jobs[*i], function, image),
+                Workload::Service(i) => e.service(scope, &w.services[*i], &f),
+                Workload::Job(i) => e.job(scope, &w.jobs[*i], &f),
             }
         }
     }
@@ -238,6 +292,13 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         }
     }
 
+    /// Adds `item` to the grouped note `message` (see `Notes::group`).
+    fn note_item(&mut self, message: &'static str, item: &str, place: &str) {
+        if let Some(n) = self.notes.as_deref_mut() {
+            n.group(message, item, place);
+        }
+    }
+
     /// A reference to `id` (`attr`) of unit `to`.
     fn to<'a>(&mut self, to: usize, id: &'a str, attr: Option<&'static str>) -> Ref<'a> {
         if to == self.unit {
@@ -252,8 +313,11 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         self.to(SHARED, key, Some("Arn"))
     }
 
-    fn retention(&mut self) -> Ref<'v> {
-        self.to(SHARED, RETENTION_PARAM, None)
+    /// A reference to parameter `p`, declared in the stack the unit is
+    /// written in.
+    fn param(&mut self, p: Param) -> Ref<'static> {
+        self.out.counts.params |= p.bit();
+        Ref::Id(p.id())
     }
 
     /// A resource at `path` (construct path without the stack, ending in
@@ -264,7 +328,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         id: &str,
         path: &[&str],
         ty: &'static str,
-        retain: Option<&str>,
+        retain: Option<Policies>,
         skips: &Skips,
         properties: impl FnOnce(&mut Obj<O>),
     ) {
@@ -276,16 +340,17 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         }
         let stack = self.stack;
         self.out.resources.entry(id).object(|o| {
-            o.key("Type").str(ty);
-            o.key("Properties").object(properties);
-            if let Some(p) = retain {
-                o.key("UpdateReplacePolicy").str(p);
-                o.key("DeletionPolicy").str(p);
+            o.field("Type").str(ty);
+            o.field("Properties").object(properties);
+            if let Some((replace, delete)) = retain {
+                o.field("UpdateReplacePolicy").str(replace);
+                o.field("DeletionPolicy").str(delete);
             }
-            o.key("Metadata").object(|m| {
-                m.key("aws:cdk:path").joined(stack, path, "/");
+            o.field("Metadata").object(|m| {
+                // Stack names and construct IDs are letters, digits and `-`.
+                m.field("aws:cdk:path").joined_plain(stack, path, "/");
                 if !skips.list.is_empty() {
-                    skips.checkov.put(m.key("checkov"));
+                    skips.checkov.put(m.field("checkov"));
                 }
             });
         });
@@ -296,7 +361,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         &mut self,
         path: &[&str],
         ty: &'static str,
-        retain: Option<&str>,
+        retain: Option<Policies>,
         skips: &Skips,
         properties: impl FnOnce(&mut Obj<O>),
     ) -> String {
@@ -305,36 +370,60 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         id
     }
 
-    /// A log group (a function's, or an API's access logs): the shared
-    /// retention, encrypted with the copy's key, kept on delete.
-    fn log_group(&mut self, scope: &Scope, path: &[&str], name: &str) -> String {
-        let retention = self.retention();
+    /// A log group (a function's, or an API's access logs): the stack's
+    /// retention, encrypted with the copy's key, kept when the stack is
+    /// deleted but not when its creation fails. CloudFormation names it,
+    /// so that a retry, or a construct that moves to another stack, never
+    /// meets a kept log group of the same name.
+    fn log_group(&mut self, scope: &Scope, path: &[&str]) -> String {
+        let retention = self.param(Param::Retention);
         let key = self.key_arn();
-        self.add(
-            path,
-            "AWS::Logs::LogGroup",
-            Some("Retain"),
-            &NO_SKIPS,
-            |p| {
-                p.key("LogGroupName").str(name);
-                retention.write(p.key("RetentionInDays"));
-                key.write(p.key("KmsKeyId"));
-                p.key("Tags").raw(&scope.tag_list);
-            },
-        )
+        self.add(path, "AWS::Logs::LogGroup", RETAIN, &NO_SKIPS, |p| {
+            retention.write(p.field("RetentionInDays"));
+            key.write(p.field("KmsKeyId"));
+            p.field("Tags").raw(&scope.tag_list);
+        })
     }
 
-    fn parameter(&mut self, id: &str, body: impl FnOnce(&mut Obj<O>)) {
-        self.out.counts.parameters += 1;
-        self.out.parameters.entry(id).object(body);
+    /// A CloudWatch alarm at `path` that fires when `metric` reaches
+    /// `threshold` in five minutes, and notifies the stack's alarm topic
+    /// when one is given.
+    fn alarm(&mut self, scope: &Scope, path: &[&str], description: &str, metric: &Metric) {
+        let topic = self.param(Param::AlarmTopic);
+        self.add(path, "AWS::CloudWatch::Alarm", None, &NO_SKIPS, |p| {
+            p.field("AlarmDescription").str(description);
+            p.field("AlarmActions").object(|o| {
+                o.field("Fn::If").array(|a| {
+                    a.item().str(ALARM_CONDITION);
+                    a.item().array(|a| topic.write(a.item()));
+                    Ref::Id("AWS::NoValue").write(a.item());
+                })
+            });
+            p.field("Namespace").str(metric.alarm.namespace);
+            p.field("MetricName").str(metric.alarm.metric);
+            p.field("Dimensions").array(|a| {
+                a.item().object(|o| {
+                    o.field("Name").str(metric.alarm.dimension);
+                    metric.value.write(o.field("Value"));
+                })
+            });
+            p.field("Statistic").str(metric.alarm.statistic);
+            p.field("Period").u64(names::ALARM_PERIOD_SECS);
+            p.field("EvaluationPeriods").u64(1);
+            p.field("Threshold").u64(1);
+            p.field("ComparisonOperator")
+                .str("GreaterThanOrEqualToThreshold");
+            p.field("TreatMissingData").str("notBreaching");
+            p.field("Tags").raw(&scope.tag_list);
+        });
     }
 
     fn output(&mut self, path: &[&str], description: &str, value: &Ref) {
         self.out.counts.outputs += 1;
         let id = make_unique_id(path);
         self.out.outputs.entry(&id).object(|o| {
-            o.key("Description").str(description);
-            value.write(o.key("Value"));
+            o.field("Description").str(description);
+            value.write(o.field("Value"));
         });
     }
 }

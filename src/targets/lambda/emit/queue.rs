@@ -1,5 +1,6 @@
-//! A tenant's copy of a queue: the queue, its dead-letter queue, a
-//! TLS-only policy and its URL as an output.
+//! A tenant's copy of a queue: the queue, its dead-letter queue (with an
+//! alarm on what lands there), a TLS-only policy and its URL as an
+//! output.
 
 use super::*;
 
@@ -33,24 +34,24 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             id,
             &scope.path(&[&cid, "Resource"]),
             "AWS::SQS::Queue",
-            Some("Delete"),
+            DELETE,
             &QUEUE_SKIPS,
             |p| {
-                p.key("QueueName").str(&name);
+                p.field("QueueName").plain(&name);
                 if q.fifo {
-                    p.key("FifoQueue").bool(true);
-                    p.key("ContentBasedDeduplication").bool(true);
+                    p.field("FifoQueue").bool(true);
+                    p.field("ContentBasedDeduplication").bool(true);
                 }
-                p.key("VisibilityTimeout").u64(visibility);
-                p.key("MessageRetentionPeriod").u64(q.retention.secs());
-                p.key("SqsManagedSseEnabled").bool(true);
+                p.field("VisibilityTimeout").u64(visibility);
+                p.field("MessageRetentionPeriod").u64(q.retention.secs());
+                p.field("SqsManagedSseEnabled").bool(true);
                 if let (Some(dlq), Some(dl)) = (dlq, &q.dead_letter) {
-                    p.key("RedrivePolicy").object(|o| {
-                        Ref::GetAtt(dlq, "Arn").write(o.key("deadLetterTargetArn"));
-                        o.key("maxReceiveCount").u64(u64::from(dl.max_receives));
+                    p.field("RedrivePolicy").object(|o| {
+                        Ref::GetAtt(dlq, "Arn").write(o.field("deadLetterTargetArn"));
+                        o.field("maxReceiveCount").u64(u64::from(dl.max_receives));
                     });
                 }
-                p.key("Tags").raw(tags);
+                p.field("Tags").raw(tags);
             },
         );
         let queues: Vec<&str> = std::iter::once(id).chain(dlq).collect();
@@ -63,7 +64,8 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
     }
 
     /// A dead-letter queue (a queue's, or a job's for failed runs): it
-    /// keeps messages as long as SQS allows.
+    /// keeps messages as long as SQS allows, and an alarm fires as soon as
+    /// one lands there.
     pub(super) fn dead_letter_queue(
         &mut self,
         scope: &Scope,
@@ -72,20 +74,27 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         name: &str,
         fifo: bool,
     ) {
-        self.resource(
-            id,
-            path,
-            "AWS::SQS::Queue",
-            Some("Delete"),
-            &QUEUE_SKIPS,
-            |p| {
-                p.key("QueueName").str(name);
-                if fifo {
-                    p.key("FifoQueue").bool(true);
-                }
-                p.key("MessageRetentionPeriod").u64(DLQ_RETENTION_SECS);
-                p.key("SqsManagedSseEnabled").bool(true);
-                p.key("Tags").raw(&scope.tag_list);
+        self.resource(id, path, "AWS::SQS::Queue", DELETE, &QUEUE_SKIPS, |p| {
+            p.field("QueueName").plain(name);
+            if fifo {
+                p.field("FifoQueue").bool(true);
+            }
+            p.field("MessageRetentionPeriod").u64(DLQ_RETENTION_SECS);
+            p.field("SqsManagedSseEnabled").bool(true);
+            p.field("Tags").raw(&scope.tag_list);
+        });
+        let alarm_path: Vec<&str> = path[..path.len() - 1]
+            .iter()
+            .copied()
+            .chain(["DepthAlarm", "Resource"])
+            .collect();
+        self.alarm(
+            scope,
+            &alarm_path,
+            &format!("Messages in dead-letter queue {name}: they failed and wait to be looked at"),
+            &Metric {
+                alarm: &names::QUEUE_DEPTH,
+                value: Val::Name(name),
             },
         );
     }
@@ -105,28 +114,28 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             None,
             &NO_SKIPS,
             |p| {
-                p.key("PolicyDocument").object(|o| {
-                    o.key("Version").str("2012-10-17");
-                    o.key("Statement").array(|a| {
+                p.field("PolicyDocument").object(|o| {
+                    o.field("Version").str("2012-10-17");
+                    o.field("Statement").array(|a| {
                         a.item().object(|s| {
-                            s.key("Sid").str("DenyInsecureTransport");
-                            s.key("Effect").str("Deny");
-                            s.key("Principal").object(|o| o.key("AWS").str("*"));
-                            s.key("Action").str("sqs:*");
-                            s.key("Resource").array(|a| {
+                            s.field("Sid").str("DenyInsecureTransport");
+                            s.field("Effect").str("Deny");
+                            s.field("Principal").object(|o| o.field("AWS").str("*"));
+                            s.field("Action").str("sqs:*");
+                            s.field("Resource").array(|a| {
                                 for q in queues {
                                     Ref::GetAtt(q, "Arn").write(a.item());
                                 }
                             });
-                            s.key("Condition").object(|o| {
-                                o.key("Bool")
-                                    .object(|o| o.key("aws:SecureTransport").str("false"))
+                            s.field("Condition").object(|o| {
+                                o.field("Bool")
+                                    .object(|o| o.field("aws:SecureTransport").str("false"))
                             });
                         });
                         extra(a);
                     });
                 });
-                p.key("Queues").array(|a| {
+                p.field("Queues").array(|a| {
                     for q in queues {
                         Ref::Id(q).write(a.item());
                     }

@@ -9,38 +9,70 @@ const RETENTION_DAYS: [u64; 22] = [
     3288, 3653,
 ];
 
-const DEFAULT_RETENTION_DAYS: u64 = 365;
+/// The parameters in `mask` (and the condition the alarm topic comes
+/// with), as entries of `out`'s sections.
+pub fn parameters<O: Out>(mask: u8, out: &mut Sections<O>) {
+    let has = |p: Param| mask & p.bit() != 0;
+    if has(Param::Retention) {
+        out.counts.parameters += 1;
+        out.parameters.entry(Param::Retention.id()).object(|o| {
+            o.field("Type").str("Number");
+            o.field("Default")
+                .u64(crate::aws::defaults::LOG_RETENTION_DAYS);
+            o.field("AllowedValues").array(|a| {
+                for d in RETENTION_DAYS {
+                    a.item().u64(d);
+                }
+            });
+            o.field("Description")
+                .str("Days CloudWatch Logs keeps function and API access logs");
+        });
+    }
+    if has(Param::Vpc) {
+        out.counts.parameters += 1;
+        out.parameters.entry(Param::Vpc.id()).object(|o| {
+            o.field("Type").str("AWS::EC2::VPC::Id");
+            o.field("Description").str("VPC the functions run in");
+        });
+    }
+    if has(Param::Subnets) {
+        out.counts.parameters += 1;
+        out.parameters.entry(Param::Subnets.id()).object(|o| {
+            o.field("Type").str("List<AWS::EC2::Subnet::Id>");
+            o.field("Description").str(
+                "Private subnets (with a route to AWS APIs, e.g. through NAT) the functions run in",
+            );
+        });
+    }
+    if has(Param::AlarmTopic) {
+        out.counts.parameters += 1;
+        out.parameters.entry(Param::AlarmTopic.id()).object(|o| {
+            o.field("Type").str("String");
+            o.field("Default").str("");
+            o.field("AllowedPattern")
+                .str("^(arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+)?$");
+            o.field("Description")
+                .str("SNS topic the alarms notify (empty: alarms notify nobody)");
+        });
+        out.conditions.entry(ALARM_CONDITION).object(|o| {
+            o.field("Fn::Not").array(|a| {
+                a.item().object(|o| {
+                    o.field("Fn::Equals").array(|a| {
+                        Ref::Id(Param::AlarmTopic.id()).write(a.item());
+                        a.item().str("");
+                    })
+                })
+            })
+        });
+    }
+}
 
 impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
     /// The copy's customer managed key (log groups and function
-    /// environment variables) and the parameters its functions share.
+    /// environment variables): kept when the stack is deleted, scheduled
+    /// for deletion when its creation fails.
     pub(super) fn shared(&mut self, key: &str) {
         let copy = self.v.copy;
-        if copy.retention {
-            self.parameter(RETENTION_PARAM, |o| {
-                o.key("Type").str("Number");
-                o.key("Default").u64(DEFAULT_RETENTION_DAYS);
-                o.key("AllowedValues").array(|a| {
-                    for d in RETENTION_DAYS {
-                        a.item().u64(d);
-                    }
-                });
-                o.key("Description")
-                    .str("Days CloudWatch Logs keeps function and API access logs");
-            });
-        }
-        if copy.network_params {
-            self.parameter(VPC_PARAM, |o| {
-                o.key("Type").str("AWS::EC2::VPC::Id");
-                o.key("Description").str("VPC the functions run in");
-            });
-            self.parameter(SUBNETS_PARAM, |o| {
-                o.key("Type").str("List<AWS::EC2::Subnet::Id>");
-                o.key("Description").str(
-                    "Private subnets (with a route to AWS APIs, e.g. through NAT) the functions run in",
-                );
-            });
-        }
         let tenant = match &self.v.platform.kind {
             crate::model::PlatformKind::Dedicated(t) => Some(t.as_str()),
             _ => None,
@@ -54,20 +86,20 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             key,
             &["LogsKey", "Resource"],
             "AWS::KMS::Key",
-            Some("Retain"),
+            RETAIN,
             &NO_SKIPS,
             |p| {
-                p.key("Description").str(&description);
-                p.key("EnableKeyRotation").bool(true);
-                p.key("KeyPolicy").object(|o| {
-                    o.key("Version").str("2012-10-17");
-                    o.key("Statement").array(|a| {
+                p.field("Description").str(&description);
+                p.field("EnableKeyRotation").bool(true);
+                p.field("KeyPolicy").object(|o| {
+                    o.field("Version").str("2012-10-17");
+                    o.field("Statement").array(|a| {
                         a.item().object(|s| {
-                            s.key("Sid").str("AccountAdministersKey");
-                            s.key("Effect").str("Allow");
-                            s.key("Principal").object(|o| {
+                            s.field("Sid").str("AccountAdministersKey");
+                            s.field("Effect").str("Allow");
+                            s.field("Principal").object(|o| {
                                 join(
-                                    o.key("AWS"),
+                                    o.field("AWS"),
                                     &[
                                         Part::Text("arn:"),
                                         Part::Ref(Ref::Id("AWS::Partition")),
@@ -77,15 +109,15 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                                     ],
                                 )
                             });
-                            s.key("Action").str("kms:*");
-                            s.key("Resource").str("*");
+                            s.field("Action").str("kms:*");
+                            s.field("Resource").str("*");
                         });
                         a.item().object(|s| {
-                            s.key("Sid").str("CloudWatchLogsUseKey");
-                            s.key("Effect").str("Allow");
-                            s.key("Principal").object(|o| {
+                            s.field("Sid").str("CloudWatchLogsUseKey");
+                            s.field("Effect").str("Allow");
+                            s.field("Principal").object(|o| {
                                 join(
-                                    o.key("Service"),
+                                    o.field("Service"),
                                     &[
                                         Part::Text("logs."),
                                         Part::Ref(Ref::Id("AWS::Region")),
@@ -93,18 +125,12 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                                     ],
                                 )
                             });
-                            s.key("Action").strs(&[
-                                "kms:Decrypt*",
-                                "kms:Describe*",
-                                "kms:Encrypt*",
-                                "kms:GenerateDataKey*",
-                                "kms:ReEncrypt*",
-                            ]);
-                            s.key("Resource").str("*");
-                            s.key("Condition").object(|o| {
-                                o.key("ArnLike").object(|o| {
+                            s.field("Action").strs(crate::aws::iam::LOGS_KEY_USE);
+                            s.field("Resource").str("*");
+                            s.field("Condition").object(|o| {
+                                o.field("ArnLike").object(|o| {
                                     arn(
-                                        o.key("kms:EncryptionContext:aws:logs:arn"),
+                                        o.field("kms:EncryptionContext:aws:logs:arn"),
                                         "logs",
                                         &[Part::Text("log-group:*")],
                                     )
@@ -113,8 +139,8 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
                         });
                     });
                 });
-                p.key("PendingWindowInDays").u64(30);
-                p.key("Tags").raw(&tags);
+                p.field("PendingWindowInDays").u64(30);
+                p.field("Tags").raw(&tags);
             },
         );
     }
