@@ -1588,3 +1588,15 @@ fn stateful_services_need_storage_and_a_statefulset_shape() {
         assert!(d.message.contains(msg), "{extra}: {d:?}");
     }
 }
+
+#[test]
+fn a_quota_may_hold_more_cpu_than_one_workload() {
+    let m = ok(&format!(
+        "{HEAD}services:\n  api: {{ image: x }}\ntenants:\n  big: {{ quota: {{ cpu: 564, memory: 1128Gi }} }}\n"
+    ));
+    assert_eq!(m.tenants[0].quota.cpu.map(|c| c.millis()), Some(564_000));
+    let d = one(&format!(
+        "{HEAD}services:\n  api: {{ image: x, cpu: 200 }}\n"
+    ));
+    assert!(d.message.contains("192 vCPU"), "{d:?}");
+}
