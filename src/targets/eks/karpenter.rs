@@ -126,6 +126,7 @@ fn pool(
         Some(t) => (
             Some(PodMeta {
                 labels: BTreeMap::from([(TENANT_LABEL.to_string(), t.to_string())]),
+                ..PodMeta::default()
             }),
             vec![Taint {
                 key: TENANT_LABEL.into(),

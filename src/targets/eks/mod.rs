@@ -8,6 +8,7 @@
 
 #[cfg(test)]
 pub(crate) mod build;
+mod inputs;
 mod k8s;
 mod karpenter;
 mod kube;

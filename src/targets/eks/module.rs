@@ -8,7 +8,7 @@ use crate::targets::terraform::{add_fixed_module, QUEUES_TF};
 pub const DIR: &str = "terraform/modules/eks";
 pub const SOURCE_FROM_ROOT: &str = "../modules/eks";
 
-const FILES: [(&str, &str); 10] = [
+const FILES: [(&str, &str); 11] = [
     (
         "addons.tf",
         include_str!("../../../templates/eks/cluster/addons.tf"),
@@ -34,6 +34,10 @@ const FILES: [(&str, &str); 10] = [
         include_str!("../../../templates/eks/cluster/outputs.tf"),
     ),
     ("queues.tf", QUEUES_TF),
+    (
+        "secrets.tf",
+        include_str!("../../../templates/eks/cluster/secrets.tf"),
+    ),
     (
         "variables.tf",
         include_str!("../../../templates/eks/cluster/variables.tf"),

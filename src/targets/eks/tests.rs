@@ -170,7 +170,12 @@ fn queue_workers_scale_with_keda_on_their_tenants_queue() {
     assert_eq!(so["spec"]["maxReplicaCount"], 20);
     let t = &so["spec"]["triggers"][0];
     assert_eq!(t["type"], "aws-sqs-queue");
-    assert_eq!(t["metadata"]["queueURL"], "shop-dev-globex-orders");
+    // KEDA reads the worker's own variable, which the tenant's ConfigMap
+    // fills with the tenant's queue (its name: `dev` has no account).
+    assert_eq!(t["metadata"]["queueURLFromEnv"], "ORDERS_QUEUE_NAME");
+    let unit = super::build::build(&lower(&m).files, "kubernetes/overlays/dev/shop-globex");
+    let env = container_env(&unit, "Deployment", "worker");
+    assert_eq!(env["ORDERS_QUEUE_NAME"], "shop-dev-globex-orders");
     assert_eq!(t["metadata"]["queueLength"], "100");
     assert_eq!(t["authenticationRef"]["name"], "aws-pod-identity");
     // KEDA owns the replica count.
@@ -453,13 +458,7 @@ fn tenants_share_the_workload_objects_and_patch_only_their_differences() {
         .iter()
         .map(|p| &p["target"])
         .collect();
-    assert_eq!(
-        targets,
-        [
-            &serde_json::json!({"kind": "ScaledObject", "name": "worker"}),
-            &serde_json::json!({"kind": "Ingress"})
-        ]
-    );
+    assert_eq!(targets, [&serde_json::json!({"kind": "Ingress"})]);
 }
 
 #[test]
@@ -518,4 +517,270 @@ fn plan_counts_the_objects_the_overlays_build() {
         assert_eq!(counted.get(kind), built.get(kind), "{kind}");
     }
     assert!(built["HorizontalPodAutoscaler"] > 0);
+}
+
+/// The variables a container of `kind`/`name` in a built unit sees: every
+/// `configMapKeyRef` resolved against the ConfigMaps of the unit (a key
+/// that is missing fails the test, as it would fail the pod), every
+/// `secretKeyRef` checked against the ExternalSecrets of the unit (shown
+/// as `secret:<name>/<key> <- <Secrets Manager key>`).
+fn container_env(
+    unit: &[Value],
+    kind: &str,
+    name: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let o = unit
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{kind}/{name} in the unit"));
+    let pod = if kind == "CronJob" {
+        &o["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    } else {
+        &o["spec"]["template"]["spec"]
+    };
+    let ns = &o["metadata"]["namespace"];
+    let mut out = std::collections::BTreeMap::new();
+    for e in pod["containers"][0]["env"].as_array().into_iter().flatten() {
+        let var = e["name"].as_str().unwrap().to_string();
+        let value = if let Some(v) = e["value"].as_str() {
+            v.to_string()
+        } else if let Some(r) = e.pointer("/valueFrom/configMapKeyRef") {
+            let cm = unit
+                .iter()
+                .find(|c| c["kind"] == "ConfigMap" && c["metadata"]["name"] == r["name"])
+                .unwrap_or_else(|| panic!("ConfigMap {} for {var}", r["name"]));
+            assert_eq!(
+                &cm["metadata"]["namespace"], ns,
+                "ConfigMap in the pod's namespace"
+            );
+            cm["data"][r["key"].as_str().unwrap()]
+                .as_str()
+                .unwrap_or_else(|| panic!("key {} in ConfigMap {}", r["key"], r["name"]))
+                .to_string()
+        } else if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
+            let es = unit
+                .iter()
+                .find(|x| x["kind"] == "ExternalSecret" && x["spec"]["target"]["name"] == r["name"])
+                .unwrap_or_else(|| {
+                    panic!("an ExternalSecret makes Secret {} for {var}", r["name"])
+                });
+            assert_eq!(
+                &es["metadata"]["namespace"], ns,
+                "ExternalSecret in the pod's namespace"
+            );
+            let store = &es["spec"]["secretStoreRef"];
+            assert_eq!(store["kind"], "SecretStore");
+            assert!(
+                unit.iter().any(|s| s["kind"] == "SecretStore"
+                    && s["metadata"]["name"] == store["name"]
+                    && &s["metadata"]["namespace"] == ns),
+                "SecretStore {} in {ns}",
+                store["name"]
+            );
+            let d = es["spec"]["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["secretKey"] == r["key"])
+                .unwrap_or_else(|| panic!("ExternalSecret {} has key {}", r["name"], r["key"]));
+            format!(
+                "secret:{}/{} <- {}",
+                r["name"].as_str().unwrap(),
+                r["key"].as_str().unwrap(),
+                d["remoteRef"]["key"].as_str().unwrap()
+            )
+        } else {
+            panic!("{var}: {e}")
+        };
+        out.insert(var, value);
+    }
+    out
+}
+
+/// `shop` with an account for `prod`, a secret on `api` and on `report`,
+/// and a tenant override of the secret.
+fn shop_with_contract() -> Model {
+    let mut m = shop();
+    for env in &mut m.environments {
+        if env.name.as_str() == "prod" {
+            env.account = Some("012345678901".into());
+        }
+        for p in &mut env.platforms {
+            for w in &mut p.tenants {
+                let t = w.tenant.as_ref().map(|t| t.to_string()).unwrap_or_default();
+                let secret = if t == "acme" { "acme/db" } else { "prod/db" };
+                w.services[0]
+                    .secrets
+                    .insert("DB_PASSWORD".into(), crate::model::SecretRef::parse(secret));
+                w.jobs[0].publishes = vec![name("orders")];
+                w.jobs[0].secrets.insert(
+                    "REPORT_TOKEN".into(),
+                    crate::model::SecretRef::parse(
+                        "arn:aws:secretsmanager:eu-west-1:012345678901:secret:report-AbCdEf",
+                    ),
+                );
+            }
+        }
+    }
+    m
+}
+
+#[test]
+fn every_workload_is_told_its_tenants_queues_callees_and_secrets() {
+    let m = shop_with_contract();
+    let out = lower(&m);
+    for env in ["dev", "prod"] {
+        for t in ["acme", "globex", "umbrella"] {
+            let unit =
+                super::build::build(&out.files, &format!("kubernetes/overlays/{env}/shop-{t}"));
+            let api = container_env(&unit, "Deployment", "api");
+            assert_eq!(api["BLUEPRINT_APP"], "shop");
+            assert_eq!(api["BLUEPRINT_ENVIRONMENT"], env);
+            assert_eq!(api["BLUEPRINT_TENANT"], t);
+            assert_eq!(api["AWS_REGION"], "eu-west-1");
+            // The callee in the tenant's own namespace.
+            assert_eq!(api["PAYMENTS_URL"], "http://payments:9000");
+            let queue = format!("shop-{env}-{t}-orders");
+            if env == "prod" {
+                assert_eq!(
+                    api["ORDERS_QUEUE_URL"],
+                    format!("https://sqs.eu-west-1.amazonaws.com/012345678901/{queue}")
+                );
+                assert!(!api.contains_key("ORDERS_QUEUE_NAME"));
+            } else {
+                assert_eq!(api["ORDERS_QUEUE_NAME"], queue);
+                assert!(!api.contains_key("ORDERS_QUEUE_URL"));
+            }
+            let secret = if t == "acme" { "acme/db" } else { "prod/db" };
+            assert_eq!(
+                api["DB_PASSWORD"],
+                format!("secret:api/DB_PASSWORD <- {secret}")
+            );
+            // Only what it uses: api publishes to orders and calls payments.
+            let names: Vec<&String> = api.keys().collect();
+            assert_eq!(
+                names,
+                [
+                    "AWS_REGION",
+                    "BLUEPRINT_APP",
+                    "BLUEPRINT_ENVIRONMENT",
+                    "BLUEPRINT_TENANT",
+                    "DB_PASSWORD",
+                    if env == "prod" {
+                        "ORDERS_QUEUE_URL"
+                    } else {
+                        "ORDERS_QUEUE_NAME"
+                    },
+                    "PAYMENTS_URL",
+                ]
+            );
+            let report = container_env(&unit, "CronJob", "report");
+            assert_eq!(report["BLUEPRINT_TENANT"], t);
+            assert!(report["REPORT_TOKEN"].ends_with(":secret:report-AbCdEf"));
+            let worker = container_env(&unit, "Deployment", "worker");
+            assert!(!worker.contains_key("PAYMENTS_URL"));
+            // The tenant's SecretStore assumes the tenant's own role.
+            let store = unit.iter().find(|o| o["kind"] == "SecretStore").unwrap();
+            let account = if env == "prod" {
+                "012345678901"
+            } else {
+                "${aws_account_id}"
+            };
+            assert_eq!(
+                store["spec"]["provider"]["aws"]["role"],
+                format!("arn:aws:iam::{account}:role/shop-{env}-{t}-secrets")
+            );
+        }
+    }
+}
+
+#[test]
+fn tenant_secrets_roles_read_only_their_tenants_secrets() {
+    let m = shop_with_contract();
+    let out = lower(&m);
+    let text = String::from_utf8(render::render(&out.files["terraform/prod/main.tf"])).unwrap();
+    let main: hcl::Value = hcl::from_str(&text).unwrap();
+    let main = serde_json::to_value(main).unwrap();
+    let module = &main["module"]["cluster"];
+    let stores = module["secret_stores"].as_object().unwrap();
+    assert_eq!(stores.len(), 3);
+    let acme = &stores["shop-acme"];
+    assert_eq!(acme["role_name"], "shop-prod-acme-secrets");
+    assert_eq!(acme["namespace"], "shop-acme");
+    assert_eq!(
+        acme["secrets"],
+        serde_json::json!([
+            "acme/db-??????",
+            "arn:aws:secretsmanager:eu-west-1:012345678901:secret:report-AbCdEf"
+        ])
+    );
+    assert_eq!(stores["shop-globex"]["secrets"][1], "prod/db-??????");
+    // Workload roles no longer read secrets: the pod gets the value.
+    for (_, w) in module["workloads"].as_object().unwrap() {
+        assert!(w.get("secrets").is_none(), "{w}");
+    }
+    // `prod` names its account: workloads get URLs, so no GetQueueUrl.
+    assert!(!module["iam_actions"]
+        .to_string()
+        .contains("sqs:GetQueueUrl"));
+    let dev = String::from_utf8(render::render(&out.files["terraform/dev/main.tf"])).unwrap();
+    assert!(
+        dev.contains("sqs:GetQueueUrl"),
+        "dev looks queue URLs up by name"
+    );
+}
+
+#[test]
+fn writable_paths_are_empty_dir_volumes() {
+    let mut m = shop();
+    for env in &mut m.environments {
+        for p in &mut env.platforms {
+            for w in &mut p.tenants {
+                w.services[1].writable_paths = vec![
+                    "/tmp/x".into(),
+                    "/var/cache/nginx".into(),
+                    "/var/run".into(),
+                ];
+            }
+        }
+        env.base.services[1].writable_paths = vec![
+            "/tmp/x".into(),
+            "/var/cache/nginx".into(),
+            "/var/run".into(),
+        ];
+    }
+    let docs = workload(&m, "prod", "shop-globex", "payments");
+    let pod = &one(&docs, "Deployment")["spec"]["template"]["spec"];
+    let mounts: Vec<(&str, &str)> = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap(),
+                v["mountPath"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            ("tmp", "/tmp"),
+            ("writable-1", "/var/cache/nginx"),
+            ("writable-2", "/var/run")
+        ]
+    );
+    for (name, _) in mounts {
+        let v = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap();
+        assert!(v["emptyDir"].is_object(), "{v}");
+    }
+    assert_eq!(
+        pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
+        true
+    );
 }

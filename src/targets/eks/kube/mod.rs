@@ -20,6 +20,7 @@
 //! patches what differs).
 
 mod base;
+mod contract;
 mod overlay;
 mod workload;
 
@@ -29,7 +30,7 @@ pub use overlay::{add_overlay, add_workloads, Shared};
 use super::k8s::*;
 use crate::aws::names::eks::namespace;
 use crate::aws::names::fit;
-use crate::model::{Image, Job, Model, Name, Service, ServiceKind, Workloads};
+use crate::model::{Image, Job, Model, Name, Service, ServiceKind, Task, Workloads};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Kubernetes label values and DNS labels.
@@ -231,6 +232,13 @@ impl<'w> Workload<'w> {
         match self {
             Workload::Service(s) => &s.calls,
             Workload::Job(j) => &j.calls,
+        }
+    }
+
+    pub(super) fn task(self) -> Task<'w> {
+        match self {
+            Workload::Service(s) => s.task(),
+            Workload::Job(j) => j.task(),
         }
     }
 }

@@ -4,11 +4,14 @@
 //! objects in the namespace, labels them with the tenant, and patches only
 //! what the environment or tenant changes.
 
+use super::contract;
 use super::workload::Ctx;
 use super::*;
 use crate::aws::names::eks::ClusterNames as EnvNames;
+use crate::aws::names::Copy;
 use crate::doc::{Document, FileSet};
-use crate::model::{Environment, PlatformKind};
+use crate::model::{Environment, PlatformKind, Target};
+use crate::targets::eks::inputs;
 use crate::targets::eks::karpenter::{self, TENANT_LABEL};
 use crate::targets::eks::patch;
 
@@ -25,6 +28,9 @@ pub struct Shared<'m> {
     /// Per workload, the notes building it gave, for every place that
     /// reuses the objects unchanged.
     notes: BTreeMap<String, Vec<String>>,
+    /// Whether workloads are given queue names (not URLs) here: the
+    /// variables' names differ where an environment names its account.
+    queue_lookup: bool,
 }
 
 impl<'m> Shared<'m> {
@@ -39,11 +45,13 @@ impl<'m> Shared<'m> {
         for wl in Workload::all(w) {
             let mut scratch = Notes::new();
             let mut ctx = Ctx {
+                model,
+                env,
+                copy: Copy::new(model, env, &env.platforms[0]),
+                tenant: None,
                 scope: &scope,
                 names: &names,
                 index: &index,
-                region: model.app.region.as_str(),
-                queues: &model.queues,
                 notes: &mut scratch,
             };
             objects.insert(wl.name().to_string(), ctx.workload(wl));
@@ -54,14 +62,17 @@ impl<'m> Shared<'m> {
             index,
             objects,
             notes,
+            queue_lookup: crate::aws::contract::queue_lookup(Target::Eks, env),
         }
     }
 
-    /// Whether `wl`, among a tenant's workloads (`index`), builds the same
-    /// objects as here: the same definition, callers and callee ports.
-    fn unchanged(&self, wl: Workload, index: &Index) -> bool {
+    /// Whether `wl`, among a tenant's workloads (`index`) in `env`, builds
+    /// the same objects as here: the same definition, callers and callee
+    /// ports, and the same names for its queues' variables.
+    fn unchanged(&self, wl: Workload, index: &Index, env: &Environment) -> bool {
         self.definitions.get(wl.name()) == Some(&wl)
             && self.index.same_context(index, wl.name(), wl.calls())
+            && self.queue_lookup == crate::aws::contract::queue_lookup(Target::Eks, env)
     }
 }
 
@@ -240,18 +251,22 @@ pub fn add_overlay(
             let scope = Scope::new(model.app.name.as_str(), w.tenant.as_ref().map(Name::as_str));
             let index = Index::new(w);
             let mut ctx = Ctx {
+                model,
+                env,
+                copy: Copy::new(model, env, platform),
+                tenant: w.tenant.as_ref(),
                 scope: &scope,
                 names,
                 index: &index,
-                region,
-                queues: &model.queues,
                 notes,
             };
             let mut overlay = TenantOverlay::default();
+            let mut values = contract::Values::default();
             let no_objects = Vec::new();
             for wl in Workload::all(w) {
+                values.add(&ctx.variables(wl.task()));
                 let base = shared.objects.get(wl.name()).unwrap_or(&no_objects);
-                if !shared.unchanged(wl, &index) {
+                if !shared.unchanged(wl, &index, env) {
                     overlay.reconcile(ctx.workload(wl), base);
                     continue;
                 }
@@ -259,18 +274,26 @@ pub fn add_overlay(
                     ctx.note(n.clone());
                 }
                 base.iter().for_each(|d| overlay.kinds.add(d));
-                // The one object that names the tenant's own queues.
-                if let Workload::Service(s) = wl {
-                    if uses_keda(s) {
-                        overlay.patch_or_add(vec![ctx.scaled_object(s)], base);
-                    }
-                }
             }
             if w.services.is_empty() && w.jobs.is_empty() {
                 continue;
             }
             let ns_dir = format!("{dir}/{}", scope.namespace);
-            let mut k = Kustomization::new(vec!["../../../workloads".to_string()]);
+            // What only this tenant of this environment has: the
+            // contract's values and the tenant's way to its secrets.
+            let mut own = vec![values.config_map(&scope)];
+            if Workload::all(w).any(|wl| !wl.task().secrets.is_empty()) {
+                let account = env
+                    .account
+                    .clone()
+                    .unwrap_or_else(|| inputs::var(inputs::ACCOUNT_ID));
+                own.push(contract::secret_store(&scope, names, region, &account));
+            }
+            files.insert(format!("{ns_dir}/contract.yaml"), Document::Yaml(own));
+            let mut k = Kustomization::new(vec![
+                "../../../workloads".to_string(),
+                "contract.yaml".to_string(),
+            ]);
             k.namespace = Some(scope.namespace.clone());
             if !overlay.objects.is_empty() {
                 files.insert(

@@ -2,19 +2,29 @@
 //! Deployment, Service, HPA or KEDA ScaledObject, PDB, Ingresses and
 //! NetworkPolicy for a service; CronJob (and NetworkPolicy) for a job.
 
+use super::contract;
 use super::*;
 use crate::aws::names::eks::ClusterNames as EnvNames;
+use crate::aws::names::Copy;
 use crate::aws::routes;
-use crate::model::{Expose, Health, Job, Queue, Task};
+use crate::model::{Environment, Expose, Health, Job, Task};
 
+/// Where one tenant's workloads are built: the model and environment they
+/// come from, the platform copy and tenant they belong to, and the
+/// tenant's namespace.
 pub(super) struct Ctx<'a> {
+    pub(super) model: &'a Model,
+    pub(super) env: &'a Environment,
+    pub(super) copy: Copy<'a>,
+    pub(super) tenant: Option<&'a Name>,
     pub(super) scope: &'a Scope<'a>,
     pub(super) names: &'a EnvNames,
     pub(super) index: &'a Index<'a>,
-    pub(super) region: &'a str,
-    pub(super) queues: &'a [Queue],
     pub(super) notes: &'a mut Notes,
 }
+
+/// The emptyDir volume every container has at `/tmp`.
+const TMP: &str = "/tmp";
 
 /// What a pod runs: the parts services and jobs share.
 struct PodInput<'a> {
@@ -49,28 +59,23 @@ fn checkov_skips(probes: bool, has_secrets: bool) -> BTreeMap<String, String> {
         .collect()
 }
 
-impl Ctx<'_> {
-    fn pod(&self, p: &PodInput) -> PodTemplateSpec {
-        let mut env: Vec<EnvVar> = p
-            .task
-            .env
-            .iter()
-            .map(|(k, v)| EnvVar {
-                name: k.clone(),
-                value: Some(literal(v)),
-                value_from: None,
-            })
-            .collect();
-        env.extend(p.task.secrets.keys().map(|k| EnvVar {
+impl<'a> Ctx<'a> {
+    /// The runtime contract's variables for `task` in this tenant.
+    pub(super) fn variables(&self, task: Task<'a>) -> Vec<crate::aws::contract::Var<'a>> {
+        contract::variables(self.model, self.env, &self.copy, self.tenant, task)
+    }
+
+    fn pod(&self, p: &PodInput<'a>) -> PodTemplateSpec {
+        // The contract's variables first (from the tenant's ConfigMap and
+        // the workload's Secret), then the user's own, literally.
+        let vars = self.variables(p.task);
+        let mut env = contract::env_vars(&vars, p.task.name.as_str());
+        env.extend(p.task.env.iter().map(|(k, v)| EnvVar {
             name: k.clone(),
-            value: None,
-            value_from: Some(EnvVarSource {
-                secret_key_ref: SecretKeySelector {
-                    name: p.task.name.as_str().to_string(),
-                    key: k.clone(),
-                },
-            }),
+            value: Some(literal(v)),
+            value_from: None,
         }));
+        let (volumes, volume_mounts) = scratch(p.task.writable_paths);
         let memory = p.task.memory.to_string();
         let (startup, readiness, liveness) = probes(p.port, p.health);
         // A dedicated tenant's pods are pinned to its NodePool by its
@@ -113,6 +118,7 @@ impl Ctx<'_> {
         PodTemplateSpec {
             metadata: PodMeta {
                 labels: workload_labels(self.scope.app, p.task.name.as_str(), p.component),
+                annotations: BTreeMap::new(),
             },
             spec: PodSpec {
                 service_account_name: p.task.name.as_str().to_string(),
@@ -130,6 +136,7 @@ impl Ctx<'_> {
                 node_selector,
                 affinity,
                 topology_spread_constraints: topology,
+                termination_grace_period_seconds: None,
                 containers: vec![Container {
                     name: p.task.name.as_str().to_string(),
                     image: image(p.task.image),
@@ -159,6 +166,7 @@ impl Ctx<'_> {
                     startup_probe: startup,
                     readiness_probe: readiness,
                     liveness_probe: liveness,
+                    lifecycle: None,
                     security_context: SecurityContext {
                         allow_privilege_escalation: false,
                         privileged: false,
@@ -168,17 +176,9 @@ impl Ctx<'_> {
                             drop: vec!["ALL".into()],
                         },
                     },
-                    volume_mounts: vec![VolumeMount {
-                        name: "tmp".into(),
-                        mount_path: "/tmp".into(),
-                    }],
+                    volume_mounts,
                 }],
-                volumes: vec![Volume {
-                    name: "tmp".into(),
-                    empty_dir: EmptyDir {
-                        size_limit: "1Gi".into(),
-                    },
-                }],
+                volumes,
             },
         }
     }
@@ -256,6 +256,12 @@ impl Ctx<'_> {
         if let Some(np) = self.network_policy(s) {
             docs.push(np);
         }
+        docs.extend(contract::external_secret(
+            sc.app,
+            name,
+            component(s),
+            &s.secrets,
+        ));
         docs
     }
 
@@ -318,15 +324,20 @@ impl Ctx<'_> {
         .to_value()
     }
 
-    pub(super) fn scaled_object(&self, s: &Service) -> serde_json::Value {
-        let tenant = self.scope.tenant;
+    /// The KEDA ScaledObject of a queue worker. It reads each queue from
+    /// the variable the contract gives the worker (`queueURLFromEnv`), so
+    /// it is the same object for every tenant.
+    fn scaled_object(&self, s: &'a Service) -> serde_json::Value {
+        let vars = self.variables(s.task());
         let mut triggers: Vec<ScaleTrigger> = s
             .consumes
             .iter()
             .map(|q| {
+                let var = contract::queue_var(&vars, q.as_str())
+                    .expect("the contract names every consumed queue");
                 let mut metadata = BTreeMap::from([
-                    ("queueURL".to_string(), self.queue_name(tenant, q.as_str())),
-                    ("awsRegion".to_string(), self.region.to_string()),
+                    ("queueURLFromEnv".to_string(), var.to_string()),
+                    ("awsRegion".to_string(), self.model.app.region.clone()),
                 ]);
                 if let Some(d) = s.scale.queue_depth {
                     metadata.insert("queueLength".into(), d.to_string());
@@ -372,16 +383,6 @@ impl Ctx<'_> {
             },
         )
         .to_value()
-    }
-
-    /// The SQS name of a tenant's queue (KEDA accepts a name in `queueURL`).
-    fn queue_name(&self, tenant: Option<&str>, queue: &str) -> String {
-        let q = self
-            .queues
-            .iter()
-            .find(|q| q.name.as_str() == queue)
-            .expect("normalize resolved every consumed queue");
-        self.names.queue(tenant, q).queue
     }
 
     /// A public service's Ingresses: one per depth of its routes, in the
@@ -454,6 +455,7 @@ impl Ctx<'_> {
                 spec: IngressSpec {
                     ingress_class_name: "alb".into(),
                     rules: vec![IngressRule {
+                        host: None,
                         http: HttpIngressRuleValue {
                             paths: paths
                                 .iter()
@@ -606,6 +608,7 @@ impl Ctx<'_> {
                     job_template: JobTemplateSpec {
                         metadata: PodMeta {
                             labels: workload_labels(self.scope.app, name, "job"),
+                            annotations: BTreeMap::new(),
                         },
                         spec: JobSpec {
                             backoff_limit: j.retries,
@@ -620,8 +623,45 @@ impl Ctx<'_> {
         if let Some(np) = self.network_policy_for(name, "job", None, false, &j.calls) {
             docs.push(np);
         }
+        docs.extend(contract::external_secret(
+            self.scope.app,
+            name,
+            "job",
+            &j.secrets,
+        ));
         docs
     }
+}
+
+/// The container's scratch space: `/tmp`, and an emptyDir at each of the
+/// workload's `writable_paths` (those under `/tmp` are already writable).
+fn scratch(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
+    let extra = paths
+        .iter()
+        .filter(|p| *p != TMP && !p.starts_with("/tmp/"));
+    let mut volumes = Vec::new();
+    let mut mounts = Vec::new();
+    for (i, path) in std::iter::once(TMP)
+        .chain(extra.map(String::as_str))
+        .enumerate()
+    {
+        let name = if i == 0 {
+            "tmp".to_string()
+        } else {
+            format!("writable-{i}")
+        };
+        volumes.push(Volume {
+            name: name.clone(),
+            empty_dir: EmptyDir {
+                size_limit: "1Gi".into(),
+            },
+        });
+        mounts.push(VolumeMount {
+            name,
+            mount_path: path.to_string(),
+        });
+    }
+    (volumes, mounts)
 }
 
 fn port_rule(p: u16) -> NetworkPolicyPort {

@@ -18,13 +18,16 @@ module "cluster" {
     karpenter_node_role = "commerce-dev-karpenter-node"
     karpenter_queue     = "commerce-dev-karpenter"
     karpenter_rules = {
+      "capacity"  = "commerce-dev-karpenter-capacity"
       "health"    = "commerce-dev-karpenter-health"
       "rebalance" = "commerce-dev-karpenter-rebalance"
       "spot"      = "commerce-dev-karpenter-spot"
       "state"     = "commerce-dev-karpenter-state"
     }
-    keda_role    = "commerce-dev-keda"
-    ebs_csi_role = "commerce-dev-ebs-csi-driver"
+    keda_role             = "commerce-dev-keda"
+    ebs_csi_role          = "commerce-dev-ebs-csi-driver"
+    lb_controller_role    = "commerce-dev-aws-lb-controller"
+    external_secrets_role = "commerce-dev-external-secrets"
   }
   iam_actions = {
     queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
@@ -68,7 +71,6 @@ module "cluster" {
       namespace       = "commerce-globex"
       service_account = "api"
       publishes       = ["globex/orders"]
-      secrets         = ["prod/db/password-??????"]
     }
     "globex/payments" = {
       role_name       = "commerce-dev-globex-payments"
@@ -96,7 +98,6 @@ module "cluster" {
       namespace       = "commerce-acme"
       service_account = "api"
       publishes       = ["acme/orders"]
-      secrets         = ["prod/db/password-??????"]
     }
     "acme/payments" = {
       role_name       = "commerce-dev-acme-payments"
@@ -119,4 +120,19 @@ module "cluster" {
       publishes       = ["acme/orders"]
     }
   }
+  secret_stores = {
+    "commerce-globex" = {
+      role_name = "commerce-dev-globex-secrets"
+      tenant    = "globex"
+      namespace = "commerce-globex"
+      secrets   = ["prod/db/password-??????"]
+    }
+    "commerce-acme" = {
+      role_name = "commerce-dev-acme-secrets"
+      tenant    = "acme"
+      namespace = "commerce-acme"
+      secrets   = ["prod/db/password-??????"]
+    }
+  }
+  role_chain_actions = ["sts:AssumeRole", "sts:TagSession"]
 }

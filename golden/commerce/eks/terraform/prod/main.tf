@@ -18,13 +18,16 @@ module "cluster" {
     karpenter_node_role = "commerce-prod-karpenter-node"
     karpenter_queue     = "commerce-prod-karpenter"
     karpenter_rules = {
+      "capacity"  = "commerce-prod-karpenter-capacity"
       "health"    = "commerce-prod-karpenter-health"
       "rebalance" = "commerce-prod-karpenter-rebalance"
       "spot"      = "commerce-prod-karpenter-spot"
       "state"     = "commerce-prod-karpenter-state"
     }
-    keda_role    = "commerce-prod-keda"
-    ebs_csi_role = "commerce-prod-ebs-csi-driver"
+    keda_role             = "commerce-prod-keda"
+    ebs_csi_role          = "commerce-prod-ebs-csi-driver"
+    lb_controller_role    = "commerce-prod-aws-lb-controller"
+    external_secrets_role = "commerce-prod-external-secrets"
   }
   iam_actions = {
     queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
@@ -68,7 +71,6 @@ module "cluster" {
       namespace       = "commerce-globex"
       service_account = "api"
       publishes       = ["globex/orders"]
-      secrets         = ["prod/db/password-??????"]
     }
     "globex/payments" = {
       role_name       = "commerce-prod-globex-payments"
@@ -96,7 +98,6 @@ module "cluster" {
       namespace       = "commerce-acme"
       service_account = "api"
       publishes       = ["acme/orders"]
-      secrets         = ["prod/db/password-??????"]
     }
     "acme/payments" = {
       role_name       = "commerce-prod-acme-payments"
@@ -119,4 +120,19 @@ module "cluster" {
       publishes       = ["acme/orders"]
     }
   }
+  secret_stores = {
+    "commerce-globex" = {
+      role_name = "commerce-prod-globex-secrets"
+      tenant    = "globex"
+      namespace = "commerce-globex"
+      secrets   = ["prod/db/password-??????"]
+    }
+    "commerce-acme" = {
+      role_name = "commerce-prod-acme-secrets"
+      tenant    = "acme"
+      namespace = "commerce-acme"
+      secrets   = ["prod/db/password-??????"]
+    }
+  }
+  role_chain_actions = ["sts:AssumeRole", "sts:TagSession"]
 }

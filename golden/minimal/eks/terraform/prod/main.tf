@@ -17,13 +17,16 @@ module "cluster" {
     karpenter_node_role = "hello-prod-karpenter-node"
     karpenter_queue     = "hello-prod-karpenter"
     karpenter_rules = {
+      "capacity"  = "hello-prod-karpenter-capacity"
       "health"    = "hello-prod-karpenter-health"
       "rebalance" = "hello-prod-karpenter-rebalance"
       "spot"      = "hello-prod-karpenter-spot"
       "state"     = "hello-prod-karpenter-state"
     }
-    keda_role    = "hello-prod-keda"
-    ebs_csi_role = "hello-prod-ebs-csi-driver"
+    keda_role             = "hello-prod-keda"
+    ebs_csi_role          = "hello-prod-ebs-csi-driver"
+    lb_controller_role    = "hello-prod-aws-lb-controller"
+    external_secrets_role = "hello-prod-external-secrets"
   }
   iam_actions = {
     queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]

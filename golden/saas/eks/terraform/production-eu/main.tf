@@ -18,13 +18,16 @@ module "cluster" {
     karpenter_node_role = "ledger-platform-enterprise-production-eu-karpenter-node"
     karpenter_queue     = "ledger-platform-enterprise-production-eu-karpenter"
     karpenter_rules = {
+      "capacity"  = "ledger-platform-enterprise-production-eu-karpenter-capacity"
       "health"    = "ledger-platform-enterprise-production-eu-karpenter-health"
       "rebalance" = "ledger-platform-enterprise-production-eu-karpenter-rebalance"
       "spot"      = "ledger-platform-enterprise-production-eu-karpenter-spot"
       "state"     = "ledger-platform-enterprise-production-eu-karpenter-state"
     }
-    keda_role    = "ledger-platform-enterprise-production-eu-keda"
-    ebs_csi_role = "ledger-platform-enterprise-production-eu-ebs-csi-driver"
+    keda_role             = "ledger-platform-enterprise-production-eu-keda"
+    ebs_csi_role          = "ledger-platform-enterprise-production-eu-ebs-csi-driver"
+    lb_controller_role    = "ledger-platform-enterprise-production-eu-aws-lb-controller"
+    external_secrets_role = "ledger-platform-enterprise-production-eu-external-secrets"
   }
   iam_actions = {
     queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
@@ -100,7 +103,6 @@ module "cluster" {
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "gateway"
       publishes       = ["contoso/settlements"]
-      secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
     "contoso/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-production-eu-contoso-reconcil-ad9588"
@@ -140,7 +142,6 @@ module "cluster" {
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "gateway"
       publishes       = ["northwind/settlements"]
-      secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
     "northwind/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-production-eu-northwind-reconc-1c80e8"
@@ -180,7 +181,6 @@ module "cluster" {
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "gateway"
       publishes       = ["initech-fin/settlements"]
-      secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
     "initech-fin/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-production-eu-initech-fin-reco-78a85d"
@@ -215,4 +215,25 @@ module "cluster" {
       service_account = "weekend-report"
     }
   }
+  secret_stores = {
+    "ledger-platform-enterprise-contoso" = {
+      role_name = "ledger-platform-enterprise-production-eu-contoso-secrets"
+      tenant    = "contoso"
+      namespace = "ledger-platform-enterprise-contoso"
+      secrets   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+    }
+    "ledger-platform-enterprise-northwind" = {
+      role_name = "ledger-platform-enterprise-production-eu-northwind-secrets"
+      tenant    = "northwind"
+      namespace = "ledger-platform-enterprise-northwind"
+      secrets   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+    }
+    "ledger-platform-enterprise-initech-fin" = {
+      role_name = "ledger-platform-enterprise-production-eu-initech-fin-secrets"
+      tenant    = "initech-fin"
+      namespace = "ledger-platform-enterprise-initech-fin"
+      secrets   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+    }
+  }
+  role_chain_actions = ["sts:AssumeRole", "sts:TagSession"]
 }

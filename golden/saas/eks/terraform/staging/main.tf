@@ -18,13 +18,16 @@ module "cluster" {
     karpenter_node_role = "ledger-platform-enterprise-staging-karpenter-node"
     karpenter_queue     = "ledger-platform-enterprise-staging-karpenter"
     karpenter_rules = {
+      "capacity"  = "ledger-platform-enterprise-staging-karpenter-capacity"
       "health"    = "ledger-platform-enterprise-staging-karpenter-health"
       "rebalance" = "ledger-platform-enterprise-staging-karpenter-rebalance"
       "spot"      = "ledger-platform-enterprise-staging-karpenter-spot"
       "state"     = "ledger-platform-enterprise-staging-karpenter-state"
     }
-    keda_role    = "ledger-platform-enterprise-staging-keda"
-    ebs_csi_role = "ledger-platform-enterprise-staging-ebs-csi-driver"
+    keda_role             = "ledger-platform-enterprise-staging-keda"
+    ebs_csi_role          = "ledger-platform-enterprise-staging-ebs-csi-driver"
+    lb_controller_role    = "ledger-platform-enterprise-staging-aws-lb-controller"
+    external_secrets_role = "ledger-platform-enterprise-staging-external-secrets"
   }
   iam_actions = {
     queue_publish = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
@@ -100,7 +103,6 @@ module "cluster" {
       namespace       = "ledger-platform-enterprise-contoso"
       service_account = "gateway"
       publishes       = ["contoso/settlements"]
-      secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
     "contoso/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-staging-contoso-reconciliation-engine"
@@ -140,7 +142,6 @@ module "cluster" {
       namespace       = "ledger-platform-enterprise-northwind"
       service_account = "gateway"
       publishes       = ["northwind/settlements"]
-      secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
     "northwind/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-staging-northwind-reconciliati-cab162"
@@ -180,7 +181,6 @@ module "cluster" {
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "gateway"
       publishes       = ["initech-fin/settlements"]
-      secrets         = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
     }
     "initech-fin/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-staging-initech-fin-reconcilia-b3ec80"
@@ -215,4 +215,25 @@ module "cluster" {
       service_account = "weekend-report"
     }
   }
+  secret_stores = {
+    "ledger-platform-enterprise-contoso" = {
+      role_name = "ledger-platform-enterprise-staging-contoso-secrets"
+      tenant    = "contoso"
+      namespace = "ledger-platform-enterprise-contoso"
+      secrets   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+    }
+    "ledger-platform-enterprise-northwind" = {
+      role_name = "ledger-platform-enterprise-staging-northwind-secrets"
+      tenant    = "northwind"
+      namespace = "ledger-platform-enterprise-northwind"
+      secrets   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+    }
+    "ledger-platform-enterprise-initech-fin" = {
+      role_name = "ledger-platform-enterprise-staging-initech-fin-secrets"
+      tenant    = "initech-fin"
+      namespace = "ledger-platform-enterprise-initech-fin"
+      secrets   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+    }
+  }
+  role_chain_actions = ["sts:AssumeRole", "sts:TagSession"]
 }

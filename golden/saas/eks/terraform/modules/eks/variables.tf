@@ -47,8 +47,10 @@ variable "names" {
     karpenter_node_role = string
     karpenter_queue     = string
     karpenter_rules     = map(string)
-    keda_role           = string
-    ebs_csi_role        = string
+    keda_role             = string
+    ebs_csi_role          = string
+    lb_controller_role    = string
+    external_secrets_role = string
   })
 }
 
@@ -86,9 +88,25 @@ variable "workloads" {
     service_account = string
     publishes       = optional(list(string), [])
     consumes        = optional(list(string), [])
-    secrets         = optional(list(string), [])
   }))
   default = {}
+}
+
+variable "secret_stores" {
+  description = "Per tenant namespace with secrets, the role its External Secrets SecretStore assumes and the secrets (ARNs, ARN patterns or names) that role may read."
+  type = map(object({
+    role_name = string
+    tenant    = optional(string)
+    namespace = string
+    secrets   = list(string)
+  }))
+  default = {}
+}
+
+variable "role_chain_actions" {
+  description = "The IAM actions that let the External Secrets Operator's role assume a tenant's secrets role (with the session tags Pod Identity and the SecretStore add)."
+  type        = list(string)
+  default     = []
 }
 
 variable "tags" {
