@@ -171,14 +171,19 @@ pub fn unit_tenant(app: &str, tenant: Option<&str>) -> String {
 
 /// The ConfigMaps in `flux-system` that Terraform's `kubernetes_inputs`
 /// output holds and Flux substitutes from: the environment's values, and
-/// one per tenant with a public service (its host and certificate).
+/// one per tenant unit with a public service (its host and certificate).
 pub fn inputs_config_map(app: &str) -> String {
     format!("{app}-inputs")
 }
 
-pub fn tenant_inputs_config_map(app: &str, tenant: &str) -> String {
-    format!("{app}-{tenant}-inputs")
+/// A unit's own inputs: `<unit>-inputs` (never `<app>-inputs`: unit
+/// names have a second part).
+pub fn unit_inputs_config_map(app: &str, tenant: Option<&str>) -> String {
+    format!("{}-inputs", unit_tenant(app, tenant))
 }
+
+/// Where Flux runs, and its Kustomizations and the inputs live.
+pub const FLUX_NAMESPACE: &str = "flux-system";
 
 /// Namespaces the cluster itself runs controllers in: no tenant's
 /// namespace may take one of them.

@@ -881,6 +881,181 @@ pub struct RemoteRef {
     pub key: String,
 }
 
+// ---------------------------------------------------------------- Flux --
+
+/// A Flux Kustomization (`kustomize.toolkit.fluxcd.io`): one GitOps unit,
+/// a folder of the output that kustomize-controller builds and applies.
+#[derive(Debug, Clone, Serialize)]
+pub struct FluxKustomization {
+    pub spec: FluxKustomizationSpec,
+}
+resource!(
+    FluxKustomization,
+    "kustomize.toolkit.fluxcd.io/v1",
+    "Kustomization"
+);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FluxKustomizationSpec {
+    pub interval: String,
+    pub retry_interval: String,
+    pub timeout: String,
+    pub path: String,
+    pub prune: bool,
+    pub wait: bool,
+    pub source_ref: SourceRef,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<DependsOn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_build: Option<PostBuild>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRef {
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DependsOn {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostBuild {
+    pub substitute_from: Vec<SubstituteReference>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubstituteReference {
+    pub kind: String,
+    pub name: String,
+}
+
+/// A Helm chart repository served over HTTPS.
+#[derive(Debug, Clone, Serialize)]
+pub struct HelmRepository {
+    pub spec: HelmRepositorySpec,
+}
+resource!(
+    HelmRepository,
+    "source.toolkit.fluxcd.io/v1",
+    "HelmRepository"
+);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HelmRepositorySpec {
+    pub interval: String,
+    pub url: String,
+}
+
+/// One chart version in an OCI registry.
+#[derive(Debug, Clone, Serialize)]
+pub struct OciRepository {
+    pub spec: OciRepositorySpec,
+}
+resource!(
+    OciRepository,
+    "source.toolkit.fluxcd.io/v1",
+    "OCIRepository"
+);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OciRepositorySpec {
+    pub interval: String,
+    pub url: String,
+    #[serde(rename = "ref")]
+    pub reference: OciRef,
+    pub layer_selector: LayerSelector,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OciRef {
+    pub tag: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerSelector {
+    pub media_type: String,
+    pub operation: String,
+}
+
+/// A Helm release that helm-controller installs and upgrades.
+#[derive(Debug, Clone, Serialize)]
+pub struct HelmRelease {
+    pub spec: HelmReleaseSpec,
+}
+resource!(HelmRelease, "helm.toolkit.fluxcd.io/v2", "HelmRelease");
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmReleaseSpec {
+    pub interval: String,
+    pub timeout: String,
+    pub release_name: String,
+    pub target_namespace: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<HelmChartTemplate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart_ref: Option<ChartRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<DependsOn>,
+    pub install: HelmInstall,
+    pub upgrade: HelmUpgrade,
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub values: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HelmChartTemplate {
+    pub spec: HelmChartSpec,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmChartSpec {
+    pub chart: String,
+    pub version: String,
+    pub source_ref: ChartSourceRef,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartSourceRef {
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartRef {
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmInstall {
+    pub crds: String,
+    pub remediation: Remediation,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmUpgrade {
+    pub crds: String,
+    pub remediation: Remediation,
+}
+
+/// Retries of a failed install or upgrade (an upgrade is rolled back
+/// first).
+#[derive(Debug, Clone, Serialize)]
+pub struct Remediation {
+    pub retries: u32,
+}
+
 // ---------------------------------------------------------------- Kustomize --
 
 /// `kustomization.yaml`: no metadata, so not an [`Object`].

@@ -8,19 +8,21 @@
 
 #[cfg(test)]
 pub(crate) mod build;
+mod gitops;
 mod inputs;
 mod k8s;
 mod karpenter;
 mod kube;
 mod module;
 mod patch;
+mod platform;
 mod root;
 #[cfg(test)]
 mod tests;
 
 use super::Output;
 use crate::doc::{Document, FileSet};
-use crate::model::Model;
+use crate::model::{Expose, Model};
 
 /// The control plane's Kubernetes version (a Terraform input's default).
 pub const KUBERNETES_VERSION: &str = "1.33";
@@ -30,6 +32,15 @@ pub fn lower(model: &Model) -> Output {
     let mut notes = kube::Notes::new();
     module::add(&mut out.files);
     let shared = kube::Shared::new(model);
+    // KEDA's TriggerAuthentication and the ExternalSecrets are in objects
+    // every environment shares (`base`, `workloads`): every environment
+    // installs their controllers when any environment uses them.
+    let all = || model.environments.iter().flat_map(|e| e.all_workloads());
+    let uses_keda = all().any(|(_, w)| w.services.iter().any(kube::uses_keda));
+    let has_secrets = all().any(|(_, w)| {
+        w.services.iter().any(|s| !s.secrets.is_empty())
+            || w.jobs.iter().any(|j| !j.secrets.is_empty())
+    });
     // Environments are independent once the shared objects exist: they are
     // lowered in parallel, and merged in environment order.
     let envs: Vec<_> = model.environments.iter().collect();
@@ -47,7 +58,16 @@ pub fn lower(model: &Model) -> Output {
             let text = crate::render::hcl::to_terraform(body);
             files.insert(main, Document::Text(text));
         }
-        kube::add_overlay(model, env, &names, &shared, &mut files, &mut notes);
+        let tenants = kube::add_overlay(model, env, &names, &shared, &mut files, &mut notes);
+        let needs = platform::Needs {
+            lb_controller: env
+                .all_workloads()
+                .any(|(_, w)| w.services.iter().any(|s| s.expose == Expose::Public)),
+            keda: uses_keda,
+            external_secrets: has_secrets,
+        };
+        platform::add(model, &names, needs, &mut files);
+        gitops::add(&names, &gitops::units(&names, &tenants), &mut files);
         (files, notes)
     });
     for (files, env_notes) in per_env {

@@ -6,7 +6,7 @@ use super::module::SOURCE_FROM_ROOT;
 use super::KUBERNETES_VERSION;
 use crate::aws::contract;
 use crate::aws::iam::{self, SecretResource};
-use crate::aws::names::eks::{namespace, ClusterNames as EnvNames};
+use crate::aws::names::eks::{self as eks_names, namespace, ClusterNames as EnvNames};
 use crate::aws::names::key;
 use crate::doc::hcl::{map, number, object, reference, string, strings};
 use crate::doc::{Document, FileSet};
@@ -37,6 +37,7 @@ pub fn add(model: &Model, env: &Environment, names: &EnvNames, files: &mut FileS
 }
 
 fn variables(model: &Model, any_public: bool) -> Body {
+    let tenanted = !model.tenants.is_empty();
     let mut blocks = vec![
         variable(
             "cluster_admin_role_arn",
@@ -67,6 +68,47 @@ fn variables(model: &Model, any_public: bool) -> Body {
             ));
         }
     }
+    if any_public {
+        blocks.push(variable(
+            "certificate_arn",
+            "ACM certificate of the public services' HTTPS listeners; it must cover every host name (see domain_name).",
+            ident("string"),
+            None,
+        ));
+        blocks.push(variable(
+            "domain_name",
+            if tenanted {
+                "DNS name under which each tenant's public services are served, as <tenant>.<domain_name>."
+            } else {
+                "DNS name under which the public services are served."
+            },
+            ident("string"),
+            None,
+        ));
+        if tenanted {
+            blocks.push(variable(
+                "tenant_domains",
+                "Tenants (typically dedicated ones) served under a domain of their own instead, with its ACM certificate, by tenant name.",
+                type_of(
+                    "map",
+                    type_of(
+                        "object",
+                        object([
+                            ("domain_name", ident("string")),
+                            ("certificate_arn", ident("string")),
+                        ]),
+                    ),
+                ),
+                Some(map(Vec::<(String, Expression)>::new())),
+            ));
+        }
+    }
+    blocks.push(variable(
+        "network_policy_enforcing_mode",
+        "The VPC CNI's network policy mode: strict (new pods get no traffic until their NetworkPolicies apply). Pass standard on a cluster's first apply only, before the platform unit's system policies exist (see the README).",
+        ident("string"),
+        Some(string("strict")),
+    ));
     blocks.push(variable(
         "system_node_instance_types",
         "Instance types of the managed node group that runs Karpenter and CoreDNS.",
@@ -80,6 +122,13 @@ fn variables(model: &Model, any_public: bool) -> Body {
         Some(number(365)),
     ));
     Body::builder().add_blocks(blocks).build()
+}
+
+/// A type constructor around another type: `map(object({...}))`.
+fn type_of(func: &str, arg: Expression) -> Expression {
+    Expression::FuncCall(Box::new(
+        hcl::expr::FuncCall::builder(func).arg(arg).build(),
+    ))
 }
 
 fn keys(tenant: Option<&str>, refs: &[Name]) -> Expression {
@@ -202,7 +251,25 @@ fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public
     if any_public {
         b = b.add_attribute(("public_subnet_ids", public));
     }
+    if any_public {
+        b = b
+            .add_attribute(("certificate_arn", var("certificate_arn")))
+            .add_attribute(("domain_name", var("domain_name")));
+        if !model.tenants.is_empty() {
+            b = b.add_attribute(("tenant_domains", var("tenant_domains")));
+        }
+        b = b
+            .add_attribute(("ingress_units", map(ingress_units(model, env))))
+            .add_attribute((
+                "lb_subnet_cidr_count",
+                number(crate::targets::eks::inputs::lb_subnet_count(model) as u64),
+            ));
+    }
     b = b
+        .add_attribute((
+            "network_policy_enforcing_mode",
+            var("network_policy_enforcing_mode"),
+        ))
         .add_attribute(("admin_role_arn", var("cluster_admin_role_arn")))
         .add_attribute((
             "system_node_instance_types",
@@ -227,6 +294,23 @@ fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public
             ));
     }
     b.build()
+}
+
+/// The tenants' units with a public service, by their inputs ConfigMap:
+/// the module fills in each one's host and certificate.
+fn ingress_units(model: &Model, env: &Environment) -> Vec<(String, Expression)> {
+    let app = model.app.name.as_str();
+    env.all_workloads()
+        .filter(|(_, w)| w.services.iter().any(|s| s.expose == Expose::Public))
+        .map(|(_, w)| {
+            let tenant = w.tenant.as_ref().map(Name::as_str);
+            let entry = match tenant {
+                Some(t) => object([("tenant", string(t))]),
+                None => object(Vec::<(&str, Expression)>::new()),
+            };
+            (eks_names::unit_inputs_config_map(app, tenant), entry)
+        })
+        .collect()
 }
 
 /// The `names` argument: what the cluster module creates once, named by
@@ -254,6 +338,11 @@ fn cluster_names(n: &EnvNames) -> Expression {
             "external_secrets_role",
             string(n.external_secrets_role.clone()),
         ),
+        ("inputs_namespace", string(eks_names::FLUX_NAMESPACE)),
+        (
+            "inputs_config_map",
+            string(eks_names::inputs_config_map(&n.app)),
+        ),
     ])
 }
 
@@ -278,6 +367,11 @@ fn outputs() -> Body {
         .add_block(out(
             "karpenter_node_role_name",
             "IAM role of the nodes Karpenter launches.",
+        ))
+        .add_block(out("vpc_id", "The cluster's VPC."))
+        .add_block(out(
+            "kubernetes_inputs",
+            "The values the GitOps units substitute, as ConfigMaps: terraform output -raw kubernetes_inputs | kubectl apply -f -",
         ))
         .add_block(out(
             "queue_urls",

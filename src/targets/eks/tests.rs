@@ -147,9 +147,19 @@ fn network_policies_follow_calls_inside_the_tenant() {
         serde_json::json!(["payments"])
     );
     assert_eq!(egress["ports"][0]["port"], 9000);
-    // The public api accepts its port from the load balancer.
+    // The public api accepts its port from the load balancer's subnets
+    // only (their CIDRs are inputs: the blueprint has no network block, so
+    // room for six).
     assert_eq!(np["spec"]["ingress"][0]["ports"][0]["port"], 8080);
-    assert!(np["spec"]["ingress"][0].get("from").is_none());
+    let from: Vec<&Value> = np["spec"]["ingress"][0]["from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["ipBlock"]["cidr"])
+        .collect();
+    assert_eq!(from.len(), 6);
+    assert_eq!(from[0], "${lb_subnet_cidr_0}");
+    assert_eq!(from[5], "${lb_subnet_cidr_5}");
 
     let payments = workload(&m, "prod", "shop-globex", "payments");
     let np = one(&payments, "NetworkPolicy");
@@ -265,7 +275,7 @@ fn jobs_are_cronjobs_with_rate_converted() {
 #[test]
 fn dedicated_tenants_get_a_tainted_node_pool_only_their_pods_tolerate() {
     let m = shop();
-    let pools = yaml_docs(&m, "kubernetes/overlays/prod/karpenter.yaml");
+    let pools = yaml_docs(&m, "kubernetes/overlays/prod/nodepools/karpenter.yaml");
     let nodepools = kind(&pools, "NodePool");
     assert_eq!(nodepools.len(), 2);
     let default = nodepools
@@ -289,11 +299,34 @@ fn dedicated_tenants_get_a_tainted_node_pool_only_their_pods_tolerate() {
         acme["spec"]["template"]["metadata"]["labels"]["blueprint.dev/tenant"],
         "acme"
     );
-    let nc = one(&pools, "EC2NodeClass");
+    // Node classes: the default one, and one per dedicated tenant, whose
+    // nodes and volumes carry the tenant's tag with the blueprint's.
+    let classes = kind(&pools, "EC2NodeClass");
+    assert_eq!(classes.len(), 2);
+    let nc = classes
+        .iter()
+        .find(|c| c["metadata"]["name"] == "default")
+        .unwrap();
     assert_eq!(nc["spec"]["role"], "shop-prod-karpenter-node");
     assert_eq!(
         nc["spec"]["subnetSelectorTerms"][0]["tags"]["karpenter.sh/discovery"],
         "shop-prod"
+    );
+    assert_eq!(nc["spec"]["tags"]["environment"], "prod");
+    assert!(nc["spec"]["tags"].get("tenant").is_none());
+    let acme_class = classes
+        .iter()
+        .find(|c| c["metadata"]["name"] == "tenant-acme")
+        .unwrap();
+    assert_eq!(acme_class["spec"]["tags"]["tenant"], "acme");
+    assert_eq!(acme_class["spec"]["tags"]["app"], "shop");
+    assert_eq!(
+        acme["spec"]["template"]["spec"]["nodeClassRef"]["name"],
+        "tenant-acme"
+    );
+    assert_eq!(
+        default["spec"]["template"]["spec"]["nodeClassRef"]["name"],
+        "default"
     );
 
     let pod = |tenant: &str| {
@@ -374,12 +407,13 @@ fn terraform_roots_hold_queues_and_identities_per_tenant() {
     let m = shop();
     let out = lower(&m);
     let text = String::from_utf8(render::render(&out.files["terraform/prod/main.tf"])).unwrap();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("\"globex/orders\" = {"), "{text}");
-    assert!(text.contains("name                       = \"shop-prod-globex-orders\""));
+    assert!(text.contains("name = \"shop-prod-globex-orders\""));
     assert!(text.contains("\"acme/worker\" = {"));
-    assert!(text.contains("namespace       = \"shop-acme\""));
-    assert!(text.contains("consumes        = [\"acme/orders\"]"));
-    assert!(text.contains("source                     = \"../modules/eks\""));
+    assert!(text.contains("namespace = \"shop-acme\""));
+    assert!(text.contains("consumes = [\"acme/orders\"]"));
+    assert!(text.contains("source = \"../modules/eks\""));
     for f in [
         "cluster.tf",
         "karpenter.tf",
@@ -427,7 +461,7 @@ fn tenants_share_the_workload_objects_and_patch_only_their_differences() {
             docs[0]["resources"],
             serde_json::json!([
                 "../../base",
-                "karpenter.yaml",
+                "nodepools",
                 "shop-globex",
                 "shop-umbrella",
                 "shop-acme"
@@ -783,4 +817,578 @@ fn writable_paths_are_empty_dir_volumes() {
         pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
         true
     );
+}
+
+/// A statement as IAM compares it: Sid, Effect, the sets of actions and
+/// resources, and per condition operator and key the set of values.
+type Statement = (
+    String,
+    String,
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeMap<(String, String), std::collections::BTreeSet<String>>,
+);
+
+fn set(v: &Value) -> std::collections::BTreeSet<String> {
+    match v {
+        Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+        Value::String(s) => std::iter::once(s.clone()).collect(),
+        Value::Null => Default::default(),
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn karpenter_controller_policy_equals_the_published_reference() {
+    // The reference: the six managed policies of Karpenter's v1.14.1
+    // CloudFormation template, CloudFormation placeholders kept.
+    let reference: Value = serde_json::from_str(include_str!(
+        "testdata/karpenter-v1.14.1-controller-policy.json"
+    ))
+    .unwrap();
+    let mut want: Vec<Statement> = Vec::new();
+    for (_, policy) in reference["policies"].as_object().unwrap() {
+        for s in policy["Statement"].as_array().unwrap() {
+            let mut conditions = std::collections::BTreeMap::new();
+            for (op, keys) in s["Condition"].as_object().into_iter().flatten() {
+                for (k, v) in keys.as_object().unwrap() {
+                    conditions.insert((op.clone(), k.clone()), set(v));
+                }
+            }
+            want.push((
+                s["Sid"].as_str().unwrap().into(),
+                s["Effect"].as_str().unwrap().into(),
+                set(&s["Action"]),
+                set(&s["Resource"]),
+                conditions,
+            ));
+        }
+    }
+    // The module's policy document, with its references spelled as the
+    // template's placeholders.
+    let tf: Value =
+        hcl::from_str(include_str!("../../../templates/eks/cluster/karpenter.tf")).unwrap();
+    let doc = &tf["data"]["aws_iam_policy_document"]["karpenter_controller"];
+    let spell =
+        |s: &str| {
+            [
+            ("${local.ec2_arn}", "arn:${AWS::Partition}:ec2:${AWS::Region}"),
+            (
+                "${local.instance_profile_arn}",
+                "arn:${AWS::Partition}:iam::${AWS::AccountId}:instance-profile/*",
+            ),
+            (
+                "${aws_eks_cluster.this.arn}",
+                "arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:cluster/${ClusterName}",
+            ),
+            ("${aws_iam_role.karpenter_node.arn}", "${KarpenterNodeRole.Arn}"),
+            (
+                "${aws_sqs_queue.karpenter_interruption.arn}",
+                "${KarpenterInterruptionQueue.Arn}",
+            ),
+            ("${local.partition}", "${AWS::Partition}"),
+            ("${local.region}", "${AWS::Region}"),
+            ("${local.account_id}", "${AWS::AccountId}"),
+            ("${var.name}", "${ClusterName}"),
+        ]
+        .iter()
+        .fold(s.to_string(), |s, (from, to)| s.replace(from, to))
+        };
+    let spelled = |v: &Value| set(v).iter().map(|s| spell(s)).collect();
+    let statements = match &doc["statement"] {
+        Value::Array(a) => a.clone(),
+        one => vec![one.clone()],
+    };
+    let mut got: Vec<Statement> = Vec::new();
+    for s in &statements {
+        let mut conditions: std::collections::BTreeMap<_, std::collections::BTreeSet<String>> =
+            Default::default();
+        let list = match &s["condition"] {
+            Value::Array(a) => a.clone(),
+            Value::Null => vec![],
+            one => vec![one.clone()],
+        };
+        for c in list {
+            let key = (
+                c["test"].as_str().unwrap().to_string(),
+                spell(c["variable"].as_str().unwrap()),
+            );
+            assert!(
+                conditions
+                    .insert(key.clone(), spelled(&c["values"]))
+                    .is_none(),
+                "{key:?} twice"
+            );
+        }
+        got.push((
+            s["sid"].as_str().unwrap().into(),
+            s.get("effect")
+                .and_then(Value::as_str)
+                .unwrap_or("Allow")
+                .into(),
+            spelled(&s["actions"]),
+            spelled(&s["resources"]),
+            conditions,
+        ));
+    }
+    want.sort();
+    got.sort();
+    assert_eq!(got.len(), 18, "the reference has 18 statements");
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w, "statement {}", w.0);
+    }
+    assert_eq!(got, want);
+}
+
+#[test]
+fn the_load_balancer_controllers_policy_is_awss_published_file() {
+    use sha2::{Digest, Sha256};
+    let policy =
+        include_bytes!("../../../templates/eks/cluster/aws-load-balancer-controller-policy.json");
+    // kubernetes-sigs/aws-load-balancer-controller v3.5.0
+    // (11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4), docs/install/iam_policy.json.
+    let hex: String = Sha256::digest(policy)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        hex,
+        "16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a"
+    );
+    let v: Value = serde_json::from_slice(policy).unwrap();
+    assert_eq!(v["Statement"].as_array().unwrap().len(), 16);
+}
+
+/// A unit built as Flux builds it: kustomize, then post-build substitution
+/// of `${name}` from `vars` in every object not marked
+/// `kustomize.toolkit.fluxcd.io/substitute: disabled`, where `$$` turns
+/// into `$` (Flux's envsubst). Variables it does not know are left.
+fn flux_build(files: &crate::doc::FileSet, dir: &str, vars: &[(&str, &str)]) -> Vec<Value> {
+    let subst = |s: &str| -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find('$') {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            if let Some(t) = tail.strip_prefix("$$") {
+                out.push('$');
+                rest = t;
+            } else if let (Some(t), Some(end)) = (tail.strip_prefix("${"), tail.find('}')) {
+                let name = &t[..end - 2];
+                match vars.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => out.push_str(&tail[..=end]),
+                }
+                rest = &tail[end + 1..];
+            } else {
+                out.push('$');
+                rest = &tail[1..];
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    fn walk(v: &mut Value, f: &dyn Fn(&str) -> String) {
+        match v {
+            Value::String(s) => *s = f(s),
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, f)),
+            Value::Object(m) => m.values_mut().for_each(|x| walk(x, f)),
+            _ => {}
+        }
+    }
+    let mut objects = super::build::build(files, dir);
+    for o in &mut objects {
+        let disabled =
+            o["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/substitute"] == "disabled";
+        if !disabled {
+            walk(o, &subst);
+        }
+    }
+    objects
+}
+
+/// Every `${name}` left in `objects`.
+fn placeholders(objects: &[Value]) -> Vec<String> {
+    let text = serde_json::to_string(objects).unwrap();
+    let mut out: Vec<String> = text
+        .match_indices("${")
+        .map(|(i, _)| {
+            let end = text[i..].find('}').unwrap();
+            text[i + 2..i + end].to_string()
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The inputs Terraform's `kubernetes_inputs` output holds, with values
+/// for a test: the environment's, and per unit with a public service its
+/// host and certificate.
+fn terraform_inputs(app: &str, host: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = vec![
+        ("aws_account_id".into(), "111122223333".into()),
+        (
+            "cluster_endpoint".into(),
+            "https://ABC.gr7.eu-west-1.eks.amazonaws.com".into(),
+        ),
+        ("vpc_id".into(), "vpc-0123".into()),
+        ("host".into(), host.into()),
+        (
+            "certificate_arn".into(),
+            format!("arn:aws:acm:eu-west-1:111122223333:certificate/{app}"),
+        ),
+    ];
+    for i in 0..6 {
+        v.push((format!("lb_subnet_cidr_{i}"), format!("10.0.{i}.0/24")));
+    }
+    v
+}
+
+#[test]
+fn flux_substitutes_the_inputs_and_leaves_the_users_text_alone() {
+    let mut m = shop();
+    let tricky = "a$(PATH) $$ ${HOME} $x";
+    for env in &mut m.environments {
+        env.base.services[0]
+            .env
+            .insert("TRICKY".into(), tricky.into());
+        env.base.services[0].command = Some(vec!["run".into(), "${NOT_FLUX}".into()]);
+        for p in &mut env.platforms {
+            for w in &mut p.tenants {
+                w.services[0].env.insert("TRICKY".into(), tricky.into());
+                w.services[0].command = Some(vec!["run".into(), "${NOT_FLUX}".into()]);
+                if let Some(h) = &mut w.services[0].health {
+                    h.path = "/h$$".into();
+                }
+            }
+        }
+        if let Some(h) = &mut env.base.services[0].health {
+            h.path = "/h$$".into();
+        }
+    }
+    let out = lower(&m);
+    let owned = terraform_inputs("shop", "globex.example.com");
+    let vars: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let unit = flux_build(&out.files, "kubernetes/overlays/prod/shop-globex", &vars);
+    // Every input is known to Terraform's output: nothing is left unset.
+    assert!(
+        placeholders(&unit)
+            .iter()
+            .all(|p| p == "HOME" || p == "NOT_FLUX"),
+        "{:?}",
+        placeholders(&unit)
+    );
+    let api = container_env(&unit, "Deployment", "api");
+    // Kubernetes reads `$$` as `$`: the doubled text is the literal value.
+    assert_eq!(api["TRICKY"], tricky.replace('$', "$$"));
+    let d = unit
+        .iter()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "api")
+        .unwrap();
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["args"][1],
+        "$${NOT_FLUX}"
+    );
+    let svc = unit
+        .iter()
+        .find(|o| o["kind"] == "Service" && o["metadata"]["name"] == "api")
+        .unwrap();
+    assert_eq!(
+        svc["metadata"]["annotations"]["alb.ingress.kubernetes.io/healthcheck-path"],
+        "/h$$"
+    );
+    // The Ingress got the tenant's host and certificate.
+    for ing in unit.iter().filter(|o| o["kind"] == "Ingress") {
+        assert_eq!(ing["spec"]["rules"][0]["host"], "globex.example.com");
+        assert_eq!(
+            ing["metadata"]["annotations"]["alb.ingress.kubernetes.io/certificate-arn"],
+            "arn:aws:acm:eu-west-1:111122223333:certificate/shop"
+        );
+        assert_eq!(
+            ing["metadata"]["annotations"]["alb.ingress.kubernetes.io/group.name"],
+            "shop-globex"
+        );
+    }
+    let np = unit
+        .iter()
+        .find(|o| o["kind"] == "NetworkPolicy" && o["metadata"]["name"] == "api")
+        .unwrap();
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"],
+        "10.0.0.0/24"
+    );
+    // Objects with no user text carry no marker; those with it do.
+    for o in &unit {
+        let marked =
+            o["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/substitute"] == "disabled";
+        let kind = o["kind"].as_str().unwrap();
+        let user_text = matches!(kind, "Deployment" | "CronJob")
+            || (kind == "Service" && o["metadata"]["annotations"].is_object());
+        assert_eq!(marked, user_text, "{kind} {}", o["metadata"]["name"]);
+    }
+}
+
+#[test]
+fn public_services_drain_before_they_stop_and_jobs_are_not_disrupted() {
+    let m = shop();
+    let api = workload(&m, "prod", "shop-globex", "api");
+    let pod = &one(&api, "Deployment")["spec"]["template"]["spec"];
+    let dereg = crate::aws::defaults::DEREGISTRATION_DELAY_SECS;
+    let sleep = pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+        .as_u64()
+        .unwrap();
+    let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap();
+    assert!(sleep > dereg && grace > sleep, "{sleep} {grace} {dereg}");
+    let svc = one(&api, "Service");
+    assert_eq!(
+        svc["metadata"]["annotations"]["alb.ingress.kubernetes.io/target-group-attributes"],
+        format!("deregistration_delay.timeout_seconds={dereg}")
+    );
+    // An internal service has neither.
+    let payments = workload(&m, "prod", "shop-globex", "payments");
+    let pod = &one(&payments, "Deployment")["spec"]["template"]["spec"];
+    assert!(pod.get("terminationGracePeriodSeconds").is_none());
+    // Job pods: Karpenter does not consolidate a node under a running job.
+    let report = workload(&m, "prod", "shop-globex", "report");
+    let cj = one(&report, "CronJob");
+    assert_eq!(
+        cj["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["annotations"]
+            ["karpenter.sh/do-not-disrupt"],
+        "true"
+    );
+    // The namespace of a tenant with a public service gets readiness gates.
+    let base = yaml_docs(&m, "kubernetes/base/shop-globex/namespace.yaml");
+    assert_eq!(
+        one(&base, "Namespace")["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"],
+        "enabled"
+    );
+}
+
+#[test]
+fn the_platform_unit_installs_every_controller_the_objects_use_pinned() {
+    let m = shop_with_contract();
+    let out = lower(&m);
+    let releases = yaml_docs(&m, "kubernetes/platform/prod/releases.yaml");
+    let sources = yaml_docs(&m, "kubernetes/platform/prod/sources.yaml");
+    let installed: Vec<&str> = releases
+        .iter()
+        .map(|r| r["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        installed,
+        [
+            "karpenter-crd",
+            "karpenter",
+            "aws-load-balancer-controller",
+            "keda",
+            "external-secrets",
+            "metrics-server"
+        ]
+    );
+    for r in &releases {
+        let name = r["metadata"]["name"].as_str().unwrap();
+        let chart = super::platform::CHARTS
+            .iter()
+            .find(|c| c.release == name)
+            .unwrap();
+        assert_eq!(r["spec"]["targetNamespace"], chart.namespace);
+        assert_eq!(r["spec"]["releaseName"], name);
+        // The version: on the chart template, or on the OCI source.
+        let version = match r["spec"]["chart"]["spec"]["version"].as_str() {
+            Some(v) => v.to_string(),
+            None => {
+                let src = sources
+                    .iter()
+                    .find(|s| {
+                        s["kind"] == r["spec"]["chartRef"]["kind"]
+                            && s["metadata"]["name"] == r["spec"]["chartRef"]["name"]
+                    })
+                    .unwrap();
+                src["spec"]["ref"]["tag"].as_str().unwrap().to_string()
+            }
+        };
+        assert_eq!(version, chart.version, "{name}");
+        if let Some(repo) = r["spec"]["chart"]["spec"]["sourceRef"]["name"].as_str() {
+            assert!(sources
+                .iter()
+                .any(|s| s["kind"] == "HelmRepository" && s["metadata"]["name"] == repo));
+        }
+    }
+    // CRDs before the controller that needs them.
+    let karpenter = &releases[1];
+    assert_eq!(karpenter["spec"]["dependsOn"][0]["name"], "karpenter-crd");
+    assert_eq!(karpenter["spec"]["install"]["crds"], "Skip");
+    // Identities: the service accounts the Terraform module binds.
+    let module: String = ["karpenter.tf", "lb_controller.tf", "keda.tf", "secrets.tf"]
+        .iter()
+        .map(
+            |f| match &out.files[&format!("terraform/modules/eks/{f}")] {
+                Document::HclSource(s) => s.to_string(),
+                other => panic!("{other:?}"),
+            },
+        )
+        .collect();
+    let flat = module.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (ns, sa) in [
+        crate::aws::names::eks::KARPENTER_SERVICE_ACCOUNT,
+        crate::aws::names::eks::LB_CONTROLLER_SERVICE_ACCOUNT,
+        crate::aws::names::eks::KEDA_SERVICE_ACCOUNT,
+        crate::aws::names::eks::EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+    ] {
+        assert!(
+            flat.contains(&format!("namespace = \"{ns}\" service_account = \"{sa}\"")),
+            "{ns}/{sa}"
+        );
+    }
+    let value = |name: &str, path: &str| {
+        releases
+            .iter()
+            .find(|r| r["metadata"]["name"] == name)
+            .unwrap()["spec"]["values"]
+            .pointer(path)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(value("karpenter", "/serviceAccount/name"), "karpenter");
+    assert_eq!(
+        value("karpenter", "/settings/interruptionQueue"),
+        "shop-prod-karpenter"
+    );
+    assert_eq!(
+        value("aws-load-balancer-controller", "/serviceAccount/name"),
+        "aws-load-balancer-controller"
+    );
+    assert_eq!(
+        value("aws-load-balancer-controller", "/region"),
+        "eu-west-1"
+    );
+    assert_eq!(value("aws-load-balancer-controller", "/vpcId"), "${vpc_id}");
+    assert_eq!(
+        value("external-secrets", "/serviceAccount/name"),
+        "external-secrets"
+    );
+    assert_eq!(
+        value("keda", "/serviceAccount/operator/name"),
+        "keda-operator"
+    );
+    // The controllers may run on the tainted system nodes.
+    for r in [
+        "aws-load-balancer-controller",
+        "keda",
+        "external-secrets",
+        "metrics-server",
+    ] {
+        assert_eq!(value(r, "/tolerations/0/key"), "CriticalAddonsOnly", "{r}");
+    }
+    // The versions are the ones docs/eks.md lists.
+    let docs = include_str!("../../../docs/eks.md");
+    for c in super::platform::CHARTS {
+        assert!(
+            docs.contains(&format!("| `{}` | {} |", c.chart, c.version)),
+            "docs/eks.md lists {} {}",
+            c.chart,
+            c.version
+        );
+    }
+    // Without public services, secrets or queue workers: Karpenter and
+    // metrics-server only.
+    let plain = model(
+        &["prod"],
+        &[],
+        &[],
+        vec![http("web", "nginx:1", 8080)],
+        vec![],
+        vec![],
+    );
+    let releases = yaml_docs(&plain, "kubernetes/platform/prod/releases.yaml");
+    let installed: Vec<&str> = releases
+        .iter()
+        .map(|r| r["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(installed, ["karpenter-crd", "karpenter", "metrics-server"]);
+}
+
+#[test]
+fn gitops_units_point_at_folders_of_the_output_in_order() {
+    let m = shop();
+    let out = lower(&m);
+    for env in ["dev", "prod"] {
+        let units = yaml_docs(&m, &format!("kubernetes/clusters/{env}/shop.yaml"));
+        let names: Vec<&str> = units
+            .iter()
+            .map(|u| u["metadata"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "shop-platform",
+                "shop-nodepools",
+                "shop-base",
+                "shop-tenant-globex",
+                "shop-tenant-umbrella",
+                "shop-tenant-acme"
+            ]
+        );
+        for (i, u) in units.iter().enumerate() {
+            assert_eq!(u["metadata"]["namespace"], "flux-system");
+            assert_eq!(u["spec"]["prune"], true);
+            assert_eq!(u["spec"]["wait"], true);
+            assert_eq!(u["spec"]["sourceRef"]["name"], "flux-system");
+            let path = u["spec"]["path"].as_str().unwrap();
+            let dir = path
+                .strip_prefix(&format!("./{}/", super::gitops::REPOSITORY_PATH))
+                .unwrap();
+            assert!(
+                out.files.contains_key(&format!("{dir}/kustomization.yaml")),
+                "{path} is a kustomization of the output"
+            );
+            // Dependencies come earlier in the file.
+            for d in u["spec"]["dependsOn"].as_array().into_iter().flatten() {
+                assert!(names[..i].contains(&d["name"].as_str().unwrap()), "{d}");
+            }
+        }
+        // A tenant unit builds one tenant: only its namespace.
+        let acme = &units[5];
+        assert_eq!(
+            acme["spec"]["dependsOn"],
+            serde_json::json!([{"name": "shop-base"}, {"name": "shop-nodepools"}])
+        );
+        let from: Vec<&str> = acme["spec"]["postBuild"]["substituteFrom"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(from, ["shop-inputs", "shop-tenant-acme-inputs"]);
+        let built =
+            super::build::build(&out.files, &format!("kubernetes/overlays/{env}/shop-acme"));
+        assert!(built
+            .iter()
+            .all(|o| o["metadata"]["namespace"] == "shop-acme"));
+    }
+    // Terraform writes the inputs those units read: the module gets the
+    // unit ConfigMaps' names, and its output names the environment's.
+    let text = String::from_utf8(render::render(&out.files["terraform/prod/main.tf"])).unwrap();
+    let main: hcl::Value = hcl::from_str(&text).unwrap();
+    let main = serde_json::to_value(main).unwrap();
+    let module = &main["module"]["cluster"];
+    let units: Vec<&String> = module["ingress_units"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(
+        units,
+        [
+            "shop-tenant-globex-inputs",
+            "shop-tenant-umbrella-inputs",
+            "shop-tenant-acme-inputs"
+        ]
+    );
+    assert_eq!(module["names"]["inputs_config_map"], "shop-inputs");
+    assert_eq!(module["lb_subnet_cidr_count"], 6);
 }

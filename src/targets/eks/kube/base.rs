@@ -15,6 +15,7 @@ pub fn add_base(model: &Model, files: &mut FileSet) {
         // change values, never which workloads exist).
         let mut workloads = BTreeSet::new();
         let mut has_keda = false;
+        let mut has_public = false;
         for env in &model.environments {
             for (_, w) in env.all_workloads() {
                 if w.tenant.as_ref().map(Name::as_str) != tenant {
@@ -23,6 +24,7 @@ pub fn add_base(model: &Model, files: &mut FileSet) {
                 for s in &w.services {
                     workloads.insert(s.name.to_string());
                     has_keda |= uses_keda(s);
+                    has_public |= s.expose == crate::model::Expose::Public;
                 }
                 workloads.extend(w.jobs.iter().map(|j| j.name.to_string()));
             }
@@ -30,7 +32,7 @@ pub fn add_base(model: &Model, files: &mut FileSet) {
         let quota = tenant
             .and_then(|t| model.tenants.iter().find(|x| x.name.as_str() == t))
             .map(|t| &t.quota);
-        let mut docs = vec![namespace_object(&scope)];
+        let mut docs = vec![namespace_object(&scope, has_public)];
         if let Some(q) = quota.filter(|q| q.cpu.is_some() || q.memory.is_some() || q.pods.is_some())
         {
             let mut hard = BTreeMap::new();
@@ -99,7 +101,11 @@ pub fn add_base(model: &Model, files: &mut FileSet) {
     );
 }
 
-fn namespace_object(scope: &Scope) -> serde_json::Value {
+/// A tenant's namespace. With a public service, the load balancer
+/// controller injects its readiness gate into the namespace's pods: a pod
+/// counts as ready only once its target is healthy in the ALB, so a
+/// rollout never runs ahead of the load balancer.
+fn namespace_object(scope: &Scope, public: bool) -> serde_json::Value {
     let mut labels = common_labels(scope.app, &scope.namespace, &scope.namespace, "tenant");
     if let Some(t) = scope.tenant {
         labels.insert("tenant".into(), t.into());
@@ -114,6 +120,12 @@ fn namespace_object(scope: &Scope) -> serde_json::Value {
         "pod-security.kubernetes.io/enforce-version".into(),
         "latest".into(),
     );
+    if public {
+        labels.insert(
+            "elbv2.k8s.aws/pod-readiness-gate-inject".into(),
+            "enabled".into(),
+        );
+    }
     Object::new(
         ObjectMeta {
             name: scope.namespace.clone(),

@@ -245,7 +245,7 @@ impl<'w> Workload<'w> {
 
 /// Whether a service scales on its queues with KEDA (queue workers, and
 /// any service that names a `queue_depth`).
-pub(super) fn uses_keda(s: &Service) -> bool {
+pub fn uses_keda(s: &Service) -> bool {
     !s.consumes.is_empty()
         && (s.kind() == ServiceKind::Worker || s.scale.queue_depth.is_some())
         && s.scale.max > s.scale.min

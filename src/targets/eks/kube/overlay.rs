@@ -10,7 +10,8 @@ use super::*;
 use crate::aws::names::eks::ClusterNames as EnvNames;
 use crate::aws::names::Copy;
 use crate::doc::{Document, FileSet};
-use crate::model::{Environment, PlatformKind, Target};
+use crate::model::{Environment, Expose, PlatformKind, Target};
+use crate::targets::eks::gitops::TenantUnit;
 use crate::targets::eks::inputs;
 use crate::targets::eks::karpenter::{self, TENANT_LABEL};
 use crate::targets::eks::patch;
@@ -230,6 +231,10 @@ fn tenant_wide(
     }
 }
 
+/// The overlay of one environment: Karpenter's pools (`nodepools/`) and
+/// one kustomization per tenant namespace, each a GitOps unit, and the
+/// environment's kustomization of them all (with the base) for small
+/// installs applied in one go. Returns the tenant units.
 pub fn add_overlay(
     model: &Model,
     env: &Environment,
@@ -237,12 +242,19 @@ pub fn add_overlay(
     shared: &Shared,
     files: &mut FileSet,
     notes: &mut Notes,
-) {
+) -> Vec<TenantUnit> {
     let dir = format!("kubernetes/overlays/{}", env.name);
-    let mut resources = vec!["../../base".to_string(), "karpenter.yaml".to_string()];
+    let mut resources = vec!["../../base".to_string(), "nodepools".to_string()];
+    let mut units = Vec::new();
     files.insert(
-        format!("{dir}/karpenter.yaml"),
-        Document::Yaml(karpenter::objects(env, names)),
+        format!("{dir}/nodepools/karpenter.yaml"),
+        Document::Yaml(karpenter::objects(model, env, names)),
+    );
+    files.insert(
+        format!("{dir}/nodepools/kustomization.yaml"),
+        Document::Yaml(vec![
+            Kustomization::new(vec!["karpenter.yaml".into()]).to_value()
+        ]),
     );
     let region = model.app.region.as_str();
     for platform in &env.platforms {
@@ -330,10 +342,16 @@ pub fn add_overlay(
                 Document::Yaml(vec![k.to_value()]),
             );
             resources.push(scope.namespace.clone());
+            units.push(TenantUnit {
+                namespace: scope.namespace.clone(),
+                tenant: scope.tenant.map(str::to_string),
+                public: w.services.iter().any(|s| s.expose == Expose::Public),
+            });
         }
     }
     files.insert(
         format!("{dir}/kustomization.yaml"),
         Document::Yaml(vec![Kustomization::new(resources).to_value()]),
     );
+    units
 }

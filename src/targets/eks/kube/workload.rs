@@ -6,8 +6,9 @@ use super::contract;
 use super::*;
 use crate::aws::names::eks::ClusterNames as EnvNames;
 use crate::aws::names::Copy;
-use crate::aws::routes;
+use crate::aws::{defaults, routes};
 use crate::model::{Environment, Expose, Health, Job, Task};
+use crate::targets::eks::inputs;
 
 /// Where one tenant's workloads are built: the model and environment they
 /// come from, the platform copy and tenant they belong to, and the
@@ -26,6 +27,16 @@ pub(super) struct Ctx<'a> {
 /// The emptyDir volume every container has at `/tmp`.
 const TMP: &str = "/tmp";
 
+/// How long a public service's pod keeps serving after it is told to
+/// stop: longer than the load balancer's deregistration delay, so that no
+/// request the ALB still sends it during deregistration finds it gone.
+const PRE_STOP_SECS: u64 = defaults::DEREGISTRATION_DELAY_SECS + 5;
+/// Its grace period: the preStop sleep and time to finish what is in
+/// flight after SIGTERM.
+const GRACE_SECS: u64 = PRE_STOP_SECS + 15;
+
+const ALB: &str = "alb.ingress.kubernetes.io";
+
 /// What a pod runs: the parts services and jobs share.
 struct PodInput<'a> {
     task: Task<'a>,
@@ -33,6 +44,8 @@ struct PodInput<'a> {
     port: Option<u16>,
     health: Option<&'a Health>,
     restart_never: bool,
+    /// Behind the load balancer: the pod drains before it stops.
+    public: bool,
 }
 
 /// Checkov findings that blueprint's choices trip on purpose, with why.
@@ -115,10 +128,34 @@ impl<'a> Ctx<'a> {
                 label_selector: LabelSelector::labels(selector(p.task.name.as_str())),
             }]
         };
+        // A job's run is not moved by Karpenter's consolidation: it would
+        // start again from the beginning on another node.
+        let annotations = if p.restart_never {
+            BTreeMap::from([(
+                "karpenter.sh/do-not-disrupt".to_string(),
+                "true".to_string(),
+            )])
+        } else {
+            BTreeMap::new()
+        };
+        let (lifecycle, grace) = if p.public {
+            (
+                Some(Lifecycle {
+                    pre_stop: LifecycleHandler {
+                        sleep: SleepAction {
+                            seconds: PRE_STOP_SECS,
+                        },
+                    },
+                }),
+                Some(GRACE_SECS),
+            )
+        } else {
+            (None, None)
+        };
         PodTemplateSpec {
             metadata: PodMeta {
                 labels: workload_labels(self.scope.app, p.task.name.as_str(), p.component),
-                annotations: BTreeMap::new(),
+                annotations,
             },
             spec: PodSpec {
                 service_account_name: p.task.name.as_str().to_string(),
@@ -136,7 +173,7 @@ impl<'a> Ctx<'a> {
                 node_selector,
                 affinity,
                 topology_spread_constraints: topology,
-                termination_grace_period_seconds: None,
+                termination_grace_period_seconds: grace,
                 containers: vec![Container {
                     name: p.task.name.as_str().to_string(),
                     image: image(p.task.image),
@@ -166,7 +203,7 @@ impl<'a> Ctx<'a> {
                     startup_probe: startup,
                     readiness_probe: readiness,
                     liveness_probe: liveness,
-                    lifecycle: None,
+                    lifecycle,
                     security_context: SecurityContext {
                         allow_privilege_escalation: false,
                         privileged: false,
@@ -189,14 +226,19 @@ impl<'a> Ctx<'a> {
         let keda = uses_keda(s);
         let hpa = !keda && s.scale.max > s.scale.min && s.scale.max >= 1;
         let mut docs = Vec::new();
+        let public = s.expose == Expose::Public && s.port.is_some();
         let mut meta = workload_meta(sc.app, name, component(s));
         meta.annotations = checkov_skips(s.port.is_some(), !s.secrets.is_empty());
+        // The user's own text (env values, command, health path): Flux's
+        // substitution must not touch it.
+        meta.annotations.extend(inputs::no_substitution());
         let pod = self.pod(&PodInput {
             task: s.task(),
             component: component(s),
             port: s.port,
             health: s.health.as_ref(),
             restart_never: false,
+            public,
         });
         docs.push(
             Object::new(
@@ -213,9 +255,13 @@ impl<'a> Ctx<'a> {
             .to_value(),
         );
         if let Some(p) = s.port {
+            let mut meta = workload_meta(sc.app, name, component(s));
+            if public {
+                meta.annotations = target_group_annotations(s.health.as_ref());
+            }
             docs.push(
                 Object::new(
-                    workload_meta(sc.app, name, component(s)),
+                    meta,
                     crate::targets::eks::k8s::Service {
                         spec: ServiceSpec {
                             type_: "ClusterIP".into(),
@@ -422,40 +468,31 @@ impl<'a> Ctx<'a> {
     ) -> serde_json::Value {
         let mut meta = workload_meta(self.scope.app, s.name.as_str(), component(s));
         meta.name = name.to_string();
-        let a = |k: &str, v: &str| (format!("alb.ingress.kubernetes.io/{k}"), v.to_string());
         let order = -(depth.min(1000) as i64);
-        let mut annotations = BTreeMap::from([
-            a("scheme", "internet-facing"),
-            a("target-type", "ip"),
-            a("group.name", self.scope.app),
-            a("group.order", &order.to_string()),
-            a("listen-ports", r#"[{"HTTP":80},{"HTTPS":443}]"#),
-            a("ssl-redirect", "443"),
-            a("ssl-policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
-            a(
+        // The tenant's host and certificate are inputs of the environment
+        // (Terraform's `kubernetes_inputs`), substituted by Flux; the
+        // health check and deregistration delay are on the Service.
+        meta.annotations = BTreeMap::from([
+            alb("scheme", "internet-facing"),
+            alb("target-type", "ip"),
+            alb("group.name", self.scope.app),
+            alb("group.order", &order.to_string()),
+            alb("listen-ports", r#"[{"HTTP":80},{"HTTPS":443}]"#),
+            alb("ssl-redirect", "443"),
+            alb("ssl-policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
+            alb("certificate-arn", &inputs::var(inputs::CERTIFICATE_ARN)),
+            alb(
                 "load-balancer-attributes",
                 "routing.http.drop_invalid_header_fields.enabled=true",
             ),
         ]);
-        if let Some(h) = &s.health {
-            annotations.extend([
-                a("healthcheck-path", &h.path),
-                a(
-                    "healthcheck-interval-seconds",
-                    &h.interval.secs().to_string(),
-                ),
-                a("healthcheck-timeout-seconds", &h.timeout.secs().to_string()),
-                a("unhealthy-threshold-count", &h.retries.to_string()),
-            ]);
-        }
-        meta.annotations = annotations;
         Object::new(
             meta,
             Ingress {
                 spec: IngressSpec {
                     ingress_class_name: "alb".into(),
                     rules: vec![IngressRule {
-                        host: None,
+                        host: Some(inputs::var(inputs::HOST)),
                         http: HttpIngressRuleValue {
                             paths: paths
                                 .iter()
@@ -479,9 +516,10 @@ impl<'a> Ctx<'a> {
     }
 
     /// Allowances along `calls` inside the tenant's namespace: ingress on a
-    /// service's port from the workloads that call it (and from anywhere
-    /// for a public service: the ALB reaches pods by IP from the VPC), and
-    /// egress to the ports of the services it calls.
+    /// service's port from the workloads that call it (and, for a public
+    /// service, from the load balancer's nodes in the public subnets: the
+    /// ALB reaches pods by IP), and egress to the ports of the services it
+    /// calls.
     fn network_policy_for(
         &self,
         name: &str,
@@ -510,11 +548,16 @@ impl<'a> Ctx<'a> {
                 .map(|c| c.to_string())
                 .collect();
             if public {
+                let subnets = (0..inputs::lb_subnet_count(self.model))
+                    .map(|i| ip(&inputs::var(&inputs::lb_subnet_cidr(i))))
+                    .collect();
                 ingress.push(NetworkPolicyRule {
+                    from: Some(subnets),
                     ports: vec![port_rule(p)],
                     ..NetworkPolicyRule::default()
                 });
-            } else if !callers.is_empty() {
+            }
+            if !callers.is_empty() {
                 ingress.push(NetworkPolicyRule {
                     from: Some(vec![peer(callers)]),
                     ports: vec![port_rule(p)],
@@ -588,12 +631,14 @@ impl<'a> Ctx<'a> {
         let name = j.name.as_str();
         let mut meta = workload_meta(self.scope.app, name, "job");
         meta.annotations = checkov_skips(true, !j.secrets.is_empty());
+        meta.annotations.extend(inputs::no_substitution());
         let pod = self.pod(&PodInput {
             task: j.task(),
             component: "job",
             port: None,
             health: None,
             restart_never: true,
+            public: false,
         });
         let mut docs = vec![Object::new(
             meta,
@@ -662,6 +707,37 @@ fn scratch(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
         });
     }
     (volumes, mounts)
+}
+
+fn alb(key: &str, value: &str) -> (String, String) {
+    (format!("{ALB}/{key}"), value.to_string())
+}
+
+/// A public service's target group settings, on its Service (the load
+/// balancer controller reads them there for the Ingresses that route to
+/// it): the health check from `health`, and the deregistration delay.
+/// The health path is the user's text, so Flux leaves the object alone.
+fn target_group_annotations(health: Option<&Health>) -> BTreeMap<String, String> {
+    let mut a = BTreeMap::from([alb(
+        "target-group-attributes",
+        &format!(
+            "deregistration_delay.timeout_seconds={}",
+            defaults::DEREGISTRATION_DELAY_SECS
+        ),
+    )]);
+    if let Some(h) = health {
+        a.extend([
+            alb("healthcheck-path", &h.path),
+            alb(
+                "healthcheck-interval-seconds",
+                &h.interval.secs().to_string(),
+            ),
+            alb("healthcheck-timeout-seconds", &h.timeout.secs().to_string()),
+            alb("unhealthy-threshold-count", &h.retries.to_string()),
+        ]);
+    }
+    a.extend(inputs::no_substitution());
+    a
 }
 
 fn port_rule(p: u16) -> NetworkPolicyPort {
