@@ -146,8 +146,8 @@ pub fn namespace(app: &str, tenant: Option<&str>) -> String {
 }
 
 /// The GitOps units of one environment (Flux `Kustomization`s in
-/// `flux-system`): the platform controllers, Karpenter's pools, the
-/// tenants' namespaces, and one per tenant namespace.
+/// `flux-system`): the platform controllers, Karpenter's pools, and one
+/// per tenant namespace.
 pub fn unit_platform(app: &str) -> String {
     format!("{app}-platform")
 }
@@ -156,12 +156,8 @@ pub fn unit_nodepools(app: &str) -> String {
     format!("{app}-nodepools")
 }
 
-pub fn unit_base(app: &str) -> String {
-    format!("{app}-base")
-}
-
 /// A tenant's unit: `<app>-tenant-<t>`, or `<app>-workloads` for a
-/// single-tenant application (never one of the three above).
+/// single-tenant application (never one of the two above).
 pub fn unit_tenant(app: &str, tenant: Option<&str>) -> String {
     match tenant {
         Some(t) => format!("{app}-tenant-{t}"),

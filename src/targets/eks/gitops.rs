@@ -5,10 +5,10 @@
 //!
 //! 1. `<app>-platform` (`kubernetes/platform/<env>`): the controllers and
 //!    their CRDs; ready when every HelmRelease is.
-//! 2. `<app>-nodepools` (`kubernetes/overlays/<env>/nodepools`) and
-//!    `<app>-base` (`kubernetes/base`), after the platform: they use
-//!    Karpenter's and KEDA's CRDs.
-//! 3. one unit per tenant namespace (`kubernetes/overlays/<env>/<ns>`),
+//! 2. `<app>-nodepools` (`kubernetes/overlays/<env>/nodepools`), after the
+//!    platform: Karpenter's CRDs.
+//! 3. one unit per tenant namespace (`kubernetes/overlays/<env>/<ns>`: the
+//!    tenant's namespace from `base`, its workloads and its own values),
 //!    after both: one tenant of one environment is what Flux builds at a
 //!    time, so a build stays small however many tenants there are.
 //!
@@ -38,12 +38,15 @@ pub struct Unit {
     pub depends_on: Vec<String>,
     /// The inputs ConfigMaps it substitutes from, if any.
     pub inputs: Vec<String>,
+    /// Values it substitutes itself (a tenant's namespace).
+    pub substitute: BTreeMap<String, String>,
     pub timeout: &'static str,
 }
 
 impl Unit {
     fn to_value(&self, names: &ClusterNames) -> serde_json::Value {
         let post_build = (!self.inputs.is_empty()).then(|| PostBuild {
+            substitute: self.substitute.clone(),
             substitute_from: self
                 .inputs
                 .iter()
@@ -104,17 +107,14 @@ pub fn units(names: &ClusterNames, tenants: &[TenantUnit]) -> Vec<Unit> {
     let app = names.app.as_str();
     let env = names.env.as_str();
     let inputs = names::inputs_config_map(app);
-    let (platform, nodepools, base) = (
-        names::unit_platform(app),
-        names::unit_nodepools(app),
-        names::unit_base(app),
-    );
+    let (platform, nodepools) = (names::unit_platform(app), names::unit_nodepools(app));
     let mut units = vec![
         Unit {
             name: platform.clone(),
             path: super::platform::dir(env),
             depends_on: vec![],
             inputs: vec![inputs.clone()],
+            substitute: BTreeMap::new(),
             timeout: "15m",
         },
         Unit {
@@ -122,13 +122,7 @@ pub fn units(names: &ClusterNames, tenants: &[TenantUnit]) -> Vec<Unit> {
             path: format!("kubernetes/overlays/{env}/nodepools"),
             depends_on: vec![platform.clone()],
             inputs: vec![],
-            timeout: "5m",
-        },
-        Unit {
-            name: base.clone(),
-            path: "kubernetes/base".into(),
-            depends_on: vec![platform],
-            inputs: vec![],
+            substitute: BTreeMap::new(),
             timeout: "5m",
         },
     ];
@@ -141,8 +135,12 @@ pub fn units(names: &ClusterNames, tenants: &[TenantUnit]) -> Vec<Unit> {
         units.push(Unit {
             name: names::unit_tenant(app, tenant),
             path: format!("kubernetes/overlays/{env}/{}", t.namespace),
-            depends_on: vec![base.clone(), nodepools.clone()],
+            depends_on: vec![platform.clone(), nodepools.clone()],
             inputs: from,
+            substitute: BTreeMap::from([(
+                super::inputs::NAMESPACE.to_string(),
+                t.namespace.clone(),
+            )]),
             timeout: "10m",
         });
     }

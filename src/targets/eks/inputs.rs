@@ -6,23 +6,24 @@
 //! holds their values as ConfigMaps in `flux-system`
 //! (`aws::names::eks::inputs_config_map`, `tenant_inputs_config_map`),
 //! and Flux substitutes them (`postBuild.substituteFrom`) when it builds a
-//! unit. Objects that carry the user's own text (commands, `env` values,
-//! health paths) are marked so that Flux leaves them alone
-//! ([`NO_SUBSTITUTION`]): substitution would turn `$$` into `$`.
-
-use std::collections::BTreeMap;
+//! unit. A tenant's unit also substitutes its own namespace
+//! ([`NAMESPACE`], `postBuild.substitute`): the shared workload objects
+//! name `${namespace}`, so no kustomize namespace transformer runs (it
+//! checks every object against every other, and dominated a unit's build).
+//!
+//! Substitution reads `$$` as `$`, so the user's own text is escaped for it
+//! too ([`flux_literal`]): what a unit holds is always substituted before
+//! it is applied (by Flux, or `flux envsubst`).
 
 pub const ACCOUNT_ID: &str = "aws_account_id";
+/// A tenant unit's namespace.
+pub const NAMESPACE: &str = "namespace";
 pub const CLUSTER_ENDPOINT: &str = "cluster_endpoint";
 pub const VPC_ID: &str = "vpc_id";
 /// A tenant's host name (`<tenant>.<domain_name>`, or the tenant's own
 /// domain) and the ACM certificate its HTTPS listener presents.
 pub const HOST: &str = "host";
 pub const CERTIFICATE_ARN: &str = "certificate_arn";
-
-/// The annotation (or label) that keeps Flux's post-build substitution
-/// away from an object.
-pub const NO_SUBSTITUTION: (&str, &str) = ("kustomize.toolkit.fluxcd.io/substitute", "disabled");
 
 /// Most public subnets a blueprint without a `network` block may pass:
 /// one per Availability Zone of the largest region.
@@ -39,9 +40,10 @@ pub fn var(name: &str) -> String {
     format!("${{{name}}}")
 }
 
-/// [`NO_SUBSTITUTION`] as an annotation map entry.
-pub fn no_substitution() -> BTreeMap<String, String> {
-    BTreeMap::from([(NO_SUBSTITUTION.0.to_string(), NO_SUBSTITUTION.1.to_string())])
+/// User text as substitution leaves it unchanged: every `$` doubled
+/// (Flux's envsubst reads `$$` as `$`, `${x}` as a variable).
+pub fn flux_literal(s: &str) -> String {
+    s.replace('$', "$$")
 }
 
 /// How many `lb_subnet_cidr_<i>` variables the public services'

@@ -925,6 +925,8 @@ pub struct DependsOn {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PostBuild {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub substitute: BTreeMap<String, String>,
     pub substitute_from: Vec<SubstituteReference>,
 }
 

@@ -19,13 +19,26 @@ fn yaml_docs(model: &Model, path: &str) -> Vec<Value> {
     }
 }
 
-/// A workload's objects as the tenant's overlay builds them.
+/// A workload's objects as the tenant's unit builds them.
 fn workload(model: &Model, env: &str, ns: &str, name: &str) -> Vec<Value> {
     let out = lower(model);
-    super::build::build(&out.files, &format!("kubernetes/overlays/{env}/{ns}"))
+    unit(&out.files, env, ns)
         .into_iter()
         .filter(|o| o["metadata"]["name"] == name)
         .collect()
+}
+
+/// A tenant's unit as Flux builds and substitutes it, with the values its
+/// Flux Kustomization substitutes itself (the namespace) and test values
+/// for Terraform's inputs.
+fn unit(files: &crate::doc::FileSet, env: &str, ns: &str) -> Vec<Value> {
+    let inputs = terraform_inputs("shop", &format!("{ns}.example.com"));
+    let mut vars: Vec<(&str, &str)> = inputs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    vars.push(("namespace", ns));
+    flux_build(files, &format!("kubernetes/overlays/{env}/{ns}"), &vars)
 }
 
 fn kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -158,8 +171,14 @@ fn network_policies_follow_calls_inside_the_tenant() {
         .map(|p| &p["ipBlock"]["cidr"])
         .collect();
     assert_eq!(from.len(), 6);
-    assert_eq!(from[0], "${lb_subnet_cidr_0}");
-    assert_eq!(from[5], "${lb_subnet_cidr_5}");
+    assert_eq!(from[0], "10.0.0.0/24");
+    assert_eq!(from[5], "10.0.5.0/24");
+    let shared = yaml_docs(&m, "kubernetes/workloads/api.yaml");
+    let np = one(&shared, "NetworkPolicy");
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"],
+        "${lb_subnet_cidr_0}"
+    );
 
     let payments = workload(&m, "prod", "shop-globex", "payments");
     let np = one(&payments, "NetworkPolicy");
@@ -183,7 +202,7 @@ fn queue_workers_scale_with_keda_on_their_tenants_queue() {
     // KEDA reads the worker's own variable, which the tenant's ConfigMap
     // fills with the tenant's queue (its name: `dev` has no account).
     assert_eq!(t["metadata"]["queueURLFromEnv"], "ORDERS_QUEUE_NAME");
-    let unit = super::build::build(&lower(&m).files, "kubernetes/overlays/dev/shop-globex");
+    let unit = unit(&lower(&m).files, "dev", "shop-globex");
     let env = container_env(&unit, "Deployment", "worker");
     assert_eq!(env["ORDERS_QUEUE_NAME"], "shop-dev-globex-orders");
     assert_eq!(t["metadata"]["queueLength"], "100");
@@ -374,7 +393,12 @@ fn env_values_that_look_like_other_types_arrive_as_strings() {
         "kubernetes/overlays/dev/shop-acme/kustomization.yaml".into(),
         Document::Yaml(vec![parsed]),
     );
-    let built = super::build::build(&files, "kubernetes/overlays/dev/shop-acme");
+    // As Flux builds it: Flux's substitution also reads `$$` as `$`.
+    let built = flux_build(
+        &files,
+        "kubernetes/overlays/dev/shop-acme",
+        &[("namespace", "shop-acme")],
+    );
     let first = built
         .iter()
         .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "api")
@@ -447,52 +471,48 @@ fn tenants_share_the_workload_objects_and_patch_only_their_differences() {
         .collect();
     files.sort();
     assert_eq!(listed, files);
-    // The shared objects name no tenant: they are in the application's
-    // namespace until a tenant's kustomization moves them.
+    // The shared objects name no tenant: their namespace is the unit's,
+    // which Flux substitutes.
     for f in &files {
         for d in yaml_docs(&m, &format!("kubernetes/workloads/{f}")) {
-            assert_eq!(d["metadata"]["namespace"], "shop", "{d}");
+            assert_eq!(d["metadata"]["namespace"], "${namespace}", "{d}");
             assert!(d["metadata"]["labels"].get("tenant").is_none(), "{d}");
         }
     }
     for env in ["dev", "prod"] {
-        let docs = yaml_docs(&m, &format!("kubernetes/overlays/{env}/kustomization.yaml"));
-        assert_eq!(
-            docs[0]["resources"],
-            serde_json::json!([
-                "../../base",
-                "nodepools",
-                "shop-globex",
-                "shop-umbrella",
-                "shop-acme"
-            ])
-        );
+        // No kustomization of a whole environment: each tenant's unit
+        // names the same shared objects, in its own namespace.
+        assert!(!out
+            .files
+            .contains_key(&format!("kubernetes/overlays/{env}/kustomization.yaml")));
         for ns in ["shop-acme", "shop-globex", "shop-umbrella"] {
             let k = &yaml_docs(
                 &m,
                 &format!("kubernetes/overlays/{env}/{ns}/kustomization.yaml"),
             )[0];
-            assert_eq!(k["namespace"], ns);
-            assert_eq!(k["resources"][0], "../../../workloads");
+            // No namespace transformer: it compares every object with
+            // every other and dominated the build.
+            assert!(k.get("namespace").is_none());
+            assert_eq!(k["resources"][0], format!("../../../base/{ns}"));
+            assert_eq!(k["resources"][1], "../../../workloads");
             // Every object of the tenant is in its namespace, labelled.
             let tenant = ns.strip_prefix("shop-").unwrap();
-            for o in super::build::build(&out.files, &format!("kubernetes/overlays/{env}/{ns}")) {
-                assert_eq!(o["metadata"]["namespace"], ns);
+            for o in unit(&out.files, env, ns) {
+                if o["kind"] == "Namespace" {
+                    assert_eq!(o["metadata"]["name"], ns);
+                } else {
+                    assert_eq!(o["metadata"]["namespace"], ns, "{o}");
+                }
                 assert_eq!(o["metadata"]["labels"]["tenant"], tenant);
             }
         }
     }
     // The first environment's values are the shared ones: a tenant with no
-    // overrides and no dedicated NodePool patches nothing there but the
-    // names of its own queues and ALB group.
+    // overrides and no dedicated NodePool patches nothing at all (its
+    // queues, ALB group and namespace come from its own objects and its
+    // unit's substitution).
     let k = &yaml_docs(&m, "kubernetes/overlays/dev/shop-globex/kustomization.yaml")[0];
-    let targets: Vec<&Value> = k["patches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| &p["target"])
-        .collect();
-    assert_eq!(targets, [&serde_json::json!({"kind": "Ingress"})]);
+    assert!(k.get("patches").is_none(), "{k}");
 }
 
 #[test]
@@ -532,10 +552,12 @@ fn plan_counts_the_objects_the_overlays_build() {
     let out = lower(&m);
     let mut built: std::collections::BTreeMap<String, u64> = Default::default();
     for env in ["dev", "prod"] {
-        for o in super::build::build(&out.files, &format!("kubernetes/overlays/{env}")) {
-            *built
-                .entry(o["kind"].as_str().unwrap().to_string())
-                .or_default() += 1;
+        for ns in ["shop-acme", "shop-globex", "shop-umbrella"] {
+            for o in unit(&out.files, env, ns) {
+                *built
+                    .entry(o["kind"].as_str().unwrap().to_string())
+                    .or_default() += 1;
+            }
         }
     }
     let counted = crate::plan::resources::explicit(&out);
@@ -665,8 +687,7 @@ fn every_workload_is_told_its_tenants_queues_callees_and_secrets() {
     let out = lower(&m);
     for env in ["dev", "prod"] {
         for t in ["acme", "globex", "umbrella"] {
-            let unit =
-                super::build::build(&out.files, &format!("kubernetes/overlays/{env}/shop-{t}"));
+            let unit = unit(&out.files, env, &format!("shop-{t}"));
             let api = container_env(&unit, "Deployment", "api");
             assert_eq!(api["BLUEPRINT_APP"], "shop");
             assert_eq!(api["BLUEPRINT_ENVIRONMENT"], env);
@@ -713,12 +734,27 @@ fn every_workload_is_told_its_tenants_queues_callees_and_secrets() {
             assert!(report["REPORT_TOKEN"].ends_with(":secret:report-AbCdEf"));
             let worker = container_env(&unit, "Deployment", "worker");
             assert!(!worker.contains_key("PAYMENTS_URL"));
+            // Every reference of every workload resolves in its namespace:
+            // a ConfigMap key, or a Secret an ExternalSecret makes through
+            // the namespace's SecretStore (`container_env` fails if not).
+            for o in unit
+                .iter()
+                .filter(|o| o["kind"] == "Deployment" || o["kind"] == "CronJob")
+            {
+                container_env(
+                    &unit,
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap(),
+                );
+            }
             // The tenant's SecretStore assumes the tenant's own role.
             let store = unit.iter().find(|o| o["kind"] == "SecretStore").unwrap();
+            // The environment's account, or Terraform's input (test value
+            // 111122223333) where the blueprint names none.
             let account = if env == "prod" {
                 "012345678901"
             } else {
-                "${aws_account_id}"
+                "111122223333"
             };
             assert_eq!(
                 store["spec"]["provider"]["aws"]["role"],
@@ -1073,6 +1109,8 @@ fn flux_substitutes_the_inputs_and_leaves_the_users_text_alone() {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    let mut vars = vars;
+    vars.push(("namespace", "shop-globex"));
     let unit = flux_build(&out.files, "kubernetes/overlays/prod/shop-globex", &vars);
     // Every input is known to Terraform's output: nothing is left unset.
     assert!(
@@ -1121,14 +1159,17 @@ fn flux_substitutes_the_inputs_and_leaves_the_users_text_alone() {
         np["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"],
         "10.0.0.0/24"
     );
-    // Objects with no user text carry no marker; those with it do.
+    // Every object lands in the tenant's namespace, and none is kept from
+    // substitution: the user's text is escaped for it instead.
     for o in &unit {
-        let marked =
-            o["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/substitute"] == "disabled";
-        let kind = o["kind"].as_str().unwrap();
-        let user_text = matches!(kind, "Deployment" | "CronJob")
-            || (kind == "Service" && o["metadata"]["annotations"].is_object());
-        assert_eq!(marked, user_text, "{kind} {}", o["metadata"]["name"]);
+        assert!(
+            o["metadata"]["namespace"] == "shop-globex"
+                || (o["kind"] == "Namespace" && o["metadata"]["name"] == "shop-globex"),
+            "{o}"
+        );
+        assert!(o["metadata"]["annotations"]
+            .get("kustomize.toolkit.fluxcd.io/substitute")
+            .is_none());
     }
 }
 
@@ -1327,7 +1368,6 @@ fn gitops_units_point_at_folders_of_the_output_in_order() {
             [
                 "shop-platform",
                 "shop-nodepools",
-                "shop-base",
                 "shop-tenant-globex",
                 "shop-tenant-umbrella",
                 "shop-tenant-acme"
@@ -1352,10 +1392,10 @@ fn gitops_units_point_at_folders_of_the_output_in_order() {
             }
         }
         // A tenant unit builds one tenant: only its namespace.
-        let acme = &units[5];
+        let acme = &units[4];
         assert_eq!(
             acme["spec"]["dependsOn"],
-            serde_json::json!([{"name": "shop-base"}, {"name": "shop-nodepools"}])
+            serde_json::json!([{"name": "shop-platform"}, {"name": "shop-nodepools"}])
         );
         let from: Vec<&str> = acme["spec"]["postBuild"]["substituteFrom"]
             .as_array()
@@ -1364,11 +1404,21 @@ fn gitops_units_point_at_folders_of_the_output_in_order() {
             .map(|s| s["name"].as_str().unwrap())
             .collect();
         assert_eq!(from, ["shop-inputs", "shop-tenant-acme-inputs"]);
-        let built =
-            super::build::build(&out.files, &format!("kubernetes/overlays/{env}/shop-acme"));
+        // It holds all of that tenant, and nothing else.
+        let built = unit(&out.files, env, "shop-acme");
         assert!(built
             .iter()
-            .all(|o| o["metadata"]["namespace"] == "shop-acme"));
+            .all(|o| o["metadata"]["namespace"] == "shop-acme"
+                || (o["kind"] == "Namespace" && o["metadata"]["name"] == "shop-acme")));
+        for k in [
+            "Namespace",
+            "NetworkPolicy",
+            "ServiceAccount",
+            "Deployment",
+            "ConfigMap",
+        ] {
+            assert!(built.iter().any(|o| o["kind"] == k), "{k}");
+        }
     }
     // Terraform writes the inputs those units read: the module gets the
     // unit ConfigMaps' names, and its output names the environment's.

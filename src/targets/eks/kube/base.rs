@@ -1,7 +1,10 @@
-//! `kubernetes/base`: per tenant its namespace (restricted Pod Security),
-//! quota, limit range, default-deny network policies with DNS and AWS API
-//! egress, KEDA's TriggerAuthentication, and the service accounts that
-//! Pod Identity binds. No environment changes any of it.
+//! `kubernetes/base`: per tenant, in a kustomization of its own
+//! (`base/<namespace>`), its namespace (restricted Pod Security), quota,
+//! limit range, default-deny network policies with DNS and AWS API egress,
+//! KEDA's TriggerAuthentication, and the service accounts that Pod
+//! Identity binds. No environment changes any of it; each tenant's unit
+//! of each environment includes its own (so a unit never builds another
+//! tenant's objects), and `base/kustomization.yaml` lists them all.
 
 use super::*;
 use crate::doc::{Document, FileSet};
@@ -74,9 +77,9 @@ pub fn add_base(model: &Model, files: &mut FileSet) {
                 .to_value(),
             );
         }
-        let file = format!("{}/namespace.yaml", scope.namespace);
-        files.insert(format!("kubernetes/base/{file}"), Document::Yaml(docs));
-        resources.push(file);
+        let dir = format!("kubernetes/base/{}", scope.namespace);
+        files.insert(format!("{dir}/namespace.yaml"), Document::Yaml(docs));
+        let mut own = vec!["namespace.yaml".to_string()];
         if !workloads.is_empty() {
             let accounts = workloads
                 .iter()
@@ -90,10 +93,17 @@ pub fn add_base(model: &Model, files: &mut FileSet) {
                     .to_value()
                 })
                 .collect();
-            let file = format!("{}/service-accounts.yaml", scope.namespace);
-            files.insert(format!("kubernetes/base/{file}"), Document::Yaml(accounts));
-            resources.push(file);
+            files.insert(
+                format!("{dir}/service-accounts.yaml"),
+                Document::Yaml(accounts),
+            );
+            own.push("service-accounts.yaml".into());
         }
+        files.insert(
+            format!("{dir}/kustomization.yaml"),
+            Document::Yaml(vec![Kustomization::new(own).to_value()]),
+        );
+        resources.push(scope.namespace.clone());
     }
     files.insert(
         "kubernetes/base/kustomization.yaml".into(),

@@ -127,7 +127,9 @@ pub(super) fn selector(name: &str) -> Labels {
 pub(super) fn workload_meta(app: &str, name: &str, component: &str) -> ObjectMeta {
     ObjectMeta {
         name: name.to_string(),
-        namespace: Some(namespace(app, None)),
+        namespace: Some(crate::targets::eks::inputs::var(
+            crate::targets::eks::inputs::NAMESPACE,
+        )),
         labels: workload_labels(app, name, component),
         annotations: BTreeMap::new(),
     }
@@ -252,9 +254,10 @@ pub fn uses_keda(s: &Service) -> bool {
 }
 
 /// Kubernetes expands `$(VAR)` in env values and args; `$$` is its escape,
-/// so doubling every `$` keeps user text literal.
+/// so doubling every `$` keeps user text literal. The unit is substituted
+/// before it is applied, which reads `$$` as `$` too: doubled once more.
 pub(super) fn literal(s: &str) -> String {
-    s.replace('$', "$$")
+    crate::targets::eks::inputs::flux_literal(&s.replace('$', "$$"))
 }
 
 pub(super) fn image(i: &Image) -> String {

@@ -162,7 +162,6 @@ fn id(d: &serde_json::Value) -> (&serde_json::Value, &serde_json::Value) {
 struct Kinds {
     deployment: bool,
     cron_job: bool,
-    ingress: bool,
 }
 
 impl Kinds {
@@ -170,7 +169,6 @@ impl Kinds {
         match doc["kind"].as_str() {
             Some("Deployment") => self.deployment = true,
             Some("CronJob") => self.cron_job = true,
-            Some("Ingress") => self.ingress = true,
             _ => {}
         }
     }
@@ -196,32 +194,25 @@ fn placement_patches(tenant: &str, kinds: Kinds) -> Vec<KustomizePatch> {
     let mut patches = Vec::new();
     if kinds.deployment {
         let spec = serde_json::json!({"template": {"spec": placement.clone()}});
-        patches.push(tenant_wide("apps/v1", "Deployment", None, Some(spec)));
+        patches.push(tenant_wide("apps/v1", "Deployment", spec));
     }
     if kinds.cron_job {
         let spec = serde_json::json!({"jobTemplate": {"spec": {"template": {"spec": placement}}}});
-        patches.push(tenant_wide("batch/v1", "CronJob", None, Some(spec)));
+        patches.push(tenant_wide("batch/v1", "CronJob", spec));
     }
     patches
 }
 
-/// A strategic-merge patch for every object of `kind` in the tenant. The
-/// format needs a name; with a kind-only target kustomize ignores it.
-fn tenant_wide(
-    api_version: &str,
-    kind: &str,
-    annotations: Option<Labels>,
-    spec: Option<serde_json::Value>,
-) -> KustomizePatch {
-    let mut metadata = serde_json::json!({"name": "every"});
-    if let Some(a) = annotations {
-        metadata["annotations"] = serde_json::json!(a);
-    }
-    let mut patch =
-        serde_json::json!({"apiVersion": api_version, "kind": kind, "metadata": metadata});
-    if let Some(spec) = spec {
-        patch["spec"] = spec;
-    }
+/// A strategic-merge patch of the spec of every object of `kind` in the
+/// tenant. The format needs a name; with a kind-only target kustomize
+/// ignores it.
+fn tenant_wide(api_version: &str, kind: &str, spec: serde_json::Value) -> KustomizePatch {
+    let patch = serde_json::json!({
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {"name": "every"},
+        "spec": spec,
+    });
     KustomizePatch {
         target: Some(PatchTarget {
             kind: kind.to_string(),
@@ -232,9 +223,10 @@ fn tenant_wide(
 }
 
 /// The overlay of one environment: Karpenter's pools (`nodepools/`) and
-/// one kustomization per tenant namespace, each a GitOps unit, and the
-/// environment's kustomization of them all (with the base) for small
-/// installs applied in one go. Returns the tenant units.
+/// one kustomization per tenant namespace (its base and its workloads),
+/// each a GitOps unit. The shared objects name `${namespace}`, which the
+/// unit substitutes (see `inputs`): no namespace transformer. Returns the
+/// tenant units.
 pub fn add_overlay(
     model: &Model,
     env: &Environment,
@@ -244,7 +236,6 @@ pub fn add_overlay(
     notes: &mut Notes,
 ) -> Vec<TenantUnit> {
     let dir = format!("kubernetes/overlays/{}", env.name);
-    let mut resources = vec!["../../base".to_string(), "nodepools".to_string()];
     let mut units = Vec::new();
     files.insert(
         format!("{dir}/nodepools/karpenter.yaml"),
@@ -302,11 +293,12 @@ pub fn add_overlay(
                 own.push(contract::secret_store(&scope, names, region, &account));
             }
             files.insert(format!("{ns_dir}/contract.yaml"), Document::Yaml(own));
+            // The tenant's namespace first: a unit holds all of one tenant.
             let mut k = Kustomization::new(vec![
+                format!("../../../base/{}", scope.namespace),
                 "../../../workloads".to_string(),
                 "contract.yaml".to_string(),
             ]);
-            k.namespace = Some(scope.namespace.clone());
             if !overlay.objects.is_empty() {
                 files.insert(
                     format!("{ns_dir}/objects.yaml"),
@@ -321,18 +313,6 @@ pub fn add_overlay(
                     include_selectors: false,
                     include_templates: true,
                 });
-                if overlay.kinds.ingress {
-                    let group = BTreeMap::from([(
-                        "alb.ingress.kubernetes.io/group.name".to_string(),
-                        scope.namespace.clone(),
-                    )]);
-                    k.patches.push(tenant_wide(
-                        "networking.k8s.io/v1",
-                        "Ingress",
-                        Some(group),
-                        None,
-                    ));
-                }
                 if dedicated {
                     k.patches.extend(placement_patches(t, overlay.kinds));
                 }
@@ -341,7 +321,6 @@ pub fn add_overlay(
                 format!("{ns_dir}/kustomization.yaml"),
                 Document::Yaml(vec![k.to_value()]),
             );
-            resources.push(scope.namespace.clone());
             units.push(TenantUnit {
                 namespace: scope.namespace.clone(),
                 tenant: scope.tenant.map(str::to_string),
@@ -349,9 +328,5 @@ pub fn add_overlay(
             });
         }
     }
-    files.insert(
-        format!("{dir}/kustomization.yaml"),
-        Document::Yaml(vec![Kustomization::new(resources).to_value()]),
-    );
     units
 }

@@ -229,9 +229,6 @@ impl<'a> Ctx<'a> {
         let public = s.expose == Expose::Public && s.port.is_some();
         let mut meta = workload_meta(sc.app, name, component(s));
         meta.annotations = checkov_skips(s.port.is_some(), !s.secrets.is_empty());
-        // The user's own text (env values, command, health path): Flux's
-        // substitution must not touch it.
-        meta.annotations.extend(inputs::no_substitution());
         let pod = self.pod(&PodInput {
             task: s.task(),
             component: component(s),
@@ -475,7 +472,8 @@ impl<'a> Ctx<'a> {
         meta.annotations = BTreeMap::from([
             alb("scheme", "internet-facing"),
             alb("target-type", "ip"),
-            alb("group.name", self.scope.app),
+            // One ALB per tenant: its group is the unit's namespace.
+            alb("group.name", &inputs::var(inputs::NAMESPACE)),
             alb("group.order", &order.to_string()),
             alb("listen-ports", r#"[{"HTTP":80},{"HTTPS":443}]"#),
             alb("ssl-redirect", "443"),
@@ -631,7 +629,6 @@ impl<'a> Ctx<'a> {
         let name = j.name.as_str();
         let mut meta = workload_meta(self.scope.app, name, "job");
         meta.annotations = checkov_skips(true, !j.secrets.is_empty());
-        meta.annotations.extend(inputs::no_substitution());
         let pod = self.pod(&PodInput {
             task: j.task(),
             component: "job",
@@ -716,7 +713,6 @@ fn alb(key: &str, value: &str) -> (String, String) {
 /// A public service's target group settings, on its Service (the load
 /// balancer controller reads them there for the Ingresses that route to
 /// it): the health check from `health`, and the deregistration delay.
-/// The health path is the user's text, so Flux leaves the object alone.
 fn target_group_annotations(health: Option<&Health>) -> BTreeMap<String, String> {
     let mut a = BTreeMap::from([alb(
         "target-group-attributes",
@@ -727,7 +723,7 @@ fn target_group_annotations(health: Option<&Health>) -> BTreeMap<String, String>
     )]);
     if let Some(h) = health {
         a.extend([
-            alb("healthcheck-path", &h.path),
+            alb("healthcheck-path", &inputs::flux_literal(&h.path)),
             alb(
                 "healthcheck-interval-seconds",
                 &h.interval.secs().to_string(),
@@ -736,7 +732,6 @@ fn target_group_annotations(health: Option<&Health>) -> BTreeMap<String, String>
             alb("unhealthy-threshold-count", &h.retries.to_string()),
         ]);
     }
-    a.extend(inputs::no_substitution());
     a
 }
 
@@ -764,7 +759,7 @@ fn probes(
     match health {
         Some(h) => {
             let get = || HttpGetAction {
-                path: h.path.clone(),
+                path: crate::targets::eks::inputs::flux_literal(&h.path),
                 port: "http".into(),
             };
             let probe = |period: u64, failures: u64| Probe {
