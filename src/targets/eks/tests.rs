@@ -1442,3 +1442,51 @@ fn gitops_units_point_at_folders_of_the_output_in_order() {
     assert_eq!(module["names"]["inputs_config_map"], "shop-inputs");
     assert_eq!(module["lb_subnet_cidr_count"], 6);
 }
+
+#[test]
+fn system_nodes_are_tainted_and_network_policies_strict() {
+    let module = |f: &str| -> Value {
+        let out = lower(&shop());
+        let text = match &out.files[&format!("terraform/modules/eks/{f}")] {
+            Document::HclSource(s) => s.to_string(),
+            other => panic!("{other:?}"),
+        };
+        serde_json::to_value(hcl::from_str::<hcl::Value>(&text).unwrap()).unwrap()
+    };
+    let cluster = module("cluster.tf");
+    let group = &cluster["resource"]["aws_eks_node_group"]["system"];
+    assert_eq!(group["taint"]["key"], "CriticalAddonsOnly");
+    assert_eq!(group["taint"]["effect"], "NO_SCHEDULE");
+    assert_eq!(group["labels"]["blueprint.dev/pool"], "system");
+    let addons = module("addons.tf");
+    let cni = addons["resource"]["aws_eks_addon"]["vpc_cni"]["configuration_values"].to_string();
+    assert!(cni.contains("NETWORK_POLICY_ENFORCING_MODE"), "{cni}");
+    assert!(cni.contains("var.network_policy_enforcing_mode"), "{cni}");
+    let coredns =
+        addons["resource"]["aws_eks_addon"]["coredns"]["configuration_values"].to_string();
+    assert!(coredns.contains("CriticalAddonsOnly"), "{coredns}");
+    // The roots pass strict unless told otherwise (the first apply).
+    let out = lower(&shop());
+    let vars =
+        String::from_utf8(render::render(&out.files["terraform/prod/variables.tf"])).unwrap();
+    let vars: Value = serde_json::to_value(hcl::from_str::<hcl::Value>(&vars).unwrap()).unwrap();
+    assert_eq!(
+        vars["variable"]["network_policy_enforcing_mode"]["default"],
+        "strict"
+    );
+    for v in ["certificate_arn", "domain_name", "tenant_domains"] {
+        assert!(vars["variable"].get(v).is_some(), "{v}");
+    }
+    // The system namespaces' pods may talk (strict mode denies a pod with
+    // no policy everything), tenants stay default-deny.
+    let system = yaml_docs(&shop(), "kubernetes/platform/prod/system.yaml");
+    let allowed: Vec<&str> = kind(&system, "NetworkPolicy")
+        .iter()
+        .map(|p| p["metadata"]["namespace"].as_str().unwrap())
+        .collect();
+    assert_eq!(allowed, ["kube-system", "keda"]);
+    for p in kind(&system, "NetworkPolicy") {
+        assert_eq!(p["spec"]["ingress"], serde_json::json!([{}]));
+        assert_eq!(p["spec"]["egress"], serde_json::json!([{}]));
+    }
+}
