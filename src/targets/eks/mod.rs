@@ -1,10 +1,13 @@
-//! EKS: per environment a Terraform root (cluster, add-ons, Karpenter's AWS
-//! side, queues, Pod Identity roles) over a fixed module, and Kubernetes
-//! YAML: `kubernetes/base` holds what no environment changes (tenant
-//! namespaces, quotas, default-deny policies, service accounts),
-//! `kubernetes/workloads` every workload's objects once, and
-//! `kubernetes/overlays/<env>/<namespace>` a kustomization per tenant that
-//! patches only what the environment or tenant changes (see `kube`).
+//! EKS: per environment a Terraform root (cluster, add-ons, the AWS side of
+//! Karpenter, of the load balancer controller and of the secrets operator,
+//! queues, Pod Identity roles) over a fixed module, and Kubernetes YAML laid
+//! out as GitOps units: `kubernetes/clusters/<env>` the Flux entry point,
+//! `kubernetes/platform/<env>` the controllers (`platform`),
+//! `kubernetes/overlays/<env>/nodepools` Karpenter's pools, and per tenant
+//! `kubernetes/overlays/<env>/<namespace>`, which takes the tenant's
+//! namespace from `kubernetes/base`, every workload's objects from
+//! `kubernetes/workloads`, adds the tenant's own values and patches only
+//! what the environment or tenant changes (see `kube`, `gitops`, `inputs`).
 
 #[cfg(test)]
 pub(crate) mod build;

@@ -1,23 +1,24 @@
-//! Kubernetes YAML. `kubernetes/base` holds what every environment shares:
-//! per tenant a namespace (restricted Pod Security), quota, limit range,
-//! default-deny network policies with DNS and AWS API egress, the service
-//! accounts that Pod Identity binds, and KEDA's TriggerAuthentication.
-//! `kubernetes/workloads` holds every workload's objects once (Deployment,
-//! Service, HPA or KEDA ScaledObject, PDB, Ingress, NetworkPolicy along
-//! `calls`, CronJob), as the first environment defines them before tenant
-//! overrides. `kubernetes/overlays/<env>` holds Karpenter's pools and one
-//! kustomization per tenant namespace that puts the workloads in the
-//! namespace, labels them with the tenant, and patches what differs:
-//! values the environment or tenant changes, the tenant's queue names and
-//! ALB group, and a dedicated tenant's NodePool placement. The output
-//! grows with services + tenants x environments x changes, not with
-//! services x tenants x environments.
+//! Kubernetes YAML. `kubernetes/base/<namespace>` holds what every
+//! environment shares per tenant: its namespace (restricted Pod Security),
+//! quota, limit range, default-deny network policies with DNS and AWS API
+//! egress, the service accounts that Pod Identity binds, and KEDA's
+//! TriggerAuthentication. `kubernetes/workloads` holds every workload's
+//! objects once (Deployment, Service, HPA or KEDA ScaledObject, PDB,
+//! Ingress, NetworkPolicy, ExternalSecret, CronJob), as the first
+//! environment defines them before tenant overrides, in `${namespace}`.
+//! `kubernetes/overlays/<env>` holds Karpenter's pools and one
+//! kustomization per tenant namespace, the unit Flux builds: the tenant's
+//! base, the workloads labelled with the tenant, its own values (the
+//! runtime contract's ConfigMap, its SecretStore) and patches of what the
+//! environment or tenant changes, or a dedicated tenant's NodePool
+//! placement. The output grows with services + tenants x environments x
+//! changes, not with services x tenants x environments.
 //!
 //! The parts: `base` (tenant namespaces and what they hold), `workload`
 //! (a workload's objects as one tenant of one environment builds them),
-//! `overlay` (the shared workload objects, and per environment and tenant
-//! the kustomization that moves them into the tenant's namespace and
-//! patches what differs).
+//! `contract` (the runtime contract's objects), `overlay` (the shared
+//! workload objects, and per environment and tenant the kustomization that
+//! adds the tenant's values and patches what differs).
 
 mod base;
 mod contract;
