@@ -94,6 +94,10 @@ fn layout(model: &Model, files: &FileSet) -> Vec<Entry> {
             "the platform module: the same for every blueprint".to_string()
         } else if envs.contains(last) && dir.contains("overlays") {
             format!("Kustomize overlay of environment `{last}`")
+        } else if envs.contains(last) && dir.ends_with(&format!("clusters/{last}")) {
+            format!("Flux entry point of environment `{last}`")
+        } else if envs.contains(last) && dir.ends_with(&format!("platform/{last}")) {
+            format!("controllers of environment `{last}`")
         } else if envs.contains(last) && *has_tf {
             format!("Terraform root of environment `{last}`")
         } else if envs.contains(last) {

@@ -5,6 +5,10 @@
 /// but names no target of its own.
 pub const CPU_TARGET: u8 = 70;
 
+/// Seconds a load balancer keeps sending in-flight requests to a target it
+/// deregisters (ELB's own default is 300).
+pub const DEREGISTRATION_DELAY_SECS: u64 = 30;
+
 /// Days CloudWatch keeps logs unless the Terraform input or stack
 /// parameter says otherwise.
 pub const LOG_RETENTION_DAYS: u64 = 365;

@@ -39,6 +39,11 @@ pub fn queue_actions(consume: bool, lookup: bool) -> Vec<&'static str> {
 /// Reading a secret's value.
 pub const SECRET_READ: &[&str] = &["secretsmanager:GetSecretValue"];
 
+/// Assuming a role from another role's session that carries session tags
+/// (EKS Pod Identity's are transitive, and the caller may add its own):
+/// the External Secrets Operator assuming a tenant's secrets role.
+pub const ROLE_CHAIN: &[&str] = &["sts:AssumeRole", "sts:TagSession"];
+
 /// Invoking a function a workload `calls` (Lambda).
 pub const FUNCTION_INVOKE: &[&str] = &["lambda:InvokeFunction"];
 
@@ -217,7 +222,7 @@ mod tests {
 
     #[test]
     fn lists_are_sorted_and_lookup_is_only_on_request() {
-        for list in [QUEUE_PUBLISH, QUEUE_CONSUME, LOGS_KEY_USE] {
+        for list in [QUEUE_PUBLISH, QUEUE_CONSUME, LOGS_KEY_USE, ROLE_CHAIN] {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
         }
         assert!(!queue_actions(false, false).contains(&QUEUE_LOOKUP));

@@ -25,10 +25,32 @@ pub fn inventory(path: &str, text: &str) -> Result<Inventory, String> {
         };
         if let Some(k) = kind {
             grants(k, &address, &v, &mut inv);
+            let fields = immutable(k, &v);
+            if !fields.is_empty() {
+                inv.immutable.insert(address.clone(), fields);
+            }
         }
         inv.resources.insert(address, v);
     }
     Ok(inv)
+}
+
+/// The fields of `kind` that Kubernetes refuses to change on an existing
+/// object: a workload's selector (the labels that pick its pods), and a
+/// StatefulSet's service and volume claims.
+fn immutable(kind: &str, v: &Value) -> std::collections::BTreeMap<String, Value> {
+    let fields: &[&str] = match kind {
+        "Deployment" | "ReplicaSet" | "DaemonSet" | "Job" => &["selector"],
+        "StatefulSet" => &["selector", "serviceName", "volumeClaimTemplates"],
+        _ => &[],
+    };
+    fields
+        .iter()
+        .filter_map(|f| {
+            v.pointer(&format!("/spec/{f}"))
+                .map(|x| (format!("spec.{f}"), x.clone()))
+        })
+        .collect()
 }
 
 fn grants(kind: &str, address: &str, v: &Value, inv: &mut Inventory) {
@@ -182,6 +204,32 @@ fn grants(kind: &str, address: &str, v: &Value, inv: &mut Inventory) {
                 inv.grant(address, Access::Rbac, format!("bind {who} to {role}"));
             }
         }
+        "SecretStore" | "ClusterSecretStore" => {
+            if let Some(role) = spec.pointer("/provider/aws/role") {
+                let scope = if kind == "ClusterSecretStore" {
+                    "ExternalSecrets of every namespace"
+                } else {
+                    "ExternalSecrets of this namespace"
+                };
+                inv.grant(
+                    address,
+                    Access::Iam,
+                    format!("{scope} read Secrets Manager as {}", show(role)),
+                );
+            }
+        }
+        "ExternalSecret" => {
+            let target = spec.pointer("/target/name").map(show).unwrap_or_default();
+            for d in one_or_many(spec.get("data")) {
+                let key = d.pointer("/remoteRef/key").map(show).unwrap_or_default();
+                let var = d.get("secretKey").map(show).unwrap_or_default();
+                inv.grant(
+                    address,
+                    Access::Iam,
+                    format!("copies secret {key} into Secret {target} key {var}"),
+                );
+            }
+        }
         "ServiceAccount" => {
             if let Some(role) = v.pointer("/metadata/annotations/eks.amazonaws.com~1role-arn") {
                 inv.grant(
@@ -274,5 +322,66 @@ fn backend(b: &Value) -> String {
             )
         }
         None => show(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{review, FileChange};
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: api, namespace: shop }\nspec:\n  replicas: 2\n  selector: { matchLabels: { app.kubernetes.io/name: api } }\n  template: { metadata: { labels: { app.kubernetes.io/name: api } } }\n";
+
+    fn run(old: &str, new: &str) -> super::super::Review {
+        review(&[FileChange {
+            path: "kubernetes/workloads/api.yaml",
+            old: Some(old.as_bytes()),
+            new: Some(new.as_bytes()),
+        }])
+    }
+
+    #[test]
+    fn a_changed_selector_is_called_out_as_a_replacement() {
+        let new = DEPLOYMENT.replace(
+            "selector: { matchLabels: { app.kubernetes.io/name: api } }",
+            "selector: { matchLabels: { app.kubernetes.io/name: api, tenant: a } }",
+        );
+        let r = run(DEPLOYMENT, &new);
+        assert_eq!(
+            r.immutable,
+            [(
+                "kubernetes/workloads".to_string(),
+                "Deployment/shop/api".to_string(),
+                "spec.selector".to_string()
+            )]
+        );
+        let text = r.to_string();
+        assert!(text.contains("Replacements: 1"), "{text}");
+        assert!(text.contains("--cascade=orphan"), "{text}");
+        // Other changes to the Deployment replace nothing.
+        let r = run(
+            DEPLOYMENT,
+            &DEPLOYMENT.replace("replicas: 2", "replicas: 3"),
+        );
+        assert!(r.immutable.is_empty());
+        assert!(!r.to_string().contains("Replacements"));
+    }
+
+    #[test]
+    fn external_secrets_show_what_they_read() {
+        let old = "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x, namespace: shop }\n";
+        let new = "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: { name: api, namespace: shop }\nspec:\n  target: { name: api }\n  data: [{ secretKey: DB, remoteRef: { key: prod/db } }]\n---\napiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: { name: aws-secrets-manager, namespace: shop }\nspec: { provider: { aws: { role: arn:aws:iam::1:role/r, region: eu-west-1, service: SecretsManager } } }\n";
+        let r = run(old, new);
+        let details: Vec<&str> = r
+            .widenings
+            .iter()
+            .map(|w| w.grant.detail.as_str())
+            .collect();
+        assert_eq!(
+            details,
+            [
+                "copies secret prod/db into Secret api key DB",
+                "ExternalSecrets of this namespace read Secrets Manager as arn:aws:iam::1:role/r"
+            ]
+        );
     }
 }

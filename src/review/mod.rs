@@ -142,12 +142,17 @@ pub struct Widening {
 pub struct Inventory {
     pub resources: BTreeMap<String, Value>,
     pub grants: BTreeSet<Grant>,
+    /// Per resource, the fields its API refuses to change in place (a
+    /// Deployment's selector), by name: a change there needs the resource
+    /// replaced, which the review calls out.
+    pub immutable: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
 impl Inventory {
     fn extend(&mut self, other: Inventory) {
         self.resources.extend(other.resources);
         self.grants.extend(other.grants);
+        self.immutable.extend(other.immutable);
     }
 
     fn grant(&mut self, address: &str, access: Access, detail: impl Into<String>) {
@@ -174,6 +179,9 @@ impl Inventory {
 pub struct Review {
     pub resources: Vec<ResourceChange>,
     pub widenings: Vec<Widening>,
+    /// Changes to fields that cannot change in place, as
+    /// (scope, address, field).
+    pub immutable: Vec<(String, String, String)>,
     /// Changed files that were not analysed, and why.
     pub skipped: Vec<String>,
 }
@@ -323,6 +331,17 @@ pub fn review(changes: &[FileChange]) -> Review {
                 });
             }
         }
+        for (addr, fields) in &new.immutable {
+            let Some(was) = old.immutable.get(addr) else {
+                continue;
+            };
+            for (field, value) in fields {
+                if was.get(field).is_some_and(|v| v != value) {
+                    out.immutable
+                        .push((scope.clone(), addr.clone(), field.clone()));
+                }
+            }
+        }
         let before: BTreeSet<_> = old.grants.iter().map(Grant::key).collect();
         for g in new.grants.iter().filter(|g| !before.contains(&g.key())) {
             out.widenings.push(Widening {
@@ -333,6 +352,7 @@ pub fn review(changes: &[FileChange]) -> Review {
     }
     out.resources.sort();
     out.widenings.sort();
+    out.immutable.sort();
     out
 }
 
@@ -359,6 +379,20 @@ impl fmt::Display for Review {
                 Action::Remove => '-',
             };
             writeln!(f, "  {sign} {}: {}", r.scope, r.address)?;
+        }
+        if !self.immutable.is_empty() {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "Replacements: {} change(s) to fields that cannot change in place",
+                self.immutable.len()
+            )?;
+            for (scope, address, field) in &self.immutable {
+                writeln!(
+                    f,
+                    "  ! {scope}: {address}: {field} changes; the API refuses the update: delete the object (for a Deployment `kubectl delete --cascade=orphan`, which keeps its pods) and apply again"
+                )?;
+            }
         }
         writeln!(f)?;
         match self.widenings.len() {

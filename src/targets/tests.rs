@@ -271,10 +271,13 @@ mod adversarial_names {
                     // Tenant overlays: every object (kind, namespace, name) once.
                     if dir.matches('/').count() == 3 {
                         for o in super::super::eks::build::build(&out.files, dir) {
-                            let ns = o["metadata"]["namespace"]
-                                .as_str()
-                                .unwrap_or("")
-                                .to_string();
+                            // A unit's shared objects name `${namespace}`,
+                            // which Flux fills with the unit's namespace.
+                            let ns = match o["metadata"]["namespace"].as_str() {
+                                Some("${namespace}") => dir.rsplit('/').next().unwrap(),
+                                other => other.unwrap_or(""),
+                            }
+                            .to_string();
                             let env = dir.split('/').nth(2).unwrap();
                             add(
                                 &format!("k8s {}", o["kind"].as_str().unwrap()),

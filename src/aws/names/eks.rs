@@ -12,8 +12,27 @@ use crate::model::{Environment, Model, Name, Queue};
 const CLUSTER_MAX: usize = 40;
 
 /// The events Karpenter drains nodes on, by the key of their EventBridge
-/// rule (`templates/eks/cluster/karpenter.tf`'s `karpenter_events`).
-pub const KARPENTER_EVENTS: [&str; 4] = ["health", "rebalance", "spot", "state"];
+/// rule (`templates/eks/cluster/karpenter.tf`'s `karpenter_events`): the
+/// five rules of Karpenter's reference template (capacity reservation
+/// interruptions, health events, rebalance recommendations, spot
+/// interruptions, instance state changes).
+pub const KARPENTER_EVENTS: [&str; 5] = ["capacity", "health", "rebalance", "spot", "state"];
+
+/// The ConfigMap in every tenant namespace that holds the runtime
+/// contract's values for that environment and tenant (queue URLs or names,
+/// callee URLs, `BLUEPRINT_*`); workloads read it with `configMapKeyRef`.
+pub const CONTRACT_CONFIG_MAP: &str = "blueprint-contract";
+
+/// The External Secrets `SecretStore` of a tenant namespace.
+pub const SECRET_STORE: &str = "aws-secrets-manager";
+
+/// Controllers' service accounts that Pod Identity binds, as
+/// (namespace, name); the Helm values name the same.
+pub const KARPENTER_SERVICE_ACCOUNT: (&str, &str) = ("kube-system", "karpenter");
+pub const LB_CONTROLLER_SERVICE_ACCOUNT: (&str, &str) =
+    ("kube-system", "aws-load-balancer-controller");
+pub const KEDA_SERVICE_ACCOUNT: (&str, &str) = ("keda", "keda-operator");
+pub const EXTERNAL_SECRETS_SERVICE_ACCOUNT: (&str, &str) = ("external-secrets", "external-secrets");
 
 /// What one environment's cluster names once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +51,11 @@ pub struct ClusterNames {
     pub karpenter_rules: Vec<(&'static str, String)>,
     pub keda_role: String,
     pub ebs_csi_role: String,
+    /// The AWS Load Balancer Controller's role.
+    pub lb_controller_role: String,
+    /// The External Secrets Operator's own role: it may only assume the
+    /// tenants' secret roles ([`ClusterNames::secrets_role`]).
+    pub external_secrets_role: String,
 }
 
 pub fn cluster(model: &Model, env: &Environment) -> ClusterNames {
@@ -52,6 +76,8 @@ pub fn cluster(model: &Model, env: &Environment) -> ClusterNames {
             .collect(),
         keda_role: format!("{c}-keda"),
         ebs_csi_role: format!("{c}-ebs-csi-driver"),
+        lb_controller_role: format!("{c}-aws-lb-controller"),
+        external_secrets_role: format!("{c}-external-secrets"),
         cluster: c,
     }
 }
@@ -60,6 +86,16 @@ impl ClusterNames {
     /// The IAM role of a tenant's service or job (Pod Identity).
     pub fn workload_role(&self, tenant: Option<&str>, workload: &str) -> String {
         Kind::IamRole.fit(&format!("{}-{}", self.cluster, local(tenant, workload)))
+    }
+
+    /// The role a tenant's `SecretStore` has the External Secrets Operator
+    /// assume: it reads that tenant's secrets and nothing else.
+    pub fn secrets_role(&self, tenant: Option<&str>) -> String {
+        let base = match tenant {
+            Some(t) => format!("{}-{t}", self.cluster),
+            None => self.cluster.clone(),
+        };
+        Kind::IamRole.with_suffix(&base, "-secrets")
     }
 
     /// The SQS names of a tenant's copy of `q`.
@@ -82,6 +118,23 @@ fn local(tenant: Option<&str>, name: &str) -> String {
     }
 }
 
+/// The partition of `region`'s ARNs.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The ARN of IAM role `name` in `account` (which may be a substitution
+/// variable that Flux fills in).
+pub fn role_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:{}:iam::{account}:role/{name}", partition(region))
+}
+
 /// The namespace of a tenant (`<app>-<tenant>`), or the application's own
 /// for a single-tenant application. The app prefix keeps tenant names such
 /// as `default` or `kube-system` away from the cluster's own namespaces.
@@ -91,6 +144,42 @@ pub fn namespace(app: &str, tenant: Option<&str>) -> String {
         None => app.to_string(),
     }
 }
+
+/// The GitOps units of one environment (Flux `Kustomization`s in
+/// `flux-system`): the platform controllers, Karpenter's pools, and one
+/// per tenant namespace.
+pub fn unit_platform(app: &str) -> String {
+    format!("{app}-platform")
+}
+
+pub fn unit_nodepools(app: &str) -> String {
+    format!("{app}-nodepools")
+}
+
+/// A tenant's unit: `<app>-tenant-<t>`, or `<app>-workloads` for a
+/// single-tenant application (never one of the two above).
+pub fn unit_tenant(app: &str, tenant: Option<&str>) -> String {
+    match tenant {
+        Some(t) => format!("{app}-tenant-{t}"),
+        None => format!("{app}-workloads"),
+    }
+}
+
+/// The ConfigMaps in `flux-system` that Terraform's `kubernetes_inputs`
+/// output holds and Flux substitutes from: the environment's values, and
+/// one per tenant unit with a public service (its host and certificate).
+pub fn inputs_config_map(app: &str) -> String {
+    format!("{app}-inputs")
+}
+
+/// A unit's own inputs: `<unit>-inputs` (never `<app>-inputs`: unit
+/// names have a second part).
+pub fn unit_inputs_config_map(app: &str, tenant: Option<&str>) -> String {
+    format!("{}-inputs", unit_tenant(app, tenant))
+}
+
+/// Where Flux runs, and its Kustomizations and the inputs live.
+pub const FLUX_NAMESPACE: &str = "flux-system";
 
 /// Namespaces the cluster itself runs controllers in: no tenant's
 /// namespace may take one of them.
@@ -121,6 +210,8 @@ pub fn register(model: &Model, reg: &mut Registry) {
             &n.karpenter_node_role,
             &n.keda_role,
             &n.ebs_csi_role,
+            &n.lb_controller_role,
+            &n.external_secrets_role,
         ] {
             reg.add(Kind::IamRole, role, &at);
         }
@@ -153,6 +244,19 @@ pub fn register(model: &Model, reg: &mut Registry) {
                 if q.dead_letter.is_some() {
                     reg.add(Kind::SqsQueue, &names.dead_letter, &at);
                 }
+            }
+            if w.services.iter().any(|s| !s.secrets.is_empty())
+                || w.jobs.iter().any(|j| !j.secrets.is_empty())
+            {
+                let what = match tenant {
+                    Some(t) => format!("the secrets role of tenant `{t}`"),
+                    None => "the application's secrets role".to_string(),
+                };
+                let mut at = Origin::environment(env, what);
+                if let Some(t) = tenant {
+                    at.paths.insert(0, format!("tenants.{t}"));
+                }
+                reg.add(Kind::IamRole, &n.secrets_role(t), &at);
             }
             let workloads = w
                 .services

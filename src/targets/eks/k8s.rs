@@ -107,6 +107,12 @@ pub struct LimitRangeItem {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct ConfigMap {
+    pub data: BTreeMap<String, String>,
+}
+resource!(ConfigMap, "v1", "ConfigMap");
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Service {
     pub spec: ServiceSpec,
 }
@@ -163,9 +169,11 @@ pub struct PodTemplateSpec {
     pub spec: PodSpec,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PodMeta {
     pub labels: Labels,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -182,6 +190,8 @@ pub struct PodSpec {
     pub affinity: Option<Affinity>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub termination_grace_period_seconds: Option<u64>,
     pub containers: Vec<Container>,
     pub volumes: Vec<Volume>,
 }
@@ -263,8 +273,27 @@ pub struct Container {
     pub readiness_probe: Option<Probe>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness_probe: Option<Probe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Lifecycle>,
     pub security_context: SecurityContext,
     pub volume_mounts: Vec<VolumeMount>,
+}
+
+/// `preStop` as the kubelet's own sleep (no shell in the image needed).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lifecycle {
+    pub pre_stop: LifecycleHandler,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LifecycleHandler {
+    pub sleep: SleepAction,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SleepAction {
+    pub seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -285,14 +314,19 @@ pub struct EnvVar {
     pub value_from: Option<EnvVarSource>,
 }
 
+/// Where a variable's value comes from: a key of a Secret or of a
+/// ConfigMap in the pod's namespace.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvVarSource {
-    pub secret_key_ref: SecretKeySelector,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key_ref: Option<KeySelector>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_map_key_ref: Option<KeySelector>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct SecretKeySelector {
+pub struct KeySelector {
     pub name: String,
     pub key: String,
 }
@@ -508,6 +542,8 @@ pub struct IngressSpec {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct IngressRule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub http: HttpIngressRuleValue,
 }
 
@@ -773,6 +809,253 @@ pub struct Ebs {
     pub volume_type: String,
     pub encrypted: bool,
     pub delete_on_termination: bool,
+}
+
+// ---------------------------------------------------------------- External Secrets --
+
+/// A namespace's way into Secrets Manager: the role the operator assumes
+/// for the ExternalSecrets of this namespace.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretStore {
+    pub spec: SecretStoreSpec,
+}
+resource!(SecretStore, "external-secrets.io/v1", "SecretStore");
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretStoreSpec {
+    pub provider: SecretStoreProvider,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretStoreProvider {
+    pub aws: AwsProvider,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsProvider {
+    pub service: String,
+    pub region: String,
+    pub role: String,
+    pub session_tags_policy: String,
+}
+
+/// A Kubernetes Secret made from Secrets Manager values.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExternalSecret {
+    pub spec: ExternalSecretSpec,
+}
+resource!(ExternalSecret, "external-secrets.io/v1", "ExternalSecret");
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretSpec {
+    pub refresh_interval: String,
+    pub secret_store_ref: SecretStoreRef,
+    pub target: ExternalSecretTarget,
+    pub data: Vec<ExternalSecretData>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretStoreRef {
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretTarget {
+    pub name: String,
+    pub creation_policy: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretData {
+    pub secret_key: String,
+    pub remote_ref: RemoteRef,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RemoteRef {
+    pub key: String,
+}
+
+// ---------------------------------------------------------------- Flux --
+
+/// A Flux Kustomization (`kustomize.toolkit.fluxcd.io`): one GitOps unit,
+/// a folder of the output that kustomize-controller builds and applies.
+#[derive(Debug, Clone, Serialize)]
+pub struct FluxKustomization {
+    pub spec: FluxKustomizationSpec,
+}
+resource!(
+    FluxKustomization,
+    "kustomize.toolkit.fluxcd.io/v1",
+    "Kustomization"
+);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FluxKustomizationSpec {
+    pub interval: String,
+    pub retry_interval: String,
+    pub timeout: String,
+    pub path: String,
+    pub prune: bool,
+    pub wait: bool,
+    pub source_ref: SourceRef,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<DependsOn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_build: Option<PostBuild>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRef {
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DependsOn {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostBuild {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub substitute: BTreeMap<String, String>,
+    pub substitute_from: Vec<SubstituteReference>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubstituteReference {
+    pub kind: String,
+    pub name: String,
+}
+
+/// A Helm chart repository served over HTTPS.
+#[derive(Debug, Clone, Serialize)]
+pub struct HelmRepository {
+    pub spec: HelmRepositorySpec,
+}
+resource!(
+    HelmRepository,
+    "source.toolkit.fluxcd.io/v1",
+    "HelmRepository"
+);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HelmRepositorySpec {
+    pub interval: String,
+    pub url: String,
+}
+
+/// One chart version in an OCI registry.
+#[derive(Debug, Clone, Serialize)]
+pub struct OciRepository {
+    pub spec: OciRepositorySpec,
+}
+resource!(
+    OciRepository,
+    "source.toolkit.fluxcd.io/v1",
+    "OCIRepository"
+);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OciRepositorySpec {
+    pub interval: String,
+    pub url: String,
+    #[serde(rename = "ref")]
+    pub reference: OciRef,
+    pub layer_selector: LayerSelector,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OciRef {
+    pub tag: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerSelector {
+    pub media_type: String,
+    pub operation: String,
+}
+
+/// A Helm release that helm-controller installs and upgrades.
+#[derive(Debug, Clone, Serialize)]
+pub struct HelmRelease {
+    pub spec: HelmReleaseSpec,
+}
+resource!(HelmRelease, "helm.toolkit.fluxcd.io/v2", "HelmRelease");
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmReleaseSpec {
+    pub interval: String,
+    pub timeout: String,
+    pub release_name: String,
+    pub target_namespace: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<HelmChartTemplate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart_ref: Option<ChartRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<DependsOn>,
+    pub install: HelmInstall,
+    pub upgrade: HelmUpgrade,
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub values: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HelmChartTemplate {
+    pub spec: HelmChartSpec,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmChartSpec {
+    pub chart: String,
+    pub version: String,
+    pub source_ref: ChartSourceRef,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartSourceRef {
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartRef {
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmInstall {
+    pub crds: String,
+    pub remediation: Remediation,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmUpgrade {
+    pub crds: String,
+    pub remediation: Remediation,
+}
+
+/// Retries of a failed install or upgrade (an upgrade is rolled back
+/// first).
+#[derive(Debug, Clone, Serialize)]
+pub struct Remediation {
+    pub retries: u32,
 }
 
 // ---------------------------------------------------------------- Kustomize --

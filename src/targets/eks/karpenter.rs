@@ -1,6 +1,9 @@
-//! Karpenter v1 objects of one environment: the EC2NodeClass, the default
-//! NodePool for the single or shared tenants, and one tainted NodePool per
-//! dedicated tenant that only that tenant's pods tolerate and select.
+//! Karpenter v1 objects of one environment: the default EC2NodeClass and
+//! NodePool for the single or shared tenants, and per dedicated tenant an
+//! EC2NodeClass of its own (its nodes and volumes carry the tenant's tag)
+//! and a tainted NodePool that only that tenant's pods tolerate and
+//! select. Every node class tags what it launches with the blueprint's
+//! tags.
 
 use super::k8s::{
     AmiSelectorTerm, BlockDeviceMapping, Disruption, Ebs, Ec2NodeClass, Ec2NodeClassSpec,
@@ -9,7 +12,7 @@ use super::k8s::{
 };
 use super::kube::common_labels;
 use crate::aws::names::eks::ClusterNames as EnvNames;
-use crate::model::{Environment, PlatformKind, Workloads};
+use crate::model::{Environment, Model, PlatformKind, Workloads};
 use std::collections::BTreeMap;
 
 /// Node label and taint key that marks a dedicated tenant's nodes.
@@ -17,8 +20,23 @@ pub const TENANT_LABEL: &str = "blueprint.dev/tenant";
 pub const NODE_CLASS: &str = "default";
 pub const AMI_ALIAS: &str = "al2023@latest";
 
-pub fn objects(env: &Environment, names: &EnvNames) -> Vec<serde_json::Value> {
-    let mut docs = vec![node_class(names).to_value()];
+/// Tag keys the EC2NodeClass refuses (its CRD's validation rules: Karpenter
+/// sets these itself).
+const KARPENTER_TAG_KEYS: [&str; 4] = [
+    "eks:eks-cluster-name",
+    "karpenter.sh/nodepool",
+    "karpenter.sh/nodeclaim",
+    "karpenter.k8s.aws/ec2nodeclass",
+];
+
+pub fn objects(model: &Model, env: &Environment, names: &EnvNames) -> Vec<serde_json::Value> {
+    let mut tags = crate::aws::tags::defaults(model, env);
+    tags.retain(|k, _| {
+        !k.is_empty()
+            && !KARPENTER_TAG_KEYS.contains(&k.as_str())
+            && !k.starts_with("kubernetes.io/cluster")
+    });
+    let mut docs = vec![node_class(names, NODE_CLASS, None, &tags).to_value()];
     let shared: Vec<&Workloads> = env
         .platforms
         .iter()
@@ -29,7 +47,9 @@ pub fn objects(env: &Environment, names: &EnvNames) -> Vec<serde_json::Value> {
     for p in &env.platforms {
         if let PlatformKind::Dedicated(t) = &p.kind {
             let tenants: Vec<&Workloads> = p.tenants.iter().collect();
-            docs.push(pool(names, &pool_name(t.as_str()), Some(t.as_str()), &tenants).to_value());
+            let name = pool_name(t.as_str());
+            docs.push(node_class(names, &name, Some(t.as_str()), &tags).to_value());
+            docs.push(pool(names, &name, Some(t.as_str()), &tenants).to_value());
         }
     }
     docs
@@ -47,10 +67,23 @@ fn meta(names: &EnvNames, name: &str) -> ObjectMeta {
     }
 }
 
-fn node_class(names: &EnvNames) -> Object<Ec2NodeClass> {
+/// A node class: the blueprint's tags (and a dedicated tenant's) on every
+/// instance, volume and network interface it launches.
+fn node_class(
+    names: &EnvNames,
+    name: &str,
+    tenant: Option<&str>,
+    tags: &BTreeMap<String, String>,
+) -> Object<Ec2NodeClass> {
     let discovery = BTreeMap::from([("karpenter.sh/discovery".to_string(), names.cluster.clone())]);
+    let mut tags = tags.clone();
+    let mut m = meta(names, name);
+    if let Some(t) = tenant {
+        tags.insert(crate::aws::tags::TENANT.to_string(), t.to_string());
+        m.labels.insert("tenant".into(), t.into());
+    }
     Object::new(
-        meta(names, NODE_CLASS),
+        m,
         Ec2NodeClass {
             spec: Ec2NodeClassSpec {
                 role: names.karpenter_node_role.clone(),
@@ -76,11 +109,7 @@ fn node_class(names: &EnvNames) -> Object<Ec2NodeClass> {
                         delete_on_termination: true,
                     },
                 }],
-                tags: BTreeMap::from([
-                    ("app".to_string(), names.app.clone()),
-                    ("environment".to_string(), names.env.clone()),
-                    ("managed-by".to_string(), "blueprint".to_string()),
-                ]),
+                tags,
             },
         },
     )
@@ -126,6 +155,7 @@ fn pool(
         Some(t) => (
             Some(PodMeta {
                 labels: BTreeMap::from([(TENANT_LABEL.to_string(), t.to_string())]),
+                ..PodMeta::default()
             }),
             vec![Taint {
                 key: TENANT_LABEL.into(),
@@ -149,7 +179,8 @@ fn pool(
                         node_class_ref: NodeClassRef {
                             group: "karpenter.k8s.aws".into(),
                             kind: "EC2NodeClass".into(),
-                            name: NODE_CLASS.into(),
+                            // A dedicated tenant's pool uses its own class.
+                            name: if tenant.is_some() { name } else { NODE_CLASS }.into(),
                         },
                         requirements: vec![
                             requirement("karpenter.sh/capacity-type", "In", &["spot", "on-demand"]),

@@ -1,25 +1,31 @@
-//! EKS: per environment a Terraform root (cluster, add-ons, Karpenter's AWS
-//! side, queues, Pod Identity roles) over a fixed module, and Kubernetes
-//! YAML: `kubernetes/base` holds what no environment changes (tenant
-//! namespaces, quotas, default-deny policies, service accounts),
-//! `kubernetes/workloads` every workload's objects once, and
-//! `kubernetes/overlays/<env>/<namespace>` a kustomization per tenant that
-//! patches only what the environment or tenant changes (see `kube`).
+//! EKS: per environment a Terraform root (cluster, add-ons, the AWS side of
+//! Karpenter, of the load balancer controller and of the secrets operator,
+//! queues, Pod Identity roles) over a fixed module, and Kubernetes YAML laid
+//! out as GitOps units: `kubernetes/clusters/<env>` the Flux entry point,
+//! `kubernetes/platform/<env>` the controllers (`platform`),
+//! `kubernetes/overlays/<env>/nodepools` Karpenter's pools, and per tenant
+//! `kubernetes/overlays/<env>/<namespace>`, which takes the tenant's
+//! namespace from `kubernetes/base`, every workload's objects from
+//! `kubernetes/workloads`, adds the tenant's own values and patches only
+//! what the environment or tenant changes (see `kube`, `gitops`, `inputs`).
 
 #[cfg(test)]
 pub(crate) mod build;
+mod gitops;
+mod inputs;
 mod k8s;
 mod karpenter;
 mod kube;
 mod module;
 mod patch;
+mod platform;
 mod root;
 #[cfg(test)]
 mod tests;
 
 use super::Output;
 use crate::doc::{Document, FileSet};
-use crate::model::Model;
+use crate::model::{Expose, Model};
 
 /// The control plane's Kubernetes version (a Terraform input's default).
 pub const KUBERNETES_VERSION: &str = "1.33";
@@ -29,6 +35,15 @@ pub fn lower(model: &Model) -> Output {
     let mut notes = kube::Notes::new();
     module::add(&mut out.files);
     let shared = kube::Shared::new(model);
+    // KEDA's TriggerAuthentication and the ExternalSecrets are in objects
+    // every environment shares (`base`, `workloads`): every environment
+    // installs their controllers when any environment uses them.
+    let all = || model.environments.iter().flat_map(|e| e.all_workloads());
+    let uses_keda = all().any(|(_, w)| w.services.iter().any(kube::uses_keda));
+    let has_secrets = all().any(|(_, w)| {
+        w.services.iter().any(|s| !s.secrets.is_empty())
+            || w.jobs.iter().any(|j| !j.secrets.is_empty())
+    });
     // Environments are independent once the shared objects exist: they are
     // lowered in parallel, and merged in environment order.
     let envs: Vec<_> = model.environments.iter().collect();
@@ -46,7 +61,16 @@ pub fn lower(model: &Model) -> Output {
             let text = crate::render::hcl::to_terraform(body);
             files.insert(main, Document::Text(text));
         }
-        kube::add_overlay(model, env, &names, &shared, &mut files, &mut notes);
+        let tenants = kube::add_overlay(model, env, &names, &shared, &mut files, &mut notes);
+        let needs = platform::Needs {
+            lb_controller: env
+                .all_workloads()
+                .any(|(_, w)| w.services.iter().any(|s| s.expose == Expose::Public)),
+            keda: uses_keda,
+            external_secrets: has_secrets,
+        };
+        platform::add(model, &names, needs, &mut files);
+        gitops::add(&names, &gitops::units(&names, &tenants), &mut files);
         (files, notes)
     });
     for (files, env_notes) in per_env {

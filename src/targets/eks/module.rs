@@ -8,10 +8,14 @@ use crate::targets::terraform::{add_fixed_module, QUEUES_TF};
 pub const DIR: &str = "terraform/modules/eks";
 pub const SOURCE_FROM_ROOT: &str = "../modules/eks";
 
-const FILES: [(&str, &str); 10] = [
+const FILES: [(&str, &str); 13] = [
     (
         "addons.tf",
         include_str!("../../../templates/eks/cluster/addons.tf"),
+    ),
+    (
+        "aws-load-balancer-controller-policy.json",
+        include_str!("../../../templates/eks/cluster/aws-load-balancer-controller-policy.json"),
     ),
     (
         "cluster.tf",
@@ -26,6 +30,10 @@ const FILES: [(&str, &str); 10] = [
         include_str!("../../../templates/eks/cluster/keda.tf"),
     ),
     (
+        "lb_controller.tf",
+        include_str!("../../../templates/eks/cluster/lb_controller.tf"),
+    ),
+    (
         "main.tf",
         include_str!("../../../templates/eks/cluster/main.tf"),
     ),
@@ -34,6 +42,10 @@ const FILES: [(&str, &str); 10] = [
         include_str!("../../../templates/eks/cluster/outputs.tf"),
     ),
     ("queues.tf", QUEUES_TF),
+    (
+        "secrets.tf",
+        include_str!("../../../templates/eks/cluster/secrets.tf"),
+    ),
     (
         "variables.tf",
         include_str!("../../../templates/eks/cluster/variables.tf"),

@@ -4,15 +4,16 @@
 
 use super::module::SOURCE_FROM_ROOT;
 use super::KUBERNETES_VERSION;
+use crate::aws::contract;
 use crate::aws::iam::{self, SecretResource};
-use crate::aws::names::eks::{namespace, ClusterNames as EnvNames};
+use crate::aws::names::eks::{self as eks_names, namespace, ClusterNames as EnvNames};
 use crate::aws::names::key;
 use crate::doc::hcl::{map, number, object, reference, string, strings};
 use crate::doc::{Document, FileSet};
-use crate::model::{Environment, Expose, Model, Name, SecretRef};
+use crate::model::{Environment, Expose, Model, Name, SecretRef, Target};
 use crate::targets::terraform::{self, add_root_basics, ident, type_call, variable};
 use hcl::{Block, Body, Expression};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 pub fn add(model: &Model, env: &Environment, names: &EnvNames, files: &mut FileSet) {
     let dir = format!("terraform/{}", env.name);
@@ -36,6 +37,7 @@ pub fn add(model: &Model, env: &Environment, names: &EnvNames, files: &mut FileS
 }
 
 fn variables(model: &Model, any_public: bool) -> Body {
+    let tenanted = !model.tenants.is_empty();
     let mut blocks = vec![
         variable(
             "cluster_admin_role_arn",
@@ -66,6 +68,47 @@ fn variables(model: &Model, any_public: bool) -> Body {
             ));
         }
     }
+    if any_public {
+        blocks.push(variable(
+            "certificate_arn",
+            "ACM certificate of the public services' HTTPS listeners; it must cover every host name (see domain_name).",
+            ident("string"),
+            None,
+        ));
+        blocks.push(variable(
+            "domain_name",
+            if tenanted {
+                "DNS name under which each tenant's public services are served, as <tenant>.<domain_name>."
+            } else {
+                "DNS name under which the public services are served."
+            },
+            ident("string"),
+            None,
+        ));
+        if tenanted {
+            blocks.push(variable(
+                "tenant_domains",
+                "Tenants (typically dedicated ones) served under a domain of their own instead, with its ACM certificate, by tenant name.",
+                type_of(
+                    "map",
+                    type_of(
+                        "object",
+                        object([
+                            ("domain_name", ident("string")),
+                            ("certificate_arn", ident("string")),
+                        ]),
+                    ),
+                ),
+                Some(map(Vec::<(String, Expression)>::new())),
+            ));
+        }
+    }
+    blocks.push(variable(
+        "network_policy_enforcing_mode",
+        "The VPC CNI's network policy mode: strict (new pods get no traffic until their NetworkPolicies apply). Pass standard on a cluster's first apply only, before the platform unit's system policies exist (see the README).",
+        ident("string"),
+        Some(string("strict")),
+    ));
     blocks.push(variable(
         "system_node_instance_types",
         "Instance types of the managed node group that runs Karpenter and CoreDNS.",
@@ -81,6 +124,13 @@ fn variables(model: &Model, any_public: bool) -> Body {
     Body::builder().add_blocks(blocks).build()
 }
 
+/// A type constructor around another type: `map(object({...}))`.
+fn type_of(func: &str, arg: Expression) -> Expression {
+    Expression::FuncCall(Box::new(
+        hcl::expr::FuncCall::builder(func).arg(arg).build(),
+    ))
+}
+
 fn keys(tenant: Option<&str>, refs: &[Name]) -> Expression {
     strings(refs.iter().map(|r| key(tenant, r.as_str())))
 }
@@ -91,7 +141,6 @@ struct Identity<'a> {
     name: &'a str,
     publishes: &'a [Name],
     consumes: &'a [Name],
-    secrets: &'a BTreeMap<String, SecretRef>,
 }
 
 fn workload(model: &Model, names: &EnvNames, w: &Identity) -> Expression {
@@ -110,12 +159,20 @@ fn workload(model: &Model, names: &EnvNames, w: &Identity) -> Expression {
     if !w.consumes.is_empty() {
         items.push(("consumes", keys(w.tenant, w.consumes)));
     }
-    // Distinct secrets, sorted: two variables may read the same secret.
-    // Names and partial ARNs get Secrets Manager's random suffix as a
-    // pattern here; the module prefixes names with the account's ARN.
-    let secrets: std::collections::BTreeSet<String> = w
-        .secrets
-        .values()
+    object(items)
+}
+
+/// A tenant's entry of the module's `secret_stores` map: the role its
+/// SecretStore assumes, and every secret its workloads read, distinct and
+/// sorted. Names and partial ARNs get Secrets Manager's random suffix as a
+/// pattern here; the module prefixes names with the account's ARN.
+fn secret_store<'s>(
+    model: &Model,
+    names: &EnvNames,
+    tenant: Option<&str>,
+    secrets: impl Iterator<Item = &'s SecretRef>,
+) -> Option<Expression> {
+    let secrets: BTreeSet<String> = secrets
         .map(|s| match iam::secret_resource(s) {
             SecretResource::Arn(a) => a.to_string(),
             SecretResource::PartialArn(p) | SecretResource::Name(p) => {
@@ -123,18 +180,36 @@ fn workload(model: &Model, names: &EnvNames, w: &Identity) -> Expression {
             }
         })
         .collect();
-    if !secrets.is_empty() {
-        items.push(("secrets", strings(secrets)));
+    if secrets.is_empty() {
+        return None;
     }
-    object(items)
+    let mut items = vec![("role_name", string(names.secrets_role(tenant)))];
+    if let Some(t) = tenant {
+        items.push(("tenant", string(t)));
+    }
+    items.push((
+        "namespace",
+        string(namespace(model.app.name.as_str(), tenant)),
+    ));
+    items.push(("secrets", strings(secrets)));
+    Some(object(items))
 }
 
 fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public: bool) -> Block {
     let var = |n: &str| reference("var", &[n]);
     let mut queues = Vec::new();
     let mut workloads = Vec::new();
+    let mut secret_stores = Vec::new();
     for (_, w) in env.all_workloads() {
         let tenant = w.tenant.as_ref().map(Name::as_str);
+        let secrets = w
+            .services
+            .iter()
+            .flat_map(|s| s.secrets.values())
+            .chain(w.jobs.iter().flat_map(|j| j.secrets.values()));
+        if let Some(store) = secret_store(model, names, tenant, secrets) {
+            secret_stores.push((namespace(model.app.name.as_str(), tenant), store));
+        }
         for q in &model.queues {
             queues.push((
                 key(tenant, q.name.as_str()),
@@ -149,14 +224,12 @@ fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public
                 name: s.name.as_str(),
                 publishes: &s.publishes,
                 consumes: &s.consumes,
-                secrets: &s.secrets,
             })
             .chain(w.jobs.iter().map(|j| Identity {
                 tenant,
                 name: j.name.as_str(),
                 publishes: &j.publishes,
                 consumes: &j.consumes,
-                secrets: &j.secrets,
             }));
         for id in identities {
             workloads.push((key(tenant, id.name), workload(model, names, &id)));
@@ -178,19 +251,66 @@ fn cluster_module(model: &Model, env: &Environment, names: &EnvNames, any_public
     if any_public {
         b = b.add_attribute(("public_subnet_ids", public));
     }
-    b.add_attribute(("admin_role_arn", var("cluster_admin_role_arn")))
+    if any_public {
+        b = b
+            .add_attribute(("certificate_arn", var("certificate_arn")))
+            .add_attribute(("domain_name", var("domain_name")));
+        if !model.tenants.is_empty() {
+            b = b.add_attribute(("tenant_domains", var("tenant_domains")));
+        }
+        b = b
+            .add_attribute(("ingress_units", map(ingress_units(model, env))))
+            .add_attribute((
+                "lb_subnet_cidr_count",
+                number(crate::targets::eks::inputs::lb_subnet_count(model) as u64),
+            ));
+    }
+    b = b
+        .add_attribute((
+            "network_policy_enforcing_mode",
+            var("network_policy_enforcing_mode"),
+        ))
+        .add_attribute(("admin_role_arn", var("cluster_admin_role_arn")))
         .add_attribute((
             "system_node_instance_types",
             var("system_node_instance_types"),
         ))
         .add_attribute(("log_retention_days", var("log_retention_days")))
         .add_attribute(("names", cluster_names(names)))
-        // Workloads look their queues' URLs up by name until the runtime
-        // contract hands them the URLs.
-        .add_attribute(("iam_actions", terraform::iam_actions(true)))
+        // Workloads look their queues' URLs up by name where the runtime
+        // contract gives them names (no `account` for the environment).
+        .add_attribute((
+            "iam_actions",
+            terraform::iam_actions(contract::queue_lookup(Target::Eks, env)),
+        ))
         .add_attribute(("queues", map(queues)))
-        .add_attribute(("workloads", map(workloads)))
-        .build()
+        .add_attribute(("workloads", map(workloads)));
+    if !secret_stores.is_empty() {
+        b = b
+            .add_attribute(("secret_stores", map(secret_stores)))
+            .add_attribute((
+                "role_chain_actions",
+                strings(iam::ROLE_CHAIN.iter().map(|a| a.to_string())),
+            ));
+    }
+    b.build()
+}
+
+/// The tenants' units with a public service, by their inputs ConfigMap:
+/// the module fills in each one's host and certificate.
+fn ingress_units(model: &Model, env: &Environment) -> Vec<(String, Expression)> {
+    let app = model.app.name.as_str();
+    env.all_workloads()
+        .filter(|(_, w)| w.services.iter().any(|s| s.expose == Expose::Public))
+        .map(|(_, w)| {
+            let tenant = w.tenant.as_ref().map(Name::as_str);
+            let entry = match tenant {
+                Some(t) => object([("tenant", string(t))]),
+                None => object(Vec::<(&str, Expression)>::new()),
+            };
+            (eks_names::unit_inputs_config_map(app, tenant), entry)
+        })
+        .collect()
 }
 
 /// The `names` argument: what the cluster module creates once, named by
@@ -213,6 +333,16 @@ fn cluster_names(n: &EnvNames) -> Expression {
         ),
         ("keda_role", string(n.keda_role.clone())),
         ("ebs_csi_role", string(n.ebs_csi_role.clone())),
+        ("lb_controller_role", string(n.lb_controller_role.clone())),
+        (
+            "external_secrets_role",
+            string(n.external_secrets_role.clone()),
+        ),
+        ("inputs_namespace", string(eks_names::FLUX_NAMESPACE)),
+        (
+            "inputs_config_map",
+            string(eks_names::inputs_config_map(&n.app)),
+        ),
     ])
 }
 
@@ -237,6 +367,11 @@ fn outputs() -> Body {
         .add_block(out(
             "karpenter_node_role_name",
             "IAM role of the nodes Karpenter launches.",
+        ))
+        .add_block(out("vpc_id", "The cluster's VPC."))
+        .add_block(out(
+            "kubernetes_inputs",
+            "The values the GitOps units substitute, as ConfigMaps: terraform output -raw kubernetes_inputs | kubectl apply -f -",
         ))
         .add_block(out(
             "queue_urls",

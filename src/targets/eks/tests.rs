@@ -19,13 +19,26 @@ fn yaml_docs(model: &Model, path: &str) -> Vec<Value> {
     }
 }
 
-/// A workload's objects as the tenant's overlay builds them.
+/// A workload's objects as the tenant's unit builds them.
 fn workload(model: &Model, env: &str, ns: &str, name: &str) -> Vec<Value> {
     let out = lower(model);
-    super::build::build(&out.files, &format!("kubernetes/overlays/{env}/{ns}"))
+    unit(&out.files, env, ns)
         .into_iter()
         .filter(|o| o["metadata"]["name"] == name)
         .collect()
+}
+
+/// A tenant's unit as Flux builds and substitutes it, with the values its
+/// Flux Kustomization substitutes itself (the namespace) and test values
+/// for Terraform's inputs.
+fn unit(files: &crate::doc::FileSet, env: &str, ns: &str) -> Vec<Value> {
+    let inputs = terraform_inputs("shop", &format!("{ns}.example.com"));
+    let mut vars: Vec<(&str, &str)> = inputs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    vars.push(("namespace", ns));
+    flux_build(files, &format!("kubernetes/overlays/{env}/{ns}"), &vars)
 }
 
 fn kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -147,9 +160,25 @@ fn network_policies_follow_calls_inside_the_tenant() {
         serde_json::json!(["payments"])
     );
     assert_eq!(egress["ports"][0]["port"], 9000);
-    // The public api accepts its port from the load balancer.
+    // The public api accepts its port from the load balancer's subnets
+    // only (their CIDRs are inputs: the blueprint has no network block, so
+    // room for six).
     assert_eq!(np["spec"]["ingress"][0]["ports"][0]["port"], 8080);
-    assert!(np["spec"]["ingress"][0].get("from").is_none());
+    let from: Vec<&Value> = np["spec"]["ingress"][0]["from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["ipBlock"]["cidr"])
+        .collect();
+    assert_eq!(from.len(), 6);
+    assert_eq!(from[0], "10.0.0.0/24");
+    assert_eq!(from[5], "10.0.5.0/24");
+    let shared = yaml_docs(&m, "kubernetes/workloads/api.yaml");
+    let np = one(&shared, "NetworkPolicy");
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"],
+        "${lb_subnet_cidr_0}"
+    );
 
     let payments = workload(&m, "prod", "shop-globex", "payments");
     let np = one(&payments, "NetworkPolicy");
@@ -170,7 +199,12 @@ fn queue_workers_scale_with_keda_on_their_tenants_queue() {
     assert_eq!(so["spec"]["maxReplicaCount"], 20);
     let t = &so["spec"]["triggers"][0];
     assert_eq!(t["type"], "aws-sqs-queue");
-    assert_eq!(t["metadata"]["queueURL"], "shop-dev-globex-orders");
+    // KEDA reads the worker's own variable, which the tenant's ConfigMap
+    // fills with the tenant's queue (its name: `dev` has no account).
+    assert_eq!(t["metadata"]["queueURLFromEnv"], "ORDERS_QUEUE_NAME");
+    let unit = unit(&lower(&m).files, "dev", "shop-globex");
+    let env = container_env(&unit, "Deployment", "worker");
+    assert_eq!(env["ORDERS_QUEUE_NAME"], "shop-dev-globex-orders");
     assert_eq!(t["metadata"]["queueLength"], "100");
     assert_eq!(t["authenticationRef"]["name"], "aws-pod-identity");
     // KEDA owns the replica count.
@@ -260,7 +294,7 @@ fn jobs_are_cronjobs_with_rate_converted() {
 #[test]
 fn dedicated_tenants_get_a_tainted_node_pool_only_their_pods_tolerate() {
     let m = shop();
-    let pools = yaml_docs(&m, "kubernetes/overlays/prod/karpenter.yaml");
+    let pools = yaml_docs(&m, "kubernetes/overlays/prod/nodepools/karpenter.yaml");
     let nodepools = kind(&pools, "NodePool");
     assert_eq!(nodepools.len(), 2);
     let default = nodepools
@@ -284,11 +318,34 @@ fn dedicated_tenants_get_a_tainted_node_pool_only_their_pods_tolerate() {
         acme["spec"]["template"]["metadata"]["labels"]["blueprint.dev/tenant"],
         "acme"
     );
-    let nc = one(&pools, "EC2NodeClass");
+    // Node classes: the default one, and one per dedicated tenant, whose
+    // nodes and volumes carry the tenant's tag with the blueprint's.
+    let classes = kind(&pools, "EC2NodeClass");
+    assert_eq!(classes.len(), 2);
+    let nc = classes
+        .iter()
+        .find(|c| c["metadata"]["name"] == "default")
+        .unwrap();
     assert_eq!(nc["spec"]["role"], "shop-prod-karpenter-node");
     assert_eq!(
         nc["spec"]["subnetSelectorTerms"][0]["tags"]["karpenter.sh/discovery"],
         "shop-prod"
+    );
+    assert_eq!(nc["spec"]["tags"]["environment"], "prod");
+    assert!(nc["spec"]["tags"].get("tenant").is_none());
+    let acme_class = classes
+        .iter()
+        .find(|c| c["metadata"]["name"] == "tenant-acme")
+        .unwrap();
+    assert_eq!(acme_class["spec"]["tags"]["tenant"], "acme");
+    assert_eq!(acme_class["spec"]["tags"]["app"], "shop");
+    assert_eq!(
+        acme["spec"]["template"]["spec"]["nodeClassRef"]["name"],
+        "tenant-acme"
+    );
+    assert_eq!(
+        default["spec"]["template"]["spec"]["nodeClassRef"]["name"],
+        "default"
     );
 
     let pod = |tenant: &str| {
@@ -336,7 +393,12 @@ fn env_values_that_look_like_other_types_arrive_as_strings() {
         "kubernetes/overlays/dev/shop-acme/kustomization.yaml".into(),
         Document::Yaml(vec![parsed]),
     );
-    let built = super::build::build(&files, "kubernetes/overlays/dev/shop-acme");
+    // As Flux builds it: Flux's substitution also reads `$$` as `$`.
+    let built = flux_build(
+        &files,
+        "kubernetes/overlays/dev/shop-acme",
+        &[("namespace", "shop-acme")],
+    );
     let first = built
         .iter()
         .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "api")
@@ -369,12 +431,13 @@ fn terraform_roots_hold_queues_and_identities_per_tenant() {
     let m = shop();
     let out = lower(&m);
     let text = String::from_utf8(render::render(&out.files["terraform/prod/main.tf"])).unwrap();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("\"globex/orders\" = {"), "{text}");
-    assert!(text.contains("name                       = \"shop-prod-globex-orders\""));
+    assert!(text.contains("name = \"shop-prod-globex-orders\""));
     assert!(text.contains("\"acme/worker\" = {"));
-    assert!(text.contains("namespace       = \"shop-acme\""));
-    assert!(text.contains("consumes        = [\"acme/orders\"]"));
-    assert!(text.contains("source                     = \"../modules/eks\""));
+    assert!(text.contains("namespace = \"shop-acme\""));
+    assert!(text.contains("consumes = [\"acme/orders\"]"));
+    assert!(text.contains("source = \"../modules/eks\""));
     for f in [
         "cluster.tf",
         "karpenter.tf",
@@ -408,58 +471,48 @@ fn tenants_share_the_workload_objects_and_patch_only_their_differences() {
         .collect();
     files.sort();
     assert_eq!(listed, files);
-    // The shared objects name no tenant: they are in the application's
-    // namespace until a tenant's kustomization moves them.
+    // The shared objects name no tenant: their namespace is the unit's,
+    // which Flux substitutes.
     for f in &files {
         for d in yaml_docs(&m, &format!("kubernetes/workloads/{f}")) {
-            assert_eq!(d["metadata"]["namespace"], "shop", "{d}");
+            assert_eq!(d["metadata"]["namespace"], "${namespace}", "{d}");
             assert!(d["metadata"]["labels"].get("tenant").is_none(), "{d}");
         }
     }
     for env in ["dev", "prod"] {
-        let docs = yaml_docs(&m, &format!("kubernetes/overlays/{env}/kustomization.yaml"));
-        assert_eq!(
-            docs[0]["resources"],
-            serde_json::json!([
-                "../../base",
-                "karpenter.yaml",
-                "shop-globex",
-                "shop-umbrella",
-                "shop-acme"
-            ])
-        );
+        // No kustomization of a whole environment: each tenant's unit
+        // names the same shared objects, in its own namespace.
+        assert!(!out
+            .files
+            .contains_key(&format!("kubernetes/overlays/{env}/kustomization.yaml")));
         for ns in ["shop-acme", "shop-globex", "shop-umbrella"] {
             let k = &yaml_docs(
                 &m,
                 &format!("kubernetes/overlays/{env}/{ns}/kustomization.yaml"),
             )[0];
-            assert_eq!(k["namespace"], ns);
-            assert_eq!(k["resources"][0], "../../../workloads");
+            // No namespace transformer: it compares every object with
+            // every other and dominated the build.
+            assert!(k.get("namespace").is_none());
+            assert_eq!(k["resources"][0], format!("../../../base/{ns}"));
+            assert_eq!(k["resources"][1], "../../../workloads");
             // Every object of the tenant is in its namespace, labelled.
             let tenant = ns.strip_prefix("shop-").unwrap();
-            for o in super::build::build(&out.files, &format!("kubernetes/overlays/{env}/{ns}")) {
-                assert_eq!(o["metadata"]["namespace"], ns);
+            for o in unit(&out.files, env, ns) {
+                if o["kind"] == "Namespace" {
+                    assert_eq!(o["metadata"]["name"], ns);
+                } else {
+                    assert_eq!(o["metadata"]["namespace"], ns, "{o}");
+                }
                 assert_eq!(o["metadata"]["labels"]["tenant"], tenant);
             }
         }
     }
     // The first environment's values are the shared ones: a tenant with no
-    // overrides and no dedicated NodePool patches nothing there but the
-    // names of its own queues and ALB group.
+    // overrides and no dedicated NodePool patches nothing at all (its
+    // queues, ALB group and namespace come from its own objects and its
+    // unit's substitution).
     let k = &yaml_docs(&m, "kubernetes/overlays/dev/shop-globex/kustomization.yaml")[0];
-    let targets: Vec<&Value> = k["patches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| &p["target"])
-        .collect();
-    assert_eq!(
-        targets,
-        [
-            &serde_json::json!({"kind": "ScaledObject", "name": "worker"}),
-            &serde_json::json!({"kind": "Ingress"})
-        ]
-    );
+    assert!(k.get("patches").is_none(), "{k}");
 }
 
 #[test]
@@ -499,10 +552,12 @@ fn plan_counts_the_objects_the_overlays_build() {
     let out = lower(&m);
     let mut built: std::collections::BTreeMap<String, u64> = Default::default();
     for env in ["dev", "prod"] {
-        for o in super::build::build(&out.files, &format!("kubernetes/overlays/{env}")) {
-            *built
-                .entry(o["kind"].as_str().unwrap().to_string())
-                .or_default() += 1;
+        for ns in ["shop-acme", "shop-globex", "shop-umbrella"] {
+            for o in unit(&out.files, env, ns) {
+                *built
+                    .entry(o["kind"].as_str().unwrap().to_string())
+                    .or_default() += 1;
+            }
         }
     }
     let counted = crate::plan::resources::explicit(&out);
@@ -518,4 +573,920 @@ fn plan_counts_the_objects_the_overlays_build() {
         assert_eq!(counted.get(kind), built.get(kind), "{kind}");
     }
     assert!(built["HorizontalPodAutoscaler"] > 0);
+}
+
+/// The variables a container of `kind`/`name` in a built unit sees: every
+/// `configMapKeyRef` resolved against the ConfigMaps of the unit (a key
+/// that is missing fails the test, as it would fail the pod), every
+/// `secretKeyRef` checked against the ExternalSecrets of the unit (shown
+/// as `secret:<name>/<key> <- <Secrets Manager key>`).
+fn container_env(
+    unit: &[Value],
+    kind: &str,
+    name: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let o = unit
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{kind}/{name} in the unit"));
+    let pod = if kind == "CronJob" {
+        &o["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    } else {
+        &o["spec"]["template"]["spec"]
+    };
+    let ns = &o["metadata"]["namespace"];
+    let mut out = std::collections::BTreeMap::new();
+    for e in pod["containers"][0]["env"].as_array().into_iter().flatten() {
+        let var = e["name"].as_str().unwrap().to_string();
+        let value = if let Some(v) = e["value"].as_str() {
+            v.to_string()
+        } else if let Some(r) = e.pointer("/valueFrom/configMapKeyRef") {
+            let cm = unit
+                .iter()
+                .find(|c| c["kind"] == "ConfigMap" && c["metadata"]["name"] == r["name"])
+                .unwrap_or_else(|| panic!("ConfigMap {} for {var}", r["name"]));
+            assert_eq!(
+                &cm["metadata"]["namespace"], ns,
+                "ConfigMap in the pod's namespace"
+            );
+            cm["data"][r["key"].as_str().unwrap()]
+                .as_str()
+                .unwrap_or_else(|| panic!("key {} in ConfigMap {}", r["key"], r["name"]))
+                .to_string()
+        } else if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
+            let es = unit
+                .iter()
+                .find(|x| x["kind"] == "ExternalSecret" && x["spec"]["target"]["name"] == r["name"])
+                .unwrap_or_else(|| {
+                    panic!("an ExternalSecret makes Secret {} for {var}", r["name"])
+                });
+            assert_eq!(
+                &es["metadata"]["namespace"], ns,
+                "ExternalSecret in the pod's namespace"
+            );
+            let store = &es["spec"]["secretStoreRef"];
+            assert_eq!(store["kind"], "SecretStore");
+            assert!(
+                unit.iter().any(|s| s["kind"] == "SecretStore"
+                    && s["metadata"]["name"] == store["name"]
+                    && &s["metadata"]["namespace"] == ns),
+                "SecretStore {} in {ns}",
+                store["name"]
+            );
+            let d = es["spec"]["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["secretKey"] == r["key"])
+                .unwrap_or_else(|| panic!("ExternalSecret {} has key {}", r["name"], r["key"]));
+            format!(
+                "secret:{}/{} <- {}",
+                r["name"].as_str().unwrap(),
+                r["key"].as_str().unwrap(),
+                d["remoteRef"]["key"].as_str().unwrap()
+            )
+        } else {
+            panic!("{var}: {e}")
+        };
+        out.insert(var, value);
+    }
+    out
+}
+
+/// `shop` with an account for `prod`, a secret on `api` and on `report`,
+/// and a tenant override of the secret.
+fn shop_with_contract() -> Model {
+    let mut m = shop();
+    for env in &mut m.environments {
+        if env.name.as_str() == "prod" {
+            env.account = Some("012345678901".into());
+        }
+        for p in &mut env.platforms {
+            for w in &mut p.tenants {
+                let t = w.tenant.as_ref().map(|t| t.to_string()).unwrap_or_default();
+                let secret = if t == "acme" { "acme/db" } else { "prod/db" };
+                w.services[0]
+                    .secrets
+                    .insert("DB_PASSWORD".into(), crate::model::SecretRef::parse(secret));
+                w.jobs[0].publishes = vec![name("orders")];
+                w.jobs[0].secrets.insert(
+                    "REPORT_TOKEN".into(),
+                    crate::model::SecretRef::parse(
+                        "arn:aws:secretsmanager:eu-west-1:012345678901:secret:report-AbCdEf",
+                    ),
+                );
+            }
+        }
+    }
+    m
+}
+
+#[test]
+fn every_workload_is_told_its_tenants_queues_callees_and_secrets() {
+    let m = shop_with_contract();
+    let out = lower(&m);
+    for env in ["dev", "prod"] {
+        for t in ["acme", "globex", "umbrella"] {
+            let unit = unit(&out.files, env, &format!("shop-{t}"));
+            let api = container_env(&unit, "Deployment", "api");
+            assert_eq!(api["BLUEPRINT_APP"], "shop");
+            assert_eq!(api["BLUEPRINT_ENVIRONMENT"], env);
+            assert_eq!(api["BLUEPRINT_TENANT"], t);
+            assert_eq!(api["AWS_REGION"], "eu-west-1");
+            // The callee in the tenant's own namespace.
+            assert_eq!(api["PAYMENTS_URL"], "http://payments:9000");
+            let queue = format!("shop-{env}-{t}-orders");
+            if env == "prod" {
+                assert_eq!(
+                    api["ORDERS_QUEUE_URL"],
+                    format!("https://sqs.eu-west-1.amazonaws.com/012345678901/{queue}")
+                );
+                assert!(!api.contains_key("ORDERS_QUEUE_NAME"));
+            } else {
+                assert_eq!(api["ORDERS_QUEUE_NAME"], queue);
+                assert!(!api.contains_key("ORDERS_QUEUE_URL"));
+            }
+            let secret = if t == "acme" { "acme/db" } else { "prod/db" };
+            assert_eq!(
+                api["DB_PASSWORD"],
+                format!("secret:api/DB_PASSWORD <- {secret}")
+            );
+            // Only what it uses: api publishes to orders and calls payments.
+            let names: Vec<&String> = api.keys().collect();
+            assert_eq!(
+                names,
+                [
+                    "AWS_REGION",
+                    "BLUEPRINT_APP",
+                    "BLUEPRINT_ENVIRONMENT",
+                    "BLUEPRINT_TENANT",
+                    "DB_PASSWORD",
+                    if env == "prod" {
+                        "ORDERS_QUEUE_URL"
+                    } else {
+                        "ORDERS_QUEUE_NAME"
+                    },
+                    "PAYMENTS_URL",
+                ]
+            );
+            let report = container_env(&unit, "CronJob", "report");
+            assert_eq!(report["BLUEPRINT_TENANT"], t);
+            assert!(report["REPORT_TOKEN"].ends_with(":secret:report-AbCdEf"));
+            let worker = container_env(&unit, "Deployment", "worker");
+            assert!(!worker.contains_key("PAYMENTS_URL"));
+            // Every reference of every workload resolves in its namespace:
+            // a ConfigMap key, or a Secret an ExternalSecret makes through
+            // the namespace's SecretStore (`container_env` fails if not).
+            for o in unit
+                .iter()
+                .filter(|o| o["kind"] == "Deployment" || o["kind"] == "CronJob")
+            {
+                container_env(
+                    &unit,
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap(),
+                );
+            }
+            // The tenant's SecretStore assumes the tenant's own role.
+            let store = unit.iter().find(|o| o["kind"] == "SecretStore").unwrap();
+            // The environment's account, or Terraform's input (test value
+            // 111122223333) where the blueprint names none.
+            let account = if env == "prod" {
+                "012345678901"
+            } else {
+                "111122223333"
+            };
+            assert_eq!(
+                store["spec"]["provider"]["aws"]["role"],
+                format!("arn:aws:iam::{account}:role/shop-{env}-{t}-secrets")
+            );
+        }
+    }
+}
+
+#[test]
+fn tenant_secrets_roles_read_only_their_tenants_secrets() {
+    let m = shop_with_contract();
+    let out = lower(&m);
+    let text = String::from_utf8(render::render(&out.files["terraform/prod/main.tf"])).unwrap();
+    let main: hcl::Value = hcl::from_str(&text).unwrap();
+    let main = serde_json::to_value(main).unwrap();
+    let module = &main["module"]["cluster"];
+    let stores = module["secret_stores"].as_object().unwrap();
+    assert_eq!(stores.len(), 3);
+    let acme = &stores["shop-acme"];
+    assert_eq!(acme["role_name"], "shop-prod-acme-secrets");
+    assert_eq!(acme["namespace"], "shop-acme");
+    assert_eq!(
+        acme["secrets"],
+        serde_json::json!([
+            "acme/db-??????",
+            "arn:aws:secretsmanager:eu-west-1:012345678901:secret:report-AbCdEf"
+        ])
+    );
+    assert_eq!(stores["shop-globex"]["secrets"][1], "prod/db-??????");
+    // Workload roles no longer read secrets: the pod gets the value.
+    for (_, w) in module["workloads"].as_object().unwrap() {
+        assert!(w.get("secrets").is_none(), "{w}");
+    }
+    // `prod` names its account: workloads get URLs, so no GetQueueUrl.
+    assert!(!module["iam_actions"]
+        .to_string()
+        .contains("sqs:GetQueueUrl"));
+    let dev = String::from_utf8(render::render(&out.files["terraform/dev/main.tf"])).unwrap();
+    assert!(
+        dev.contains("sqs:GetQueueUrl"),
+        "dev looks queue URLs up by name"
+    );
+}
+
+#[test]
+fn writable_paths_are_empty_dir_volumes() {
+    let mut m = shop();
+    for env in &mut m.environments {
+        for p in &mut env.platforms {
+            for w in &mut p.tenants {
+                w.services[1].writable_paths = vec![
+                    "/tmp/x".into(),
+                    "/var/cache/nginx".into(),
+                    "/var/run".into(),
+                ];
+            }
+        }
+        env.base.services[1].writable_paths = vec![
+            "/tmp/x".into(),
+            "/var/cache/nginx".into(),
+            "/var/run".into(),
+        ];
+    }
+    let docs = workload(&m, "prod", "shop-globex", "payments");
+    let pod = &one(&docs, "Deployment")["spec"]["template"]["spec"];
+    let mounts: Vec<(&str, &str)> = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap(),
+                v["mountPath"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            ("tmp", "/tmp"),
+            ("writable-1", "/var/cache/nginx"),
+            ("writable-2", "/var/run")
+        ]
+    );
+    for (name, _) in mounts {
+        let v = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap();
+        assert!(v["emptyDir"].is_object(), "{v}");
+    }
+    assert_eq!(
+        pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
+        true
+    );
+}
+
+/// A statement as IAM compares it: Sid, Effect, the sets of actions and
+/// resources, and per condition operator and key the set of values.
+type Statement = (
+    String,
+    String,
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeMap<(String, String), std::collections::BTreeSet<String>>,
+);
+
+fn set(v: &Value) -> std::collections::BTreeSet<String> {
+    match v {
+        Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+        Value::String(s) => std::iter::once(s.clone()).collect(),
+        Value::Null => Default::default(),
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn karpenter_controller_policy_equals_the_published_reference() {
+    // The reference: the six managed policies of Karpenter's v1.14.1
+    // CloudFormation template, CloudFormation placeholders kept.
+    let reference: Value = serde_json::from_str(include_str!(
+        "testdata/karpenter-v1.14.1-controller-policy.json"
+    ))
+    .unwrap();
+    let mut want: Vec<Statement> = Vec::new();
+    for (_, policy) in reference["policies"].as_object().unwrap() {
+        for s in policy["Statement"].as_array().unwrap() {
+            let mut conditions = std::collections::BTreeMap::new();
+            for (op, keys) in s["Condition"].as_object().into_iter().flatten() {
+                for (k, v) in keys.as_object().unwrap() {
+                    conditions.insert((op.clone(), k.clone()), set(v));
+                }
+            }
+            want.push((
+                s["Sid"].as_str().unwrap().into(),
+                s["Effect"].as_str().unwrap().into(),
+                set(&s["Action"]),
+                set(&s["Resource"]),
+                conditions,
+            ));
+        }
+    }
+    // The module's policy document, with its references spelled as the
+    // template's placeholders.
+    let tf: Value =
+        hcl::from_str(include_str!("../../../templates/eks/cluster/karpenter.tf")).unwrap();
+    let doc = &tf["data"]["aws_iam_policy_document"]["karpenter_controller"];
+    let spell =
+        |s: &str| {
+            [
+            ("${local.ec2_arn}", "arn:${AWS::Partition}:ec2:${AWS::Region}"),
+            (
+                "${local.instance_profile_arn}",
+                "arn:${AWS::Partition}:iam::${AWS::AccountId}:instance-profile/*",
+            ),
+            (
+                "${aws_eks_cluster.this.arn}",
+                "arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:cluster/${ClusterName}",
+            ),
+            ("${aws_iam_role.karpenter_node.arn}", "${KarpenterNodeRole.Arn}"),
+            (
+                "${aws_sqs_queue.karpenter_interruption.arn}",
+                "${KarpenterInterruptionQueue.Arn}",
+            ),
+            ("${local.partition}", "${AWS::Partition}"),
+            ("${local.region}", "${AWS::Region}"),
+            ("${local.account_id}", "${AWS::AccountId}"),
+            ("${var.name}", "${ClusterName}"),
+        ]
+        .iter()
+        .fold(s.to_string(), |s, (from, to)| s.replace(from, to))
+        };
+    let spelled = |v: &Value| set(v).iter().map(|s| spell(s)).collect();
+    let statements = match &doc["statement"] {
+        Value::Array(a) => a.clone(),
+        one => vec![one.clone()],
+    };
+    let mut got: Vec<Statement> = Vec::new();
+    for s in &statements {
+        let mut conditions: std::collections::BTreeMap<_, std::collections::BTreeSet<String>> =
+            Default::default();
+        let list = match &s["condition"] {
+            Value::Array(a) => a.clone(),
+            Value::Null => vec![],
+            one => vec![one.clone()],
+        };
+        for c in list {
+            let key = (
+                c["test"].as_str().unwrap().to_string(),
+                spell(c["variable"].as_str().unwrap()),
+            );
+            assert!(
+                conditions
+                    .insert(key.clone(), spelled(&c["values"]))
+                    .is_none(),
+                "{key:?} twice"
+            );
+        }
+        got.push((
+            s["sid"].as_str().unwrap().into(),
+            s.get("effect")
+                .and_then(Value::as_str)
+                .unwrap_or("Allow")
+                .into(),
+            spelled(&s["actions"]),
+            spelled(&s["resources"]),
+            conditions,
+        ));
+    }
+    want.sort();
+    got.sort();
+    assert_eq!(got.len(), 18, "the reference has 18 statements");
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w, "statement {}", w.0);
+    }
+    assert_eq!(got, want);
+}
+
+#[test]
+fn the_load_balancer_controllers_policy_is_awss_published_file() {
+    use sha2::{Digest, Sha256};
+    let policy =
+        include_bytes!("../../../templates/eks/cluster/aws-load-balancer-controller-policy.json");
+    // kubernetes-sigs/aws-load-balancer-controller v3.5.0
+    // (11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4), docs/install/iam_policy.json.
+    let hex: String = Sha256::digest(policy)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        hex,
+        "16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a"
+    );
+    let v: Value = serde_json::from_slice(policy).unwrap();
+    assert_eq!(v["Statement"].as_array().unwrap().len(), 16);
+}
+
+/// A unit built as Flux builds it: kustomize, then post-build substitution
+/// of `${name}` from `vars` in every object not marked
+/// `kustomize.toolkit.fluxcd.io/substitute: disabled`, where `$$` turns
+/// into `$` (Flux's envsubst). Variables it does not know are left.
+fn flux_build(files: &crate::doc::FileSet, dir: &str, vars: &[(&str, &str)]) -> Vec<Value> {
+    let subst = |s: &str| -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find('$') {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            if let Some(t) = tail.strip_prefix("$$") {
+                out.push('$');
+                rest = t;
+            } else if let (Some(t), Some(end)) = (tail.strip_prefix("${"), tail.find('}')) {
+                let name = &t[..end - 2];
+                match vars.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => out.push_str(&tail[..=end]),
+                }
+                rest = &tail[end + 1..];
+            } else {
+                out.push('$');
+                rest = &tail[1..];
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    fn walk(v: &mut Value, f: &dyn Fn(&str) -> String) {
+        match v {
+            Value::String(s) => *s = f(s),
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, f)),
+            Value::Object(m) => m.values_mut().for_each(|x| walk(x, f)),
+            _ => {}
+        }
+    }
+    let mut objects = super::build::build(files, dir);
+    for o in &mut objects {
+        let disabled =
+            o["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/substitute"] == "disabled";
+        if !disabled {
+            walk(o, &subst);
+        }
+    }
+    objects
+}
+
+/// Every `${name}` left in `objects`.
+fn placeholders(objects: &[Value]) -> Vec<String> {
+    let text = serde_json::to_string(objects).unwrap();
+    let mut out: Vec<String> = text
+        .match_indices("${")
+        .map(|(i, _)| {
+            let end = text[i..].find('}').unwrap();
+            text[i + 2..i + end].to_string()
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The inputs Terraform's `kubernetes_inputs` output holds, with values
+/// for a test: the environment's, and per unit with a public service its
+/// host and certificate.
+fn terraform_inputs(app: &str, host: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = vec![
+        ("aws_account_id".into(), "111122223333".into()),
+        (
+            "cluster_endpoint".into(),
+            "https://ABC.gr7.eu-west-1.eks.amazonaws.com".into(),
+        ),
+        ("vpc_id".into(), "vpc-0123".into()),
+        ("host".into(), host.into()),
+        (
+            "certificate_arn".into(),
+            format!("arn:aws:acm:eu-west-1:111122223333:certificate/{app}"),
+        ),
+    ];
+    for i in 0..6 {
+        v.push((format!("lb_subnet_cidr_{i}"), format!("10.0.{i}.0/24")));
+    }
+    v
+}
+
+#[test]
+fn flux_substitutes_the_inputs_and_leaves_the_users_text_alone() {
+    let mut m = shop();
+    let tricky = "a$(PATH) $$ ${HOME} $x";
+    for env in &mut m.environments {
+        env.base.services[0]
+            .env
+            .insert("TRICKY".into(), tricky.into());
+        env.base.services[0].command = Some(vec!["run".into(), "${NOT_FLUX}".into()]);
+        for p in &mut env.platforms {
+            for w in &mut p.tenants {
+                w.services[0].env.insert("TRICKY".into(), tricky.into());
+                w.services[0].command = Some(vec!["run".into(), "${NOT_FLUX}".into()]);
+                if let Some(h) = &mut w.services[0].health {
+                    h.path = "/h$$".into();
+                }
+            }
+        }
+        if let Some(h) = &mut env.base.services[0].health {
+            h.path = "/h$$".into();
+        }
+    }
+    let out = lower(&m);
+    let owned = terraform_inputs("shop", "globex.example.com");
+    let vars: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut vars = vars;
+    vars.push(("namespace", "shop-globex"));
+    let unit = flux_build(&out.files, "kubernetes/overlays/prod/shop-globex", &vars);
+    // Every input is known to Terraform's output: nothing is left unset.
+    assert!(
+        placeholders(&unit)
+            .iter()
+            .all(|p| p == "HOME" || p == "NOT_FLUX"),
+        "{:?}",
+        placeholders(&unit)
+    );
+    let api = container_env(&unit, "Deployment", "api");
+    // Kubernetes reads `$$` as `$`: the doubled text is the literal value.
+    assert_eq!(api["TRICKY"], tricky.replace('$', "$$"));
+    let d = unit
+        .iter()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "api")
+        .unwrap();
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["args"][1],
+        "$${NOT_FLUX}"
+    );
+    let svc = unit
+        .iter()
+        .find(|o| o["kind"] == "Service" && o["metadata"]["name"] == "api")
+        .unwrap();
+    assert_eq!(
+        svc["metadata"]["annotations"]["alb.ingress.kubernetes.io/healthcheck-path"],
+        "/h$$"
+    );
+    // The Ingress got the tenant's host and certificate.
+    for ing in unit.iter().filter(|o| o["kind"] == "Ingress") {
+        assert_eq!(ing["spec"]["rules"][0]["host"], "globex.example.com");
+        assert_eq!(
+            ing["metadata"]["annotations"]["alb.ingress.kubernetes.io/certificate-arn"],
+            "arn:aws:acm:eu-west-1:111122223333:certificate/shop"
+        );
+        assert_eq!(
+            ing["metadata"]["annotations"]["alb.ingress.kubernetes.io/group.name"],
+            "shop-globex"
+        );
+    }
+    let np = unit
+        .iter()
+        .find(|o| o["kind"] == "NetworkPolicy" && o["metadata"]["name"] == "api")
+        .unwrap();
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"],
+        "10.0.0.0/24"
+    );
+    // Every object lands in the tenant's namespace, and none is kept from
+    // substitution: the user's text is escaped for it instead.
+    for o in &unit {
+        assert!(
+            o["metadata"]["namespace"] == "shop-globex"
+                || (o["kind"] == "Namespace" && o["metadata"]["name"] == "shop-globex"),
+            "{o}"
+        );
+        assert!(o["metadata"]["annotations"]
+            .get("kustomize.toolkit.fluxcd.io/substitute")
+            .is_none());
+    }
+}
+
+#[test]
+fn public_services_drain_before_they_stop_and_jobs_are_not_disrupted() {
+    let m = shop();
+    let api = workload(&m, "prod", "shop-globex", "api");
+    let pod = &one(&api, "Deployment")["spec"]["template"]["spec"];
+    let dereg = crate::aws::defaults::DEREGISTRATION_DELAY_SECS;
+    let sleep = pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+        .as_u64()
+        .unwrap();
+    let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap();
+    assert!(sleep > dereg && grace > sleep, "{sleep} {grace} {dereg}");
+    let svc = one(&api, "Service");
+    assert_eq!(
+        svc["metadata"]["annotations"]["alb.ingress.kubernetes.io/target-group-attributes"],
+        format!("deregistration_delay.timeout_seconds={dereg}")
+    );
+    // An internal service has neither.
+    let payments = workload(&m, "prod", "shop-globex", "payments");
+    let pod = &one(&payments, "Deployment")["spec"]["template"]["spec"];
+    assert!(pod.get("terminationGracePeriodSeconds").is_none());
+    // Job pods: Karpenter does not consolidate a node under a running job.
+    let report = workload(&m, "prod", "shop-globex", "report");
+    let cj = one(&report, "CronJob");
+    assert_eq!(
+        cj["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["annotations"]
+            ["karpenter.sh/do-not-disrupt"],
+        "true"
+    );
+    // The namespace of a tenant with a public service gets readiness gates.
+    let base = yaml_docs(&m, "kubernetes/base/shop-globex/namespace.yaml");
+    assert_eq!(
+        one(&base, "Namespace")["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"],
+        "enabled"
+    );
+}
+
+#[test]
+fn the_platform_unit_installs_every_controller_the_objects_use_pinned() {
+    let m = shop_with_contract();
+    let out = lower(&m);
+    let releases = yaml_docs(&m, "kubernetes/platform/prod/releases.yaml");
+    let sources = yaml_docs(&m, "kubernetes/platform/prod/sources.yaml");
+    let installed: Vec<&str> = releases
+        .iter()
+        .map(|r| r["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        installed,
+        [
+            "karpenter-crd",
+            "karpenter",
+            "aws-load-balancer-controller",
+            "keda",
+            "external-secrets",
+            "metrics-server"
+        ]
+    );
+    for r in &releases {
+        let name = r["metadata"]["name"].as_str().unwrap();
+        let chart = super::platform::CHARTS
+            .iter()
+            .find(|c| c.release == name)
+            .unwrap();
+        assert_eq!(r["spec"]["targetNamespace"], chart.namespace);
+        assert_eq!(r["spec"]["releaseName"], name);
+        // The version: on the chart template, or on the OCI source.
+        let version = match r["spec"]["chart"]["spec"]["version"].as_str() {
+            Some(v) => v.to_string(),
+            None => {
+                let src = sources
+                    .iter()
+                    .find(|s| {
+                        s["kind"] == r["spec"]["chartRef"]["kind"]
+                            && s["metadata"]["name"] == r["spec"]["chartRef"]["name"]
+                    })
+                    .unwrap();
+                src["spec"]["ref"]["tag"].as_str().unwrap().to_string()
+            }
+        };
+        assert_eq!(version, chart.version, "{name}");
+        if let Some(repo) = r["spec"]["chart"]["spec"]["sourceRef"]["name"].as_str() {
+            assert!(sources
+                .iter()
+                .any(|s| s["kind"] == "HelmRepository" && s["metadata"]["name"] == repo));
+        }
+    }
+    // CRDs before the controller that needs them.
+    let karpenter = &releases[1];
+    assert_eq!(karpenter["spec"]["dependsOn"][0]["name"], "karpenter-crd");
+    assert_eq!(karpenter["spec"]["install"]["crds"], "Skip");
+    // Identities: the service accounts the Terraform module binds.
+    let module: String = ["karpenter.tf", "lb_controller.tf", "keda.tf", "secrets.tf"]
+        .iter()
+        .map(
+            |f| match &out.files[&format!("terraform/modules/eks/{f}")] {
+                Document::HclSource(s) => s.to_string(),
+                other => panic!("{other:?}"),
+            },
+        )
+        .collect();
+    let flat = module.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (ns, sa) in [
+        crate::aws::names::eks::KARPENTER_SERVICE_ACCOUNT,
+        crate::aws::names::eks::LB_CONTROLLER_SERVICE_ACCOUNT,
+        crate::aws::names::eks::KEDA_SERVICE_ACCOUNT,
+        crate::aws::names::eks::EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+    ] {
+        assert!(
+            flat.contains(&format!("namespace = \"{ns}\" service_account = \"{sa}\"")),
+            "{ns}/{sa}"
+        );
+    }
+    let value = |name: &str, path: &str| {
+        releases
+            .iter()
+            .find(|r| r["metadata"]["name"] == name)
+            .unwrap()["spec"]["values"]
+            .pointer(path)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(value("karpenter", "/serviceAccount/name"), "karpenter");
+    assert_eq!(
+        value("karpenter", "/settings/interruptionQueue"),
+        "shop-prod-karpenter"
+    );
+    assert_eq!(
+        value("aws-load-balancer-controller", "/serviceAccount/name"),
+        "aws-load-balancer-controller"
+    );
+    assert_eq!(
+        value("aws-load-balancer-controller", "/region"),
+        "eu-west-1"
+    );
+    assert_eq!(value("aws-load-balancer-controller", "/vpcId"), "${vpc_id}");
+    assert_eq!(
+        value("external-secrets", "/serviceAccount/name"),
+        "external-secrets"
+    );
+    assert_eq!(
+        value("keda", "/serviceAccount/operator/name"),
+        "keda-operator"
+    );
+    // The controllers may run on the tainted system nodes.
+    for r in [
+        "aws-load-balancer-controller",
+        "keda",
+        "external-secrets",
+        "metrics-server",
+    ] {
+        assert_eq!(value(r, "/tolerations/0/key"), "CriticalAddonsOnly", "{r}");
+    }
+    // The versions are the ones docs/eks.md lists.
+    let docs = include_str!("../../../docs/eks.md");
+    for c in super::platform::CHARTS {
+        assert!(
+            docs.contains(&format!("| `{}` | {} |", c.chart, c.version)),
+            "docs/eks.md lists {} {}",
+            c.chart,
+            c.version
+        );
+    }
+    // Without public services, secrets or queue workers: Karpenter and
+    // metrics-server only.
+    let plain = model(
+        &["prod"],
+        &[],
+        &[],
+        vec![http("web", "nginx:1", 8080)],
+        vec![],
+        vec![],
+    );
+    let releases = yaml_docs(&plain, "kubernetes/platform/prod/releases.yaml");
+    let installed: Vec<&str> = releases
+        .iter()
+        .map(|r| r["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(installed, ["karpenter-crd", "karpenter", "metrics-server"]);
+}
+
+#[test]
+fn gitops_units_point_at_folders_of_the_output_in_order() {
+    let m = shop();
+    let out = lower(&m);
+    for env in ["dev", "prod"] {
+        let units = yaml_docs(&m, &format!("kubernetes/clusters/{env}/shop.yaml"));
+        let names: Vec<&str> = units
+            .iter()
+            .map(|u| u["metadata"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "shop-platform",
+                "shop-nodepools",
+                "shop-tenant-globex",
+                "shop-tenant-umbrella",
+                "shop-tenant-acme"
+            ]
+        );
+        for (i, u) in units.iter().enumerate() {
+            assert_eq!(u["metadata"]["namespace"], "flux-system");
+            assert_eq!(u["spec"]["prune"], true);
+            assert_eq!(u["spec"]["wait"], true);
+            assert_eq!(u["spec"]["sourceRef"]["name"], "flux-system");
+            let path = u["spec"]["path"].as_str().unwrap();
+            let dir = path
+                .strip_prefix(&format!("./{}/", super::gitops::REPOSITORY_PATH))
+                .unwrap();
+            assert!(
+                out.files.contains_key(&format!("{dir}/kustomization.yaml")),
+                "{path} is a kustomization of the output"
+            );
+            // Dependencies come earlier in the file.
+            for d in u["spec"]["dependsOn"].as_array().into_iter().flatten() {
+                assert!(names[..i].contains(&d["name"].as_str().unwrap()), "{d}");
+            }
+        }
+        // A tenant unit builds one tenant: only its namespace.
+        let acme = &units[4];
+        assert_eq!(
+            acme["spec"]["dependsOn"],
+            serde_json::json!([{"name": "shop-platform"}, {"name": "shop-nodepools"}])
+        );
+        let from: Vec<&str> = acme["spec"]["postBuild"]["substituteFrom"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(from, ["shop-inputs", "shop-tenant-acme-inputs"]);
+        // It holds all of that tenant, and nothing else.
+        let built = unit(&out.files, env, "shop-acme");
+        assert!(built
+            .iter()
+            .all(|o| o["metadata"]["namespace"] == "shop-acme"
+                || (o["kind"] == "Namespace" && o["metadata"]["name"] == "shop-acme")));
+        for k in [
+            "Namespace",
+            "NetworkPolicy",
+            "ServiceAccount",
+            "Deployment",
+            "ConfigMap",
+        ] {
+            assert!(built.iter().any(|o| o["kind"] == k), "{k}");
+        }
+    }
+    // Terraform writes the inputs those units read: the module gets the
+    // unit ConfigMaps' names, and its output names the environment's.
+    let text = String::from_utf8(render::render(&out.files["terraform/prod/main.tf"])).unwrap();
+    let main: hcl::Value = hcl::from_str(&text).unwrap();
+    let main = serde_json::to_value(main).unwrap();
+    let module = &main["module"]["cluster"];
+    let units: Vec<&String> = module["ingress_units"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(
+        units,
+        [
+            "shop-tenant-globex-inputs",
+            "shop-tenant-umbrella-inputs",
+            "shop-tenant-acme-inputs"
+        ]
+    );
+    assert_eq!(module["names"]["inputs_config_map"], "shop-inputs");
+    assert_eq!(module["lb_subnet_cidr_count"], 6);
+}
+
+#[test]
+fn system_nodes_are_tainted_and_network_policies_strict() {
+    let module = |f: &str| -> Value {
+        let out = lower(&shop());
+        let text = match &out.files[&format!("terraform/modules/eks/{f}")] {
+            Document::HclSource(s) => s.to_string(),
+            other => panic!("{other:?}"),
+        };
+        serde_json::to_value(hcl::from_str::<hcl::Value>(&text).unwrap()).unwrap()
+    };
+    let cluster = module("cluster.tf");
+    let group = &cluster["resource"]["aws_eks_node_group"]["system"];
+    assert_eq!(group["taint"]["key"], "CriticalAddonsOnly");
+    assert_eq!(group["taint"]["effect"], "NO_SCHEDULE");
+    assert_eq!(group["labels"]["blueprint.dev/pool"], "system");
+    let addons = module("addons.tf");
+    let cni = addons["resource"]["aws_eks_addon"]["vpc_cni"]["configuration_values"].to_string();
+    assert!(cni.contains("NETWORK_POLICY_ENFORCING_MODE"), "{cni}");
+    assert!(cni.contains("var.network_policy_enforcing_mode"), "{cni}");
+    let coredns =
+        addons["resource"]["aws_eks_addon"]["coredns"]["configuration_values"].to_string();
+    assert!(coredns.contains("CriticalAddonsOnly"), "{coredns}");
+    // The roots pass strict unless told otherwise (the first apply).
+    let out = lower(&shop());
+    let vars =
+        String::from_utf8(render::render(&out.files["terraform/prod/variables.tf"])).unwrap();
+    let vars: Value = serde_json::to_value(hcl::from_str::<hcl::Value>(&vars).unwrap()).unwrap();
+    assert_eq!(
+        vars["variable"]["network_policy_enforcing_mode"]["default"],
+        "strict"
+    );
+    for v in ["certificate_arn", "domain_name", "tenant_domains"] {
+        assert!(vars["variable"].get(v).is_some(), "{v}");
+    }
+    // The system namespaces' pods may talk (strict mode denies a pod with
+    // no policy everything), tenants stay default-deny.
+    let system = yaml_docs(&shop(), "kubernetes/platform/prod/system.yaml");
+    let allowed: Vec<&str> = kind(&system, "NetworkPolicy")
+        .iter()
+        .map(|p| p["metadata"]["namespace"].as_str().unwrap())
+        .collect();
+    assert_eq!(allowed, ["kube-system", "keda"]);
+    for p in kind(&system, "NetworkPolicy") {
+        assert_eq!(p["spec"]["ingress"], serde_json::json!([{}]));
+        assert_eq!(p["spec"]["egress"], serde_json::json!([{}]));
+    }
 }

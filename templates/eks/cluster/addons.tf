@@ -1,12 +1,19 @@
-# Managed add-ons. The VPC CNI enforces NetworkPolicies; CoreDNS and the EBS
-# CSI controller need the system nodes to become healthy.
+# Managed add-ons. The VPC CNI enforces NetworkPolicies, in strict mode: a
+# new pod starts with no traffic allowed until its policies are in place, so
+# every pod, CoreDNS's too, needs a NetworkPolicy for what it reaches (the
+# platform unit's system.yaml; see docs/eks.md for the first apply). CoreDNS
+# and the EBS CSI controller need the system nodes to become healthy and
+# tolerate their CriticalAddonsOnly taint.
 resource "aws_eks_addon" "vpc_cni" {
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = "vpc-cni"
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
-  configuration_values        = jsonencode({ enableNetworkPolicy = "true" })
-  tags                        = var.tags
+  configuration_values = jsonencode({
+    enableNetworkPolicy = "true"
+    env                 = { NETWORK_POLICY_ENFORCING_MODE = var.network_policy_enforcing_mode }
+  })
+  tags = var.tags
 }
 
 resource "aws_eks_addon" "kube_proxy" {
@@ -30,7 +37,10 @@ resource "aws_eks_addon" "coredns" {
   addon_name                  = "coredns"
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
-  tags                        = var.tags
+  configuration_values = jsonencode({
+    tolerations = [{ key = "CriticalAddonsOnly", operator = "Exists" }]
+  })
+  tags = var.tags
 
   depends_on = [aws_eks_node_group.system]
 }

@@ -1,20 +1,12 @@
 # One role per service and job, assumed through EKS Pod Identity by its
-# service account in its tenant's namespace, allowed only its own queues
-# and secrets.
+# service account in its tenant's namespace, allowed only its own queues.
+# Its secrets reach it as a Kubernetes Secret (secrets.tf): the pod never
+# calls Secrets Manager.
 
 locals {
-  # Secrets arrive as ARNs or ARN patterns (blueprint appends the `-??????`
-  # of Secrets Manager's random suffix where the ARN lacks it); names are
-  # prefixed with this account's and region's ARN.
-  secret_arn_prefix = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:"
-  workload_secret_arns = {
-    for k, w in var.workloads : k => [
-      for s in w.secrets : startswith(s, "arn:") ? s : "${local.secret_arn_prefix}${s}"
-    ]
-  }
   workloads_with_policy = {
     for k, w in var.workloads : k => w
-    if length(w.publishes) + length(w.consumes) + length(w.secrets) > 0
+    if length(w.publishes) + length(w.consumes) > 0
   }
 }
 
@@ -43,15 +35,6 @@ data "aws_iam_policy_document" "workload" {
       sid       = "Consume"
       actions   = var.iam_actions.queue_consume
       resources = [for q in statement.value : aws_sqs_queue.this[q].arn]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(each.value.secrets) > 0 ? [local.workload_secret_arns[each.key]] : []
-    content {
-      sid       = "ReadOwnSecrets"
-      actions   = var.iam_actions.secret_read
-      resources = statement.value
     }
   }
 }

@@ -11,6 +11,31 @@ variable "kubernetes_version" {
   default     = "1.33"
 }
 
+variable "certificate_arn" {
+  description = "ACM certificate of the public services' HTTPS listeners; it must cover every host name (see domain_name)."
+  type        = string
+}
+
+variable "domain_name" {
+  description = "DNS name under which each tenant's public services are served, as <tenant>.<domain_name>."
+  type        = string
+}
+
+variable "tenant_domains" {
+  description = "Tenants (typically dedicated ones) served under a domain of their own instead, with its ACM certificate, by tenant name."
+  type = map(object({
+    domain_name     = string
+    certificate_arn = string
+  }))
+  default = {}
+}
+
+variable "network_policy_enforcing_mode" {
+  description = "The VPC CNI's network policy mode: strict (new pods get no traffic until their NetworkPolicies apply). Pass standard on a cluster's first apply only, before the platform unit's system policies exist (see the README)."
+  type        = string
+  default     = "strict"
+}
+
 variable "system_node_instance_types" {
   description = "Instance types of the managed node group that runs Karpenter and CoreDNS."
   type        = list(string)

@@ -16,6 +16,12 @@ variable "private_subnet_ids" {
   type        = list(string)
 }
 
+variable "network_policy_enforcing_mode" {
+  description = "The VPC CNI's network policy mode: strict (new pods get no traffic until their NetworkPolicies apply). Pass standard on a cluster's first apply only, before the platform unit's system policies exist (see the README)."
+  type        = string
+  default     = "strict"
+}
+
 variable "system_node_instance_types" {
   description = "Instance types of the managed node group that runs Karpenter and CoreDNS."
   type        = list(string)

@@ -20,6 +20,16 @@ output "karpenter_node_role_name" {
   value       = module.cluster.karpenter_node_role_name
 }
 
+output "vpc_id" {
+  description = "The cluster's VPC."
+  value       = module.cluster.vpc_id
+}
+
+output "kubernetes_inputs" {
+  description = "The values the GitOps units substitute, as ConfigMaps: terraform output -raw kubernetes_inputs | kubectl apply -f -"
+  value       = module.cluster.kubernetes_inputs
+}
+
 output "queue_urls" {
   description = "URL of every queue, by <tenant>-<queue>."
   value       = module.cluster.queue_urls

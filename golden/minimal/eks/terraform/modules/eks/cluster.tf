@@ -127,6 +127,23 @@ resource "aws_eks_access_policy_association" "admin" {
   }
 }
 
+# The VPC (the load balancer controller needs its id: with IMDS hop limit 1 it
+# cannot look it up) and the public subnets' CIDRs (tenants' NetworkPolicies
+# admit the load balancer's nodes from there).
+data "aws_subnet" "private" {
+  id = var.private_subnet_ids[0]
+}
+
+data "aws_subnet" "public" {
+  for_each = toset(var.public_subnet_ids)
+  id       = each.value
+}
+
+locals {
+  vpc_id       = data.aws_subnet.private.vpc_id
+  public_cidrs = [for s in var.public_subnet_ids : data.aws_subnet.public[s].cidr_block]
+}
+
 # Karpenter finds subnets and security groups by this tag.
 resource "aws_ec2_tag" "private_subnet_discovery" {
   for_each    = toset(var.private_subnet_ids)
@@ -150,7 +167,9 @@ resource "aws_ec2_tag" "public_subnet_elb" {
 }
 
 # A small on-demand node group for what must run before Karpenter can
-# launch nodes: Karpenter itself and CoreDNS.
+# launch nodes: Karpenter itself, CoreDNS and the GitOps controllers. Its
+# CriticalAddonsOnly taint keeps every other pod on Karpenter's nodes; the
+# controllers that must run here tolerate it.
 resource "aws_iam_role" "system_node" {
   name               = var.names.system_node_role
   assume_role_policy = data.aws_iam_policy_document.ec2_trust.json
@@ -172,7 +191,7 @@ locals {
   node_policies = toset([
     "AmazonEKSWorkerNodePolicy",
     "AmazonEKS_CNI_Policy",
-    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
   ])
 }
@@ -204,6 +223,12 @@ resource "aws_eks_node_group" "system" {
 
   labels = {
     "blueprint.dev/pool" = "system"
+  }
+
+  taint {
+    key    = "CriticalAddonsOnly"
+    value  = "true"
+    effect = "NO_SCHEDULE"
   }
 
   tags = var.tags

@@ -3,7 +3,7 @@
 # Karpenter's AWS side: the node role (with its EC2_LINUX access entry), the
 # controller role bound with EKS Pod Identity to kube-system/karpenter, and
 # the interruption queue fed by EventBridge. Karpenter itself is installed
-# with its Helm chart (see docs/eks.md).
+# by the GitOps platform unit (kubernetes/platform/<env>, see docs/eks.md).
 
 resource "aws_iam_role" "karpenter_node" {
   name               = var.names.karpenter_node_role
@@ -45,14 +45,19 @@ resource "aws_eks_pod_identity_association" "karpenter" {
 }
 
 locals {
-  ec2_arn       = "arn:${local.partition}:ec2:${local.region}"
-  cluster_owned = "aws:RequestTag/kubernetes.io/cluster/${var.name}"
+  ec2_arn              = "arn:${local.partition}:ec2:${local.region}"
+  instance_profile_arn = "arn:${local.partition}:iam::${local.account_id}:instance-profile/*"
 }
 
-# The controller policy of Karpenter v1's reference CloudFormation template:
-# every write is scoped to resources tagged for this cluster.
+# The controller policy of Karpenter's reference CloudFormation template for
+# v1.14.1 (aws/karpenter-provider-aws@v1.14.1, website/content/en/docs/
+# getting-started/getting-started-with-karpenter/cloudformation.yaml): its six
+# managed policies' statements (NodeLifecycle, IAMIntegration, EKSIntegration,
+# Interruption, ResourceDiscovery, ZonalShift), in one inline policy. Every
+# write is scoped to resources tagged for this cluster; a test compares them
+# with a copy of the reference, statement by statement.
 data "aws_iam_policy_document" "karpenter_controller" {
-  # checkov:skip=CKV_AWS_356: EC2 Describe*, pricing:GetProducts have no resource-level permissions; they are limited to this Region.
+  # checkov:skip=CKV_AWS_356: EC2 Describe*, pricing:GetProducts and iam:ListInstanceProfiles have no resource-level permissions; the Describe calls are limited to this Region.
   # checkov:skip=CKV_AWS_111: writes are constrained by the cluster's ownership tags in conditions, as Karpenter's reference policy does.
   statement {
     sid     = "AllowScopedEC2InstanceAccessActions"
@@ -63,6 +68,7 @@ data "aws_iam_policy_document" "karpenter_controller" {
       "${local.ec2_arn}:*:security-group/*",
       "${local.ec2_arn}:*:subnet/*",
       "${local.ec2_arn}:*:capacity-reservation/*",
+      "${local.ec2_arn}:*:placement-group/*",
     ]
   }
 
@@ -98,7 +104,7 @@ data "aws_iam_policy_document" "karpenter_controller" {
 
     condition {
       test     = "StringEquals"
-      variable = local.cluster_owned
+      variable = "aws:RequestTag/kubernetes.io/cluster/${var.name}"
       values   = ["owned"]
     }
 
@@ -129,14 +135,26 @@ data "aws_iam_policy_document" "karpenter_controller" {
 
     condition {
       test     = "StringEquals"
-      variable = local.cluster_owned
+      variable = "aws:RequestTag/kubernetes.io/cluster/${var.name}"
       values   = ["owned"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/eks:eks-cluster-name"
+      values   = [var.name]
     }
 
     condition {
       test     = "StringEquals"
       variable = "ec2:CreateAction"
       values   = ["RunInstances", "CreateFleet", "CreateLaunchTemplate"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "aws:RequestTag/karpenter.sh/nodepool"
+      values   = ["*"]
     }
   }
 
@@ -149,6 +167,18 @@ data "aws_iam_policy_document" "karpenter_controller" {
       test     = "StringEquals"
       variable = "aws:ResourceTag/kubernetes.io/cluster/${var.name}"
       values   = ["owned"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "aws:ResourceTag/karpenter.sh/nodepool"
+      values   = ["*"]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:RequestTag/eks:eks-cluster-name"
+      values   = [var.name]
     }
 
     condition {
@@ -177,15 +207,142 @@ data "aws_iam_policy_document" "karpenter_controller" {
   }
 
   statement {
+    sid       = "AllowPassingInstanceRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.karpenter_node.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]
+    }
+  }
+
+  statement {
+    sid       = "AllowScopedInstanceProfileCreationActions"
+    actions   = ["iam:CreateInstanceProfile"]
+    resources = [local.instance_profile_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/kubernetes.io/cluster/${var.name}"
+      values   = ["owned"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/eks:eks-cluster-name"
+      values   = [var.name]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/topology.kubernetes.io/region"
+      values   = [local.region]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass"
+      values   = ["*"]
+    }
+  }
+
+  statement {
+    sid       = "AllowScopedInstanceProfileTagActions"
+    actions   = ["iam:TagInstanceProfile"]
+    resources = [local.instance_profile_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/kubernetes.io/cluster/${var.name}"
+      values   = ["owned"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/topology.kubernetes.io/region"
+      values   = [local.region]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/kubernetes.io/cluster/${var.name}"
+      values   = ["owned"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/eks:eks-cluster-name"
+      values   = [var.name]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/topology.kubernetes.io/region"
+      values   = [local.region]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass"
+      values   = ["*"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass"
+      values   = ["*"]
+    }
+  }
+
+  statement {
+    sid       = "AllowScopedInstanceProfileActions"
+    actions   = ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"]
+    resources = [local.instance_profile_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/kubernetes.io/cluster/${var.name}"
+      values   = ["owned"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/topology.kubernetes.io/region"
+      values   = [local.region]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass"
+      values   = ["*"]
+    }
+  }
+
+  statement {
+    sid       = "AllowAPIServerEndpointDiscovery"
+    actions   = ["eks:DescribeCluster"]
+    resources = [aws_eks_cluster.this.arn]
+  }
+
+  statement {
+    sid       = "AllowInterruptionQueueActions"
+    actions   = ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
+    resources = [aws_sqs_queue.karpenter_interruption.arn]
+  }
+
+  statement {
     sid = "AllowRegionalReadActions"
     actions = [
-      "ec2:DescribeAvailabilityZones",
       "ec2:DescribeCapacityReservations",
       "ec2:DescribeImages",
       "ec2:DescribeInstances",
+      "ec2:DescribeInstanceStatus",
       "ec2:DescribeInstanceTypeOfferings",
       "ec2:DescribeInstanceTypes",
       "ec2:DescribeLaunchTemplates",
+      "ec2:DescribePlacementGroups",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSpotPriceHistory",
       "ec2:DescribeSubnets",
@@ -212,86 +369,33 @@ data "aws_iam_policy_document" "karpenter_controller" {
   }
 
   statement {
-    sid       = "AllowInterruptionQueueActions"
-    actions   = ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
-    resources = [aws_sqs_queue.karpenter_interruption.arn]
-  }
-
-  statement {
-    sid       = "AllowPassingInstanceRole"
-    actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.karpenter_node.arn]
-
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["ec2.amazonaws.com"]
-    }
-  }
-
-  statement {
-    sid       = "AllowScopedInstanceProfileCreationActions"
-    actions   = ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:instance-profile/*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = local.cluster_owned
-      values   = ["owned"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/topology.kubernetes.io/region"
-      values   = [local.region]
-    }
-
-    condition {
-      test     = "StringLike"
-      variable = "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass"
-      values   = ["*"]
-    }
-  }
-
-  statement {
-    sid       = "AllowScopedInstanceProfileActions"
-    actions   = ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:instance-profile/*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/kubernetes.io/cluster/${var.name}"
-      values   = ["owned"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/topology.kubernetes.io/region"
-      values   = [local.region]
-    }
-
-    condition {
-      test     = "StringLike"
-      variable = "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass"
-      values   = ["*"]
-    }
+    sid       = "AllowUnscopedInstanceProfileListAction"
+    actions   = ["iam:ListInstanceProfiles"]
+    resources = ["*"]
   }
 
   statement {
     sid       = "AllowInstanceProfileReadActions"
-    actions   = ["iam:GetInstanceProfile", "iam:ListInstanceProfiles"]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:instance-profile/*"]
+    actions   = ["iam:GetInstanceProfile"]
+    resources = [local.instance_profile_arn]
   }
 
   statement {
-    sid       = "AllowAPIServerEndpointDiscovery"
-    actions   = ["eks:DescribeCluster"]
-    resources = [aws_eks_cluster.this.arn]
+    sid       = "AllowZonalShiftStatusReadOnly"
+    actions   = ["arc-zonal-shift:GetManagedResource"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "arc-zonal-shift:ResourceIdentifier"
+      values   = [aws_eks_cluster.this.arn]
+    }
   }
 }
 
-# Spot interruptions, rebalance recommendations, instance state changes and
-# scheduled maintenance reach Karpenter through this queue, so it drains
+# Spot interruptions, rebalance recommendations, instance state changes,
+# capacity reservation interruptions and scheduled maintenance reach Karpenter
+# through this queue (the five rules of the reference template), so it drains
 # nodes before EC2 takes them away.
 resource "aws_sqs_queue" "karpenter_interruption" {
   name                      = var.names.karpenter_queue
@@ -338,10 +442,11 @@ data "aws_iam_policy_document" "karpenter_interruption" {
 
 locals {
   karpenter_events = {
-    spot      = { source = "aws.ec2", detail_type = "EC2 Spot Instance Interruption Warning" }
-    rebalance = { source = "aws.ec2", detail_type = "EC2 Instance Rebalance Recommendation" }
-    state     = { source = "aws.ec2", detail_type = "EC2 Instance State-change Notification" }
+    capacity  = { source = "aws.ec2", detail_type = "EC2 Capacity Reservation Instance Interruption Warning" }
     health    = { source = "aws.health", detail_type = "AWS Health Event" }
+    rebalance = { source = "aws.ec2", detail_type = "EC2 Instance Rebalance Recommendation" }
+    spot      = { source = "aws.ec2", detail_type = "EC2 Spot Instance Interruption Warning" }
+    state     = { source = "aws.ec2", detail_type = "EC2 Instance State-change Notification" }
   }
 }
 
