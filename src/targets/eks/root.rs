@@ -119,7 +119,7 @@ fn variables(model: &Model, any_public: bool) -> Body {
         "log_retention_days",
         "How long CloudWatch keeps control-plane logs.",
         ident("number"),
-        Some(number(365)),
+        Some(number(crate::aws::defaults::LOG_RETENTION_DAYS)),
     ));
     Body::builder().add_blocks(blocks).build()
 }

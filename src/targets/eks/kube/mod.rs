@@ -41,8 +41,6 @@ const LABEL_MAX: usize = 63;
 const RUN_AS: u32 = 10001;
 /// Seconds HPA and KEDA wait before scaling down.
 const SCALE_DOWN_WINDOW: u32 = 300;
-/// CPU target when a service autoscales but names no target.
-const DEFAULT_CPU_TARGET: u8 = 70;
 /// The EKS Pod Identity agent, on every node's link-local address.
 const POD_IDENTITY_AGENT: &str = "169.254.170.23/32";
 const TRIGGER_AUTH: &str = "aws-pod-identity";

@@ -341,7 +341,10 @@ impl<'a> Ctx<'a> {
             },
         };
         let mut metrics = Vec::new();
-        let cpu = sc.cpu.or(sc.memory.is_none().then_some(DEFAULT_CPU_TARGET));
+        let cpu = sc.cpu.or(sc
+            .memory
+            .is_none()
+            .then_some(crate::aws::defaults::CPU_TARGET));
         if let Some(c) = cpu {
             metrics.push(resource("cpu", c));
         }
