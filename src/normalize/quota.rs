@@ -64,7 +64,7 @@ pub fn over(d: Demand, quota: &Quota) -> Vec<(&'static str, String, String)> {
     }
     if let Some(m) = quota.memory {
         if d.memory_mib > u64::from(m.mib()) {
-            out.push(("memory", memory(d.memory_mib), m.to_string()));
+            out.push(("memory", memory(d.memory_mib), memory(u64::from(m.mib()))));
         }
     }
     if let Some(p) = quota.pods {
@@ -85,10 +85,14 @@ fn cpu(millis: u64) -> String {
     }
 }
 
+/// Memory in Gi as a decimal: `12Gi`, `14.5Gi`.
 fn memory(mib: u64) -> String {
-    match u32::try_from(mib) {
-        Ok(m) => Memory::from_mib(m).to_string(),
-        Err(_) => format!("{mib}Mi"),
+    let hundredths = (mib * 100 + 512) / 1024;
+    let (whole, frac) = (hundredths / 100, hundredths % 100);
+    if frac == 0 {
+        format!("{whole}Gi")
+    } else {
+        format!("{whole}.{}Gi", format!("{frac:02}").trim_end_matches('0'))
     }
 }
 
@@ -273,6 +277,8 @@ mod tests {
         assert!(breakdown(&w, "cpu").contains("a 3 x 500m"));
         assert_eq!(cpu(4250), "4.25");
         assert_eq!(cpu(5000), "5");
+        assert_eq!(memory(14848), "14.5Gi");
+        assert_eq!(memory(8192), "8Gi");
         assert!(breakdown(&w, "cpu").contains("the largest job, j, 4"));
     }
 }
