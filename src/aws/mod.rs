@@ -11,6 +11,7 @@
 //! Targets lower the model into documents; they never spell an AWS name,
 //! an action list or a default themselves.
 
+pub mod alarms;
 pub mod contract;
 pub mod defaults;
 pub mod iam;

@@ -120,7 +120,13 @@ fn put_alarm(m: &mut Module, list: &str, key: Option<&str>) {
     let Some(name) = name.filter(|n| !n.is_null()) else {
         return;
     };
-    let value = json!([name, m.args(&["alarm_topic_arn", "tags"])]);
+    let rule = m
+        .args
+        .get("alarm_rules")
+        .and_then(|r| r.get(list))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let value = json!([name, rule, m.args(&["alarm_topic_arn", "tags"])]);
     m.put("aws_cloudwatch_metric_alarm.this", Some(&address), value);
 }
 

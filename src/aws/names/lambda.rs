@@ -114,47 +114,6 @@ pub const REQUESTS_PER_SECOND_PER_EXECUTION: u64 = 10;
 /// (CloudFormation's `TemplateBody` quota); bigger ones go through S3.
 pub const TEMPLATE_BODY_MAX_BYTES: usize = 51_200;
 
-/// A CloudWatch metric an alarm watches, with the one dimension that
-/// picks the resource.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Alarm {
-    pub namespace: &'static str,
-    pub metric: &'static str,
-    pub dimension: &'static str,
-    pub statistic: &'static str,
-}
-
-/// Invocations that failed (Lambda's metrics, by function name).
-pub static FUNCTION_ERRORS: Alarm = Alarm {
-    namespace: "AWS/Lambda",
-    metric: "Errors",
-    dimension: "FunctionName",
-    statistic: "Sum",
-};
-/// Invocations refused for lack of concurrency.
-pub static FUNCTION_THROTTLES: Alarm = Alarm {
-    namespace: "AWS/Lambda",
-    metric: "Throttles",
-    dimension: "FunctionName",
-    statistic: "Sum",
-};
-/// Messages waiting in a (dead-letter) queue (SQS's metrics, by name).
-pub static QUEUE_DEPTH: Alarm = Alarm {
-    namespace: "AWS/SQS",
-    metric: "ApproximateNumberOfMessagesVisible",
-    dimension: "QueueName",
-    statistic: "Maximum",
-};
-/// Server errors an HTTP API returned (API Gateway's metrics, by API).
-pub static API_SERVER_ERRORS: Alarm = Alarm {
-    namespace: "AWS/ApiGateway",
-    metric: "5xx",
-    dimension: "ApiId",
-    statistic: "Sum",
-};
-/// The period every alarm adds its metric up over.
-pub const ALARM_PERIOD_SECS: u64 = 300;
-
 /// An ECR pull-through cache rule for an upstream registry that Lambda
 /// cannot pull from itself: images are pulled once through
 /// `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<path>` and ECR

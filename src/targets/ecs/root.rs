@@ -373,6 +373,7 @@ fn module_block(
         b = b.add_attribute(("tags", map([("tenant", string(t.as_str()))])));
     }
     b.add_attribute(Attribute::new("alarms", args.alarms))
+        .add_attribute(("alarm_rules", alarm_rules()))
         .add_attribute(Attribute::new("queues", args.queues))
         .add_attribute(Attribute::new("services", args.services))
         .add_attribute(Attribute::new("jobs", args.jobs))
@@ -436,4 +437,30 @@ fn outputs(modules: &[(String, String)]) -> Body {
             per_platform("security_group_ids"),
         ))
         .build()
+}
+
+/// The module's `alarm_rules`: when each kind of alarm fires, from
+/// `aws::alarms`, the rules every target's alarms follow.
+fn alarm_rules() -> Expression {
+    use crate::aws::alarms::{self, Rule};
+    use crate::doc::hcl::number;
+    let rule = |r: &Rule| {
+        object([
+            ("namespace", string(r.namespace)),
+            ("metric", string(r.metric)),
+            ("statistic", string(r.statistic)),
+            ("period", number(r.period_secs)),
+            ("periods", number(r.periods)),
+            ("threshold", number(r.threshold)),
+        ])
+    };
+    map([
+        ("dead_letters", rule(&alarms::DEAD_LETTER_DEPTH)),
+        ("job_failed", rule(&alarms::JOB_FAILED)),
+        ("job_timed_out", rule(&alarms::JOB_TIMED_OUT)),
+        ("load_balancer_5xx", rule(&alarms::LOAD_BALANCER_5XX)),
+        ("scheduler_dead_letter", rule(&alarms::DEAD_LETTER_DEPTH)),
+        ("target_5xx", rule(&alarms::TARGET_5XX)),
+        ("unhealthy_hosts", rule(&alarms::UNHEALTHY_HOSTS)),
+    ])
 }

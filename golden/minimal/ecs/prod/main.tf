@@ -70,7 +70,65 @@ module "platform" {
   registry_credentials  = var.registry_credentials
   scratch_image         = var.scratch_image
   alarms                = {}
-  queues                = {}
+  alarm_rules = {
+    "dead_letters" = {
+      namespace = "AWS/SQS"
+      metric    = "ApproximateNumberOfMessagesVisible"
+      statistic = "Maximum"
+      period    = 300
+      periods   = 1
+      threshold = 1
+    }
+    "job_failed" = {
+      namespace = "AWS/States"
+      metric    = "ExecutionsFailed"
+      statistic = "Sum"
+      period    = 300
+      periods   = 1
+      threshold = 1
+    }
+    "job_timed_out" = {
+      namespace = "AWS/States"
+      metric    = "ExecutionsTimedOut"
+      statistic = "Sum"
+      period    = 300
+      periods   = 1
+      threshold = 1
+    }
+    "load_balancer_5xx" = {
+      namespace = "AWS/ApplicationELB"
+      metric    = "HTTPCode_ELB_5XX_Count"
+      statistic = "Sum"
+      period    = 300
+      periods   = 1
+      threshold = 10
+    }
+    "scheduler_dead_letter" = {
+      namespace = "AWS/SQS"
+      metric    = "ApproximateNumberOfMessagesVisible"
+      statistic = "Maximum"
+      period    = 300
+      periods   = 1
+      threshold = 1
+    }
+    "target_5xx" = {
+      namespace = "AWS/ApplicationELB"
+      metric    = "HTTPCode_Target_5XX_Count"
+      statistic = "Sum"
+      period    = 300
+      periods   = 1
+      threshold = 10
+    }
+    "unhealthy_hosts" = {
+      namespace = "AWS/ApplicationELB"
+      metric    = "UnHealthyHostCount"
+      statistic = "Maximum"
+      period    = 60
+      periods   = 3
+      threshold = 1
+    }
+  }
+  queues = {}
   services = {
     "web" = {
       name           = "hello-prod-web"

@@ -56,7 +56,7 @@ impl<R: Resolve, O: Out> Emitter<'_, '_, R, O> {
             &scope.path(&["HttpApi", "ServerErrorsAlarm", "Resource"]),
             &format!("Server errors (5xx) from HTTP API {api_name}"),
             &Metric {
-                alarm: &names::API_SERVER_ERRORS,
+                alarm: &crate::aws::alarms::API_5XX,
                 value: Val::Ref(Ref::Id(api)),
             },
         );

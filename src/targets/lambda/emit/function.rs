@@ -588,11 +588,15 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             },
         );
         for (alarm, what, metric) in [
-            ("ErrorsAlarm", "failed", &names::FUNCTION_ERRORS),
+            (
+                "ErrorsAlarm",
+                "failed",
+                &crate::aws::alarms::FUNCTION_ERRORS,
+            ),
             (
                 "ThrottlesAlarm",
                 "were throttled",
-                &names::FUNCTION_THROTTLES,
+                &crate::aws::alarms::FUNCTION_THROTTLES,
             ),
         ] {
             self.alarm(

@@ -53,7 +53,7 @@ const DELETE: Option<Policies> = Some(("Delete", "Delete"));
 /// What an alarm watches: one of `names`' alarms, and the value of its
 /// dimension.
 struct Metric<'a> {
-    alarm: &'static names::Alarm,
+    alarm: &'static crate::aws::alarms::Rule,
     value: Val<'a>,
 }
 
@@ -385,9 +385,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
         })
     }
 
-    /// A CloudWatch alarm at `path` that fires when `metric` reaches
-    /// `threshold` in five minutes, and notifies the stack's alarm topic
-    /// when one is given.
+    /// A CloudWatch alarm at `path` that fires by its rule
+    /// (`aws::alarms`), and notifies the stack's alarm topic when one is
+    /// given.
     fn alarm(&mut self, scope: &Scope, path: &[&str], description: &str, metric: &Metric) {
         let topic = self.param(Param::AlarmTopic);
         self.add(path, "AWS::CloudWatch::Alarm", None, &NO_SKIPS, |p| {
@@ -408,9 +408,9 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
                 })
             });
             p.field("Statistic").str(metric.alarm.statistic);
-            p.field("Period").u64(names::ALARM_PERIOD_SECS);
-            p.field("EvaluationPeriods").u64(1);
-            p.field("Threshold").u64(1);
+            p.field("Period").u64(metric.alarm.period_secs);
+            p.field("EvaluationPeriods").u64(metric.alarm.periods);
+            p.field("Threshold").u64(metric.alarm.threshold);
             p.field("ComparisonOperator")
                 .str("GreaterThanOrEqualToThreshold");
             p.field("TreatMissingData").str("notBreaching");

@@ -93,7 +93,7 @@ impl<'v, R: Resolve, O: Out> Emitter<'_, 'v, R, O> {
             &alarm_path,
             &format!("Messages in dead-letter queue {name}: they failed and wait to be looked at"),
             &Metric {
-                alarm: &names::QUEUE_DEPTH,
+                alarm: &crate::aws::alarms::DEAD_LETTER_DEPTH,
                 value: Val::Name(name),
             },
         );

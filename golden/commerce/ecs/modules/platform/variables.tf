@@ -50,6 +50,18 @@ variable "alarms" {
   default = {}
 }
 
+variable "alarm_rules" {
+  description = "When each kind of alarm fires (metric, statistic, period, periods in a row, threshold), decided once by blueprint for every target."
+  type = map(object({
+    namespace = string
+    metric    = string
+    statistic = string
+    period    = number
+    periods   = number
+    threshold = number
+  }))
+}
+
 variable "alarm_topic_arn" {
   description = "SNS topic every alarm notifies (on ALARM and OK); null: the alarms only change state."
   type        = string
