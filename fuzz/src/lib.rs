@@ -68,6 +68,13 @@ fn check_file(target: Target, path: &str, bytes: &[u8]) {
             }
         }
         "md" => {}
+        // deploy.sh (Lambda): a script the user runs; it must say which
+        // shell runs it.
+        "sh" => {
+            if !text.starts_with("#!/usr/bin/env bash\n") && !text.starts_with("#!/bin/") {
+                panic!("{t} {path}: a script without a shebang");
+            }
+        }
         _ => panic!("{t} {path}: a file of a kind the oracles do not know"),
     }
 }
