@@ -107,6 +107,11 @@ resource "aws_ecs_service" "this" {
     aws_vpc_security_group_egress_rule.calls,
     aws_vpc_security_group_ingress_rule.calls,
     aws_vpc_security_group_ingress_rule.from_load_balancer,
+    aws_iam_role_policy.task_storage,
+    aws_vpc_security_group_egress_rule.storage_nfs,
+    aws_vpc_security_group_ingress_rule.storage_nfs,
+    aws_efs_mount_target.service,
+    aws_efs_file_system_policy.service,
   ]
 
   tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
@@ -184,8 +189,11 @@ resource "aws_ecs_service" "scaled" {
   # moment they start: the policies of the roles they run with (image pull,
   # secrets, logs) and the rules of their security group (Terraform removes
   # a new group's default egress, so no image pull before the HTTPS rule; no
-  # health check before the load balancer's ingress). Draining tasks still
-  # need them on destroy.
+  # health check before the load balancer's ingress), and a stateful
+  # service's EFS mount targets, their NFS rules and the file system's
+  # policy (a task mounts its file system as it starts; a mount target
+  # takes minutes to become available). Draining tasks still need them on
+  # destroy.
   depends_on = [
     aws_lb_listener_rule.route,
     aws_ecs_cluster_capacity_providers.this,
@@ -197,6 +205,11 @@ resource "aws_ecs_service" "scaled" {
     aws_vpc_security_group_egress_rule.calls,
     aws_vpc_security_group_ingress_rule.calls,
     aws_vpc_security_group_ingress_rule.from_load_balancer,
+    aws_iam_role_policy.task_storage,
+    aws_vpc_security_group_egress_rule.storage_nfs,
+    aws_vpc_security_group_ingress_rule.storage_nfs,
+    aws_efs_mount_target.service,
+    aws_efs_file_system_policy.service,
   ]
 
   tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
