@@ -43,7 +43,7 @@ fn field<'a>(e: &'a Expression, key: &str) -> &'a Expression {
 }
 
 /// `services` of module `label` in a root's main.tf.
-fn services<'a>(main: &'a Body, label: &str) -> &'a Expression {
+fn services_of<'a>(main: &'a Body, label: &str) -> &'a Expression {
     let m = main
         .blocks()
         .find(|b| b.identifier() == "module" && b.labels()[0].as_str() == label)
@@ -172,14 +172,14 @@ fn one_mount_target_per_zone_of_the_private_subnets_admits_nfs_from_its_service_
         "the storage group is named by its two NFS rules and the mount targets only"
     );
     // What `plan` and `diff` count: one mount target per private subnet
-    // (three here) in each of the copies' stateful services.
+    // (three here) for each of the three copies' two stateful services.
     let main = root_file(&out, "prod/main.tf");
     let counted = crate::review::terraform_root_resources(&[&main]);
     let mts: Vec<&String> = counted
         .iter()
         .filter(|a| a.contains("aws_efs_mount_target.service"))
         .collect();
-    assert_eq!(mts.len(), 3 * 3, "{mts:#?}");
+    assert_eq!(mts.len(), 3 * 3 * 2, "{mts:#?}");
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn the_access_point_acts_as_a_user_that_is_not_root() {
             ("shared", "initech/search"),
             ("tenant_acme", "search"),
         ] {
-            let st = field(field(services(&main, label), key), "storage");
+            let st = field(field(services_of(&main, label), key), "storage");
             for id in ["uid", "gid"] {
                 let v = one_line(field(st, id));
                 assert_eq!(v, "10001", "{env} {label} {key} {id}");
@@ -270,9 +270,34 @@ fn the_task_mounts_it_over_tls_with_iam_through_the_access_point_read_write() {
         containers.matches("readonlyRootFilesystem = true").count(),
         2
     );
+    // A single-task stateful service stops its old task before the new one
+    // starts (a StatefulSet's order); others roll with a surge.
+    let services = module_file(&out, "services.tf");
+    let locals = nested(&services, "locals");
+    assert_eq!(
+        attr(locals[0].body(), "stop_first"),
+        "{for k, s in var.services : k => s.storage != null && s.max_count == 1}"
+    );
+    for name in ["this", "scaled"] {
+        let svc = resource(&services, "aws_ecs_service", name).body();
+        assert_eq!(
+            attr(svc, "deployment_minimum_healthy_percent"),
+            "local.stop_first[each.key] ? 0 : 100"
+        );
+        assert_eq!(
+            attr(svc, "deployment_maximum_percent"),
+            "local.stop_first[each.key] ? 100 : 200"
+        );
+    }
+    let main = root_file(&out, "prod/main.tf");
+    let db = field(services_of(&main, "tenant_acme"), "catalog-db");
+    assert_eq!(one_line(field(db, "max_count")), "1");
+    assert_eq!(
+        one_line(field(field(db, "storage"), "path")),
+        "\"/var/lib/postgresql/data\""
+    );
     // The services run on Fargate's LATEST platform version (1.4.0, the
     // first with EFS): none pins an older one.
-    let services = module_file(&out, "services.tf");
     for name in ["this", "scaled"] {
         let svc = resource(&services, "aws_ecs_service", name).body();
         assert!(svc.attributes().all(|a| a.key() != "platform_version"));
@@ -402,7 +427,7 @@ fn the_storage_path_is_the_file_system_not_scratch_and_its_size_is_a_note() {
         "version: 1\nname: shop\nregion: eu-west-1\nservices:\n  db:\n    image: x\n    port: 5432\n    stateful: true\n    storage: { path: /var/lib/db, size: 30Gi }\n    writable_paths: [/var/lib/db, /var/run]\n",
     ));
     let main = root_file(&out, "prod/main.tf");
-    let db = field(services(&main, "platform"), "db");
+    let db = field(services_of(&main, "platform"), "db");
     assert_eq!(
         one_line(field(db, "scratch_paths")),
         "[ \"/var/lib/amazon\", \"/var/log/amazon\", \"/var/run\" ]",
@@ -419,4 +444,18 @@ fn the_storage_path_is_the_file_system_not_scratch_and_its_size_is_a_note() {
         .unwrap_or_else(|| panic!("{:#?}", out.notes));
     assert!(note.contains("EFS is elastic"), "{note}");
     assert!(note.contains("at /var/lib/db (prod)"), "{note}");
+}
+
+#[test]
+fn a_new_size_changes_nothing_that_is_applied() {
+    // EFS is elastic: only `plan`'s estimate and the render note follow
+    // the size, so raising it is no change to any resource.
+    let small = lower(&model(STATEFUL));
+    let large = lower(&model(&STATEFUL.replace("size: 50Gi", "size: 900Gi")));
+    for (path, doc) in &small.files {
+        if path.ends_with(".tf") {
+            assert_eq!(render(doc), render(&large.files[path]), "{path}");
+        }
+    }
+    assert_ne!(small.notes, large.notes);
 }

@@ -28,6 +28,16 @@ resource "aws_service_discovery_service" "this" {
   tags = var.tags
 }
 
+locals {
+  # A stateful service that runs one task is deployed like a StatefulSet's
+  # pod: the old task stops before the new one starts, so two copies of a
+  # single-writer engine never open its data at once (OpenSearch would fail
+  # on the lock it still holds, PostgreSQL would corrupt it). Its deploys
+  # cost a restart. Several tasks already share their file system, so they
+  # roll as usual.
+  stop_first = { for k, s in var.services : k => s.storage != null && s.max_count == 1 }
+}
+
 # Services come in two resources, because Terraform's lifecycle cannot
 # depend on a value: a fixed-size service (max = min) keeps desired_count
 # as the blueprint says, so raising `min` scales it; a service with an
@@ -43,8 +53,8 @@ resource "aws_ecs_service" "this" {
   desired_count                      = each.value.min_count
   enable_execute_command             = true
   propagate_tags                     = "SERVICE"
-  deployment_minimum_healthy_percent = 100
-  deployment_maximum_percent         = 200
+  deployment_minimum_healthy_percent = local.stop_first[each.key] ? 0 : 100
+  deployment_maximum_percent         = local.stop_first[each.key] ? 100 : 200
   health_check_grace_period_seconds  = each.value.public ? (each.value.health == null ? 0 : each.value.health.grace) : null
   # A changed capacity provider strategy (spot) is applied in place with a
   # new deployment, instead of replacing the service.
@@ -123,8 +133,8 @@ resource "aws_ecs_service" "scaled" {
   desired_count                      = each.value.min_count
   enable_execute_command             = true
   propagate_tags                     = "SERVICE"
-  deployment_minimum_healthy_percent = 100
-  deployment_maximum_percent         = 200
+  deployment_minimum_healthy_percent = local.stop_first[each.key] ? 0 : 100
+  deployment_maximum_percent         = local.stop_first[each.key] ? 100 : 200
   health_check_grace_period_seconds  = each.value.public ? (each.value.health == null ? 0 : each.value.health.grace) : null
   # A changed capacity provider strategy (spot) is applied in place with a
   # new deployment, instead of replacing the service.

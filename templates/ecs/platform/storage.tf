@@ -43,7 +43,6 @@ data "aws_subnet" "private" {
 # service's files are its working set, and IA would add a charge and
 # latency to every cold read.
 resource "aws_efs_file_system" "service" {
-  # checkov:skip=CKV2_AWS_18: backups are on through aws_efs_backup_policy (the EFS default plan in AWS Backup: daily, kept 35 days); a plan of the platform team's own can select the file systems by tag
   for_each         = local.stateful
   creation_token   = each.value.storage.file_system
   encrypted        = true
@@ -53,6 +52,10 @@ resource "aws_efs_file_system" "service" {
   tags             = merge(var.tags, { Name = each.value.storage.file_system }, each.value.tenant == null ? {} : { tenant = each.value.tenant })
 }
 
+# Automatic backups: the EFS default plan in AWS Backup (daily, kept 35
+# days, in the aws/efs/automatic-backup-vault, encrypted with the vault's
+# key, not this copy's). A backup plan of the platform team's own can add
+# the file systems by their tags.
 resource "aws_efs_backup_policy" "service" {
   for_each       = local.stateful
   file_system_id = aws_efs_file_system.service[each.key].id
