@@ -45,8 +45,15 @@ fn described(address: &str) -> String {
 #[test]
 fn the_ecs_module_description_lists_exactly_the_modules_resources() {
     let mut seen = BTreeSet::new();
-    for bp in ["commerce.yaml", "saas.yaml", "minimal.yaml"] {
-        let src = std::fs::read_to_string(repo().join("blueprints").join(bp)).unwrap();
+    // The bundled examples, and a stateful service's EFS resources from
+    // tests/blueprints/stateful.yaml until a bundled example has one.
+    for bp in [
+        "blueprints/commerce.yaml",
+        "blueprints/saas.yaml",
+        "blueprints/minimal.yaml",
+        "tests/blueprints/stateful.yaml",
+    ] {
+        let src = std::fs::read_to_string(repo().join(bp)).unwrap();
         let model = normalize::load(&src).unwrap();
         let out = targets::ecs::lower(&model);
         for (path, doc) in &out.files {

@@ -29,6 +29,13 @@
 //!   cannot pull their image or read their secrets, and until the ingress
 //!   rule from the load balancer exists its health checks fail; on destroy
 //!   the rules go only after the service.
+//! - R4: every `aws_ecs_service` whose task definition mounts an EFS file
+//!   system comes after every mount target of that file system and every
+//!   rule of the mount targets' security groups. A task mounts its volume
+//!   as it starts, and a mount target takes minutes to become available:
+//!   tasks started before it fail to mount, and enough failures trip the
+//!   circuit breaker; on destroy the mount targets go only after the
+//!   service's tasks.
 
 use crate::support::repo;
 use hcl::expr::{Expression, ObjectKey, TemplateExpr, TraversalOperator};
@@ -380,12 +387,41 @@ fn resources_are_ordered_as_aws_requires() {
                 }
             }
         }
+        // R4
+        for svc in m.of_type("aws_ecs_service") {
+            let reach = m.reach(svc);
+            let file_systems: BTreeSet<&String> = m
+                .direct(svc, "aws_ecs_task_definition")
+                .flat_map(|td| m.direct(td, "aws_efs_file_system"))
+                .collect();
+            for fs in file_systems {
+                for mt in m.attached(&["aws_efs_mount_target"], "file_system_id", fs) {
+                    let rules = [
+                        "aws_vpc_security_group_ingress_rule",
+                        "aws_vpc_security_group_egress_rule",
+                    ];
+                    let sg_rules = m
+                        .direct(mt, "aws_security_group")
+                        .flat_map(|sg| m.attached(&rules, "security_group_id", sg));
+                    for needed in std::iter::once(mt).chain(sg_rules) {
+                        *checked.entry((m.name, "R4")).or_default() += 1;
+                        if !reach.contains(needed) {
+                            problems.push(format!(
+                                "{}: R4 {svc} is not ordered after {needed}, which its tasks need to mount the EFS file system {fs} as they start (add {needed} to its depends_on)",
+                                m.name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // The rules are not vacuous: each checks what the modules are known to hold.
     for key in [
         ("ecs platform", "R1"),
         ("ecs platform", "R3"),
+        ("ecs platform", "R4"),
         ("ecs platform", "aws_sfn_state_machine"),
         ("ecs platform", "aws_scheduler_schedule"),
         ("ecs platform", "aws_ecs_service"),

@@ -37,3 +37,8 @@ pub const ECS_EXEC_WRITABLE_PATHS: &[&str] = &["/var/lib/amazon", "/var/log/amaz
 
 /// ECS: the scratch space every container has, whatever its writable_paths.
 pub const ECS_TMP: &str = "/tmp";
+
+/// ECS: the POSIX user and group (uid = gid) a stateful service's EFS
+/// access point makes every request act as, and the owner of the directory
+/// it creates; the same ID EKS pods run as. Not root.
+pub const ECS_STORAGE_POSIX_ID: u32 = 10001;

@@ -129,6 +129,22 @@ pub const TRACING: &[&str] = &[
 /// A schedule starting its job's state machine.
 pub const START_EXECUTION: &[&str] = &["states:StartExecution"];
 
+/// A stateful service's tasks mounting their EFS file system read-write
+/// (ECS; granted on that file system only, through its access point). No
+/// `ClientRootAccess`: the access point's user is not root.
+pub const STORAGE_MOUNT: &[&str] = &[
+    "elasticfilesystem:ClientMount",
+    "elasticfilesystem:ClientWrite",
+];
+
+/// Every NFS client action on an EFS file system: what its file system
+/// policy denies to any client without TLS.
+pub const STORAGE_CLIENT: &[&str] = &[
+    "elasticfilesystem:ClientMount",
+    "elasticfilesystem:ClientRootAccess",
+    "elasticfilesystem:ClientWrite",
+];
+
 /// What Secrets Manager appends to a secret's name in its ARN: `-` and six
 /// random characters, matched by this pattern in IAM resources.
 pub const SECRET_SUFFIX_PATTERN: &str = "-??????";
@@ -215,6 +231,8 @@ mod tests {
             TRACING,
             START_EXECUTION,
             DEAD_LETTER_SEND,
+            STORAGE_MOUNT,
+            STORAGE_CLIENT,
         ] {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
         }

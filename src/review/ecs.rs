@@ -130,6 +130,68 @@ fn put_alarm(m: &mut Module, list: &str, key: Option<&str>) {
     m.put("aws_cloudwatch_metric_alarm.this", Some(&address), value);
 }
 
+/// A stateful service's EFS file system (`storage.tf`): the file system,
+/// its backup and file system policies, access point, mount targets (one
+/// per Availability Zone of the private subnets; counted here as one per
+/// private subnet, which they are when each zone has one), their security
+/// group and NFS rules, and the task role's grant.
+fn storage(m: &mut Module, k: &str, s: &Value, st: &Value) {
+    let mut fs = pick(st, &["file_system"]);
+    fs["tenant"] = s.get("tenant").cloned().unwrap_or(Value::Null);
+    fs["module"] = m.args(&["tags"]);
+    m.put("aws_efs_file_system.service", Some(k), fs);
+    m.put("aws_efs_backup_policy.service", Some(k), json!({}));
+    m.put("aws_efs_file_system_policy.service", Some(k), json!({}));
+    m.put(
+        "aws_efs_access_point.service",
+        Some(k),
+        pick(st, &["file_system", "uid", "gid"]),
+    );
+    let mut sg = pick(st, &["security_group"]);
+    sg["module"] = m.args(&["vpc_id", "tags"]);
+    m.put("aws_security_group.storage", Some(k), sg);
+    let a = m.put(
+        "aws_vpc_security_group_ingress_rule.storage_nfs",
+        Some(k),
+        json!({}),
+    );
+    m.inv.grant(
+        &a,
+        Access::Network,
+        format!("ingress tcp/2049 (NFS) into the EFS file system of {k} from {k}"),
+    );
+    m.put(
+        "aws_vpc_security_group_egress_rule.storage_nfs",
+        Some(k),
+        json!({}),
+    );
+    let subnets = match m.args.get("private_subnet_ids") {
+        Some(Value::Array(ids)) => ids.iter().map(show).collect(),
+        _ => vec!["private_subnet_ids".to_string()],
+    };
+    for subnet in subnets {
+        m.put(
+            "aws_efs_mount_target.service",
+            Some(&format!("{k}@<zone of {subnet}>")),
+            json!({ "subnet": subnet }),
+        );
+    }
+    let a = m.put(
+        "aws_iam_role_policy.task_storage",
+        Some(k),
+        pick(st, &["file_system"]),
+    );
+    let fs = st.get("file_system").map(show).unwrap_or_default();
+    m.inv.grant(
+        &a,
+        Access::Iam,
+        format!(
+            "allow {} on EFS file system {fs} through its access point (for {k})",
+            actions(m.args, "storage_mount")
+        ),
+    );
+}
+
 /// Adds the resources and grants of `module "<name>"` with `args`.
 pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
     let mut m = Module {
@@ -264,6 +326,7 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                 "execution_role",
                 "task_role",
                 "log_group",
+                "storage",
             ],
         );
         task["module"] = m.args(&["tags", "region", "scratch_image", "registry_credentials"]);
@@ -398,6 +461,9 @@ pub fn expand(name: &str, args: &Value, inv: &mut Inventory) {
                     format!("{host} {paths} forwards to {k}"),
                 );
             }
+        }
+        if let Some(st) = s.get("storage").filter(|v| given(Some(v))) {
+            storage(&mut m, k, s, st);
         }
         if let (Some(min), Some(max)) = (min, max) {
             if max > min {

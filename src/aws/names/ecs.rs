@@ -68,6 +68,18 @@ pub struct ServiceNames {
     /// Public services: 5XX answers, and tasks failing the health check.
     pub target_5xx_alarm: String,
     pub unhealthy_alarm: String,
+    /// A stateful service's EFS file system (`None` otherwise).
+    pub storage: Option<StorageNames>,
+}
+
+/// The names of a stateful service's EFS file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageNames {
+    /// The creation token (unique in the account and region) and the
+    /// `Name` tag of the file system and its access point.
+    pub file_system: String,
+    /// The security group of its mount targets.
+    pub security_group: String,
 }
 
 /// A job's names beyond its task's.
@@ -116,6 +128,10 @@ pub fn service(c: &Copy, tenant: Option<&Name>, s: &Service) -> ServiceNames {
         wake_alarm: Kind::Alarm.with_suffix(&task.name, "-wake"),
         target_5xx_alarm: Kind::Alarm.with_suffix(&task.name, "-5xx"),
         unhealthy_alarm: Kind::Alarm.with_suffix(&task.name, "-unhealthy"),
+        storage: s.storage.as_ref().map(|_| StorageNames {
+            file_system: Kind::EfsFileSystem.fit(&full),
+            security_group: Kind::SecurityGroup.with_suffix(&task.name, "-efs"),
+        }),
         task,
     }
 }
@@ -203,6 +219,10 @@ pub fn register(model: &Model, reg: &mut Registry) {
                         reg.add(Kind::Alarm, &n.unhealthy_alarm, &at);
                     }
                     reg.add(Kind::Alarm, &n.wake_alarm, &at);
+                    if let Some(st) = &n.storage {
+                        reg.add(Kind::EfsFileSystem, &st.file_system, &at);
+                        reg.add(Kind::SecurityGroup, &st.security_group, &at);
+                    }
                 }
                 for j in &w.jobs {
                     let at = Origin::item(env, tenant, "job", j.name.as_str());

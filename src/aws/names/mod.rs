@@ -47,6 +47,10 @@ pub enum Kind {
     DiscoveryService,
     StateMachine,
     Schedule,
+    /// An EFS file system's creation token: unique per account and
+    /// region (a second CreateFileSystem with it is refused), 64
+    /// characters.
+    EfsFileSystem,
     Alarm,
     EksCluster,
     /// A Kubernetes namespace in one environment's cluster.
@@ -75,6 +79,7 @@ impl Kind {
             Kind::DiscoveryService => 63,
             Kind::StateMachine => 80,
             Kind::Schedule | Kind::EventRule | Kind::LambdaFunction => 64,
+            Kind::EfsFileSystem => 64,
             Kind::Alarm => 255,
             Kind::EksCluster => 100,
             Kind::Namespace => 63,
@@ -101,6 +106,7 @@ impl Kind {
             Kind::DiscoveryService => "Cloud Map service",
             Kind::StateMachine => "Step Functions state machine",
             Kind::Schedule => "EventBridge schedule",
+            Kind::EfsFileSystem => "EFS file system",
             Kind::Alarm => "CloudWatch alarm",
             Kind::EksCluster => "EKS cluster",
             Kind::Namespace => "Kubernetes namespace",

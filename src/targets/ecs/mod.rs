@@ -12,6 +12,8 @@ mod root;
 mod tests;
 #[cfg(test)]
 mod tests_plan;
+#[cfg(test)]
+mod tests_storage;
 
 use super::Output;
 use crate::model::{Model, Name};
@@ -53,6 +55,9 @@ fn notes(model: &Model) -> Vec<String> {
                 if let Some(n) = limits::size_note(s.cpu, s.memory) {
                     add(&s.name, n);
                 }
+                if let Some(st) = &s.storage {
+                    add(&s.name, storage_note(st));
+                }
                 match (&s.health, s.expose) {
                     (Some(h), crate::model::Expose::Public) => {
                         for n in limits::health(h).1 {
@@ -78,4 +83,13 @@ fn notes(model: &Model) -> Vec<String> {
     seen.into_iter()
         .map(|((name, what), places)| format!("{name}: {what} ({})", places.join(", ")))
         .collect()
+}
+
+/// What `storage` becomes on ECS: one EFS file system, which is elastic,
+/// so the size is only an estimate; and shared by every task.
+fn storage_note(st: &crate::model::Storage) -> String {
+    format!(
+        "`storage.size` {}Gi is advisory on ECS: EFS is elastic and grows and shrinks with its data (the size prices it in `plan`); every task of the service mounts the same file system at {}",
+        st.size_gib, st.path
+    )
 }

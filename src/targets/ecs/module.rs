@@ -9,7 +9,7 @@ use crate::targets::terraform::{add_fixed_module, QUEUES_TF};
 pub const DIR: &str = "modules/platform";
 pub const SOURCE_FROM_ROOT: &str = "../modules/platform";
 
-const FILES: [(&str, &str); 14] = [
+const FILES: [(&str, &str); 15] = [
     (
         "alarms.tf",
         include_str!("../../../templates/ecs/platform/alarms.tf"),
@@ -46,6 +46,10 @@ const FILES: [(&str, &str); 14] = [
     (
         "services.tf",
         include_str!("../../../templates/ecs/platform/services.tf"),
+    ),
+    (
+        "storage.tf",
+        include_str!("../../../templates/ecs/platform/storage.tf"),
     ),
     (
         "tasks.tf",

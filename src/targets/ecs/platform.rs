@@ -25,6 +25,8 @@ pub struct ModuleArgs {
     pub jobs: Expression,
     pub alarms: Expression,
     pub has_public: bool,
+    /// Whether a service of the copy is stateful (an EFS file system).
+    pub has_stateful: bool,
     /// Keys of the services with an autoscaling target (`max > min`) and
     /// of the fixed-size ones: the module's `aws_ecs_service.scaled` and
     /// `aws_ecs_service.this`.
@@ -52,6 +54,7 @@ pub fn module_args(
     let mut jobs = Vec::new();
     let mut priorities = AlbPriorities::default();
     let mut has_public = false;
+    let mut has_stateful = false;
     let (mut scaled, mut fixed) = (Vec::new(), Vec::new());
     let mut alarms = Alarms::default();
     for w in &platform.tenants {
@@ -74,6 +77,7 @@ pub fn module_args(
         }
         for s in &w.services {
             has_public |= s.expose == Expose::Public;
+            has_stateful |= s.storage.is_some();
             let key = copy.key(tenant, s.name.as_str());
             if s.scale.max > s.scale.min {
                 scaled.push(key.clone());
@@ -106,6 +110,7 @@ pub fn module_args(
             any_jobs.then_some(n.scheduler_dead_letter_alarm),
         ),
         has_public,
+        has_stateful,
         scaled,
         fixed,
     }
@@ -158,6 +163,7 @@ fn task_items<'a>(
     n: &names::TaskNames,
     task: Task<'_>,
     is_service: bool,
+    storage: Option<&str>,
     images: &ImageVariables,
 ) -> Vec<(&'a str, Expression)> {
     let tenant = at.tenant;
@@ -232,7 +238,7 @@ fn task_items<'a>(
         }
         items.push(("secret_grants", strings(grants)));
     }
-    let scratch = scratch_paths(task.writable_paths, is_service);
+    let scratch = scratch_paths(task.writable_paths, is_service, storage);
     if !scratch.is_empty() {
         items.push(("scratch_paths", strings(scratch)));
     }
@@ -240,8 +246,10 @@ fn task_items<'a>(
 }
 
 /// The scratch volumes of a task besides `/tmp` (which every task has):
-/// its `writable_paths` and, on services, where the ECS Exec agent writes.
-fn scratch_paths(writable: &[String], is_service: bool) -> BTreeSet<String> {
+/// its `writable_paths` and, on services, where the ECS Exec agent writes;
+/// not a stateful service's storage path, which its EFS file system makes
+/// writable (two mounts cannot share a path).
+fn scratch_paths(writable: &[String], is_service: bool, storage: Option<&str>) -> BTreeSet<String> {
     let exec = defaults::ECS_EXEC_WRITABLE_PATHS
         .iter()
         .filter(|_| is_service)
@@ -250,7 +258,7 @@ fn scratch_paths(writable: &[String], is_service: bool) -> BTreeSet<String> {
         .iter()
         .cloned()
         .chain(exec)
-        .filter(|p| p != defaults::ECS_TMP)
+        .filter(|p| p != defaults::ECS_TMP && Some(p.as_str()) != storage)
         .collect()
 }
 
@@ -269,7 +277,8 @@ fn service(
 ) -> Expression {
     let (copy, tenant) = (at.copy, w.tenant.as_ref());
     let n = names::service(copy, tenant, s);
-    let mut items = task_items(at, &n.task, s.task(), true, images);
+    let path = s.storage.as_ref().map(|st| st.path.as_str());
+    let mut items = task_items(at, &n.task, s.task(), true, path, images);
     if let Some(port) = s.port {
         items.push(("port", number(u64::from(port))));
         items.push(("discovery", string(n.discovery.clone())));
@@ -344,7 +353,24 @@ fn service(
         items.push(("spot_percent", number(u64::from(s.spot))));
     }
     push_refs(&mut items, copy, tenant, s.task());
+    if let (Some(st), Some(sn)) = (&s.storage, &n.storage) {
+        items.push(("storage", storage(st, sn)));
+    }
     object(items)
+}
+
+/// A stateful service's EFS file system: where it is mounted, its names,
+/// and the POSIX user its access point enforces. Its `size` stays out:
+/// EFS is elastic, so the size only prices it (`plan`).
+fn storage(st: &crate::model::Storage, n: &names::StorageNames) -> Expression {
+    let id = u64::from(defaults::ECS_STORAGE_POSIX_ID);
+    object([
+        ("path", string(st.path.clone())),
+        ("file_system", string(n.file_system.clone())),
+        ("security_group", string(n.security_group.clone())),
+        ("uid", number(id)),
+        ("gid", number(id)),
+    ])
 }
 
 /// The queue a worker's scaling watches: its one queue, when it scales on
@@ -374,7 +400,7 @@ fn push_refs(
 
 fn job(at: &At, j: &Job, n: &names::JobNames, images: &ImageVariables) -> Expression {
     let (copy, tenant) = (at.copy, at.tenant);
-    let mut items = task_items(at, &n.task, j.task(), false, images);
+    let mut items = task_items(at, &n.task, j.task(), false, None, images);
     items.push(("runner_role", string(n.runner_role.clone())));
     items.push(("scheduler_role", string(n.scheduler_role.clone())));
     items.push(("runs_log_group", string(n.runs_log_group.clone())));

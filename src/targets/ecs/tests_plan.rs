@@ -53,7 +53,7 @@ fn output() -> crate::targets::Output {
     lower(&std::sync::Arc::new(m))
 }
 
-fn text(out: &crate::targets::Output, path: &str) -> String {
+pub(super) fn text(out: &crate::targets::Output, path: &str) -> String {
     String::from_utf8(render(&out.files[path])).unwrap()
 }
 
@@ -63,11 +63,11 @@ fn json(out: &crate::targets::Output, path: &str) -> Value {
     serde_json::to_value(v).unwrap()
 }
 
-fn module_body(out: &crate::targets::Output, file: &str) -> Body {
+pub(super) fn module_body(out: &crate::targets::Output, file: &str) -> Body {
     hcl::parse(&text(out, &format!("modules/platform/{file}"))).unwrap()
 }
 
-fn resource<'b>(body: &'b Body, ty: &str, name: &str) -> &'b Block {
+pub(super) fn resource<'b>(body: &'b Body, ty: &str, name: &str) -> &'b Block {
     body.blocks()
         .find(|b| {
             b.identifier() == "resource"
@@ -78,11 +78,11 @@ fn resource<'b>(body: &'b Body, ty: &str, name: &str) -> &'b Block {
         .unwrap_or_else(|| panic!("resource {ty}.{name}"))
 }
 
-fn attr<'b>(b: &'b Body, key: &str) -> Option<&'b Expression> {
+pub(super) fn attr<'b>(b: &'b Body, key: &str) -> Option<&'b Expression> {
     b.attributes().find(|a| a.key() == key).map(|a| a.expr())
 }
 
-fn one_line(e: &Expression) -> String {
+pub(super) fn one_line(e: &Expression) -> String {
     hcl::format::to_string(e)
         .unwrap()
         .split_whitespace()
@@ -275,11 +275,19 @@ fn scratch_volumes_are_mounted_and_opened_before_the_app_starts() {
         assert!(defs.contains(needle), "{needle} in {defs}");
     }
     assert_eq!(defs.matches("readonlyRootFilesystem = true").count(), 2);
-    // Both containers mount /tmp and one volume per scratch path there.
+    // Both containers mount /tmp and one volume per scratch path there;
+    // the app also mounts a stateful service's file system.
     assert_eq!(
         defs.matches("mountPoints = local.scratch_mounts[each.key]")
             .count(),
-        2
+        1
+    );
+    assert_eq!(
+        defs.matches(
+            "mountPoints = concat(local.scratch_mounts[each.key], local.storage_mounts[each.key])"
+        )
+        .count(),
+        1
     );
     let mounts = tasks
         .blocks()

@@ -1,4 +1,5 @@
-# Key for ECS Exec sessions and every log group of this platform copy.
+# Key for ECS Exec sessions, every log group and every EFS file system of
+# this platform copy.
 resource "aws_kms_key" "platform" {
   description             = "${var.names.cluster}: ECS Exec sessions and CloudWatch Logs"
   enable_key_rotation     = true

@@ -35,6 +35,7 @@ locals {
       publishes      = s.publishes
       consumes       = s.consumes
       calls          = s.calls
+      storage        = s.storage
       is_service     = true
     } },
     { for k, j in var.jobs : k => {
@@ -59,6 +60,7 @@ locals {
       publishes      = j.publishes
       consumes       = j.consumes
       calls          = j.calls
+      storage        = null
       is_service     = false
     } },
   )

@@ -28,6 +28,16 @@ resource "aws_service_discovery_service" "this" {
   tags = var.tags
 }
 
+locals {
+  # A stateful service that runs one task is deployed like a StatefulSet's
+  # pod: the old task stops before the new one starts, so two copies of a
+  # single-writer engine never open its data at once (OpenSearch would fail
+  # on the lock it still holds, PostgreSQL would corrupt it). Its deploys
+  # cost a restart. Several tasks already share their file system, so they
+  # roll as usual.
+  stop_first = { for k, s in var.services : k => s.storage != null && s.max_count == 1 }
+}
+
 # Services come in two resources, because Terraform's lifecycle cannot
 # depend on a value: a fixed-size service (max = min) keeps desired_count
 # as the blueprint says, so raising `min` scales it; a service with an
@@ -43,8 +53,8 @@ resource "aws_ecs_service" "this" {
   desired_count                      = each.value.min_count
   enable_execute_command             = true
   propagate_tags                     = "SERVICE"
-  deployment_minimum_healthy_percent = 100
-  deployment_maximum_percent         = 200
+  deployment_minimum_healthy_percent = local.stop_first[each.key] ? 0 : 100
+  deployment_maximum_percent         = local.stop_first[each.key] ? 100 : 200
   health_check_grace_period_seconds  = each.value.public ? (each.value.health == null ? 0 : each.value.health.grace) : null
   # A changed capacity provider strategy (spot) is applied in place with a
   # new deployment, instead of replacing the service.
@@ -105,6 +115,11 @@ resource "aws_ecs_service" "this" {
     aws_vpc_security_group_egress_rule.calls,
     aws_vpc_security_group_ingress_rule.calls,
     aws_vpc_security_group_ingress_rule.from_load_balancer,
+    aws_iam_role_policy.task_storage,
+    aws_vpc_security_group_egress_rule.storage_nfs,
+    aws_vpc_security_group_ingress_rule.storage_nfs,
+    aws_efs_mount_target.service,
+    aws_efs_file_system_policy.service,
   ]
 
   tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })
@@ -118,8 +133,8 @@ resource "aws_ecs_service" "scaled" {
   desired_count                      = each.value.min_count
   enable_execute_command             = true
   propagate_tags                     = "SERVICE"
-  deployment_minimum_healthy_percent = 100
-  deployment_maximum_percent         = 200
+  deployment_minimum_healthy_percent = local.stop_first[each.key] ? 0 : 100
+  deployment_maximum_percent         = local.stop_first[each.key] ? 100 : 200
   health_check_grace_period_seconds  = each.value.public ? (each.value.health == null ? 0 : each.value.health.grace) : null
   # A changed capacity provider strategy (spot) is applied in place with a
   # new deployment, instead of replacing the service.
@@ -182,8 +197,11 @@ resource "aws_ecs_service" "scaled" {
   # moment they start: the policies of the roles they run with (image pull,
   # secrets, logs) and the rules of their security group (Terraform removes
   # a new group's default egress, so no image pull before the HTTPS rule; no
-  # health check before the load balancer's ingress). Draining tasks still
-  # need them on destroy.
+  # health check before the load balancer's ingress), and a stateful
+  # service's EFS mount targets, their NFS rules and the file system's
+  # policy (a task mounts its file system as it starts; a mount target
+  # takes minutes to become available). Draining tasks still need them on
+  # destroy.
   depends_on = [
     aws_lb_listener_rule.route,
     aws_ecs_cluster_capacity_providers.this,
@@ -195,6 +213,11 @@ resource "aws_ecs_service" "scaled" {
     aws_vpc_security_group_egress_rule.calls,
     aws_vpc_security_group_ingress_rule.calls,
     aws_vpc_security_group_ingress_rule.from_load_balancer,
+    aws_iam_role_policy.task_storage,
+    aws_vpc_security_group_egress_rule.storage_nfs,
+    aws_vpc_security_group_ingress_rule.storage_nfs,
+    aws_efs_mount_target.service,
+    aws_efs_file_system_policy.service,
   ]
 
   tags = merge(var.tags, each.value.tenant == null ? {} : { tenant = each.value.tenant })

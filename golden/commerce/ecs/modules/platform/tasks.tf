@@ -131,6 +131,10 @@ locals {
       [for i, p in w.scratch_paths : { sourceVolume = "scratch-${i}", containerPath = p, readOnly = false }],
     )
   }
+  # A stateful service's file system, read-write at its storage path.
+  storage_mounts = {
+    for k, w in local.workloads : k => w.storage == null ? [] : [{ sourceVolume = "storage", containerPath = w.storage.path, readOnly = false }]
+  }
   log_options = {
     for k, w in local.workloads : k => {
       awslogs-group  = aws_cloudwatch_log_group.workload[k].name
@@ -155,7 +159,8 @@ resource "aws_ecs_task_definition" "workload" {
   }
 
   # The root filesystem is read-only. Scratch space: /tmp, the workload's
-  # writable_paths and, for services, what the ECS Exec agent writes to.
+  # writable_paths and, for services, what the ECS Exec agent writes to;
+  # a stateful service's storage path is its EFS file system.
   volume {
     name = "tmp"
   }
@@ -164,6 +169,25 @@ resource "aws_ecs_task_definition" "workload" {
     for_each = each.value.scratch_paths
     content {
       name = "scratch-${volume.key}"
+    }
+  }
+
+  # A stateful service's EFS file system (storage.tf), through its access
+  # point, over TLS, as the task role: the mount fails without them.
+  dynamic "volume" {
+    for_each = each.value.storage == null ? [] : [each.key]
+    content {
+      name = "storage"
+
+      efs_volume_configuration {
+        file_system_id     = aws_efs_file_system.service[volume.value].id
+        transit_encryption = "ENABLED"
+
+        authorization_config {
+          access_point_id = aws_efs_access_point.service[volume.value].id
+          iam             = "ENABLED"
+        }
+      }
     }
   }
 
@@ -193,7 +217,7 @@ resource "aws_ecs_task_definition" "workload" {
       environment     = [for k, v in merge(each.value.environment, { for name, q in each.value.queue_urls : name => aws_sqs_queue.this[q].url }) : { name = k, value = v }]
       secrets         = [for k in sort(keys(each.value.secrets)) : { name = k, valueFrom = local.value_from[each.value.secrets[k]] }]
       portMappings    = each.value.port == null ? [] : [{ name = "http", containerPort = each.value.port, protocol = "tcp" }]
-      mountPoints     = local.scratch_mounts[each.key]
+      mountPoints     = concat(local.scratch_mounts[each.key], local.storage_mounts[each.key])
       linuxParameters = { initProcessEnabled = true }
       # No container health check: it would run a command (curl, wget)
       # that the image may not have. Public services are checked by their

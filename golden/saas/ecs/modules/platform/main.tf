@@ -37,6 +37,7 @@ locals {
       publishes      = s.publishes
       consumes       = s.consumes
       calls          = s.calls
+      storage        = s.storage
       is_service     = true
     } },
     { for k, j in var.jobs : k => {
@@ -61,6 +62,7 @@ locals {
       publishes      = j.publishes
       consumes       = j.consumes
       calls          = j.calls
+      storage        = null
       is_service     = false
     } },
   )

@@ -14,7 +14,7 @@ variable "names" {
 }
 
 variable "iam_actions" {
-  description = "The IAM actions each role of the module is granted, decided once by blueprint (src/aws/iam.rs)."
+  description = "The IAM actions each role of the module is granted, decided once by blueprint (src/aws/iam.rs); the storage lists only where a service is stateful."
   type = object({
     queue_publish       = list(string)
     queue_consume       = list(string)
@@ -33,6 +33,8 @@ variable "iam_actions" {
     start_execution     = list(string)
     dead_letter_publish = list(string)
     logs_key_use        = list(string)
+    storage_mount       = optional(list(string), [])
+    storage_client      = optional(list(string), [])
   })
 }
 
@@ -233,6 +235,16 @@ variable "services" {
     publishes        = optional(list(string), [])
     consumes         = optional(list(string), [])
     calls            = optional(list(string), [])
+    # A stateful service's EFS file system (storage.tf): mounted at `path`;
+    # its creation token and Name, the mount targets' security group, and
+    # the POSIX user its access point enforces.
+    storage = optional(object({
+      path           = string
+      file_system    = string
+      security_group = string
+      uid            = number
+      gid            = number
+    }))
   }))
   default = {}
 }
