@@ -247,9 +247,12 @@ impl<'w> Workload<'w> {
 }
 
 /// Whether a service scales on its queues with KEDA (queue workers, and
-/// any service that names a `queue_depth`).
+/// any service that names a `queue_depth`). A stateful service never does:
+/// it keeps at least one replica and scales on CPU or memory (an HPA), if
+/// at all.
 pub fn uses_keda(s: &Service) -> bool {
-    !s.consumes.is_empty()
+    !s.stateful
+        && !s.consumes.is_empty()
         && (s.kind() == ServiceKind::Worker || s.scale.queue_depth.is_some())
         && s.scale.max > s.scale.min
 }
