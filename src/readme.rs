@@ -186,12 +186,7 @@ struct Input {
 /// `prod`, `production` or starting with `prod-`/`production-`), the others
 /// by name, so that a change meets staging before production.
 fn apply_order(roots: &[String]) -> Vec<String> {
-    let prod = |r: &str| {
-        let env = r.rsplit('/').next().unwrap_or(r);
-        ["prod", "production"]
-            .iter()
-            .any(|p| env == *p || env.starts_with(&format!("{p}-")))
-    };
+    let prod = |r: &str| crate::aws::defaults::production(r.rsplit('/').next().unwrap_or(r));
     let mut out: Vec<String> = roots.iter().filter(|r| !prod(r)).cloned().collect();
     out.extend(roots.iter().filter(|r| prod(r)).cloned());
     out
@@ -440,6 +435,16 @@ pub fn render(model: &Model, target: Target, files: &FileSet, notes: &[String]) 
     cx.insert("nodes", &node_lines);
     cx.insert("notes", notes);
     cx.insert("mermaid", &graph::mermaid(model));
+    // The services that keep state, in any environment or tenant.
+    let stateful: BTreeSet<&str> = model
+        .environments
+        .iter()
+        .flat_map(|e| e.all_workloads())
+        .flat_map(|(_, w)| &w.services)
+        .filter(|s| s.stateful)
+        .map(|s| s.name.as_str())
+        .collect();
+    cx.insert("stateful", &stateful);
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![]);
     tera.add_raw_templates(std::iter::once(("README.md", TEMPLATE)).chain(PARTS))

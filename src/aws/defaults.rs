@@ -1,6 +1,16 @@
 //! Values a target fills in where the blueprint says nothing, the same on
 //! every target.
 
+/// Whether an environment is production: named `prod` or `production`,
+/// or starting with `prod-` or `production-` (`products` is not). Its
+/// root is applied last (the output README), and on EKS the volumes of
+/// its stateful services outlive their claims (`reclaimPolicy: Retain`).
+pub fn production(env: &str) -> bool {
+    ["prod", "production"]
+        .iter()
+        .any(|p| env == *p || env.strip_prefix(p).is_some_and(|r| r.starts_with('-')))
+}
+
 /// CPU utilisation a service scales on when it autoscales (`max > min`)
 /// but names no target of its own.
 pub const CPU_TARGET: u8 = 70;
@@ -38,7 +48,28 @@ pub const ECS_EXEC_WRITABLE_PATHS: &[&str] = &["/var/lib/amazon", "/var/log/amaz
 /// ECS: the scratch space every container has, whatever its writable_paths.
 pub const ECS_TMP: &str = "/tmp";
 
-/// ECS: the POSIX user and group (uid = gid) a stateful service's EFS
-/// access point makes every request act as, and the owner of the directory
-/// it creates; the same ID EKS pods run as. Not root.
-pub const ECS_STORAGE_POSIX_ID: u32 = 10001;
+/// The POSIX user and group (uid = gid) that is not root and that a
+/// workload's files belong to: EKS pods run as it (and own their volumes
+/// through `fsGroup`), and a stateful ECS service's EFS access point makes
+/// every request act as it and owns the directory it creates.
+pub const POSIX_ID: u32 = 10001;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn production_is_prod_or_production_and_their_dashed_names() {
+        for env in ["prod", "production", "prod-eu", "production-us-east"] {
+            assert!(super::production(env), "{env}");
+        }
+        for env in [
+            "products",
+            "preprod",
+            "staging",
+            "dev",
+            "prod2",
+            "productionx",
+        ] {
+            assert!(!super::production(env), "{env}");
+        }
+    }
+}

@@ -36,21 +36,84 @@ pub fn inventory(path: &str, text: &str) -> Result<Inventory, String> {
 }
 
 /// The fields of `kind` that Kubernetes refuses to change on an existing
-/// object: a workload's selector (the labels that pick its pods), and a
-/// StatefulSet's service and volume claims.
-fn immutable(kind: &str, v: &Value) -> std::collections::BTreeMap<String, Value> {
-    let fields: &[&str] = match kind {
-        "Deployment" | "ReplicaSet" | "DaemonSet" | "Job" => &["selector"],
-        "StatefulSet" => &["selector", "serviceName", "volumeClaimTemplates"],
+/// object, as JSON pointers: a workload's selector (the labels that pick
+/// its pods); a StatefulSet's service, pod management and volume claims
+/// (the API allows only replicas, template, update strategy, ordinals,
+/// revision history, claim retention and minReadySeconds to change); a
+/// Service's cluster IP (`None` for a headless one); a StorageClass's all
+/// but `allowVolumeExpansion`.
+fn immutable_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Deployment" | "ReplicaSet" | "DaemonSet" | "Job" => &["/spec/selector"],
+        "StatefulSet" => &[
+            "/spec/selector",
+            "/spec/serviceName",
+            "/spec/podManagementPolicy",
+            "/spec/volumeClaimTemplates",
+        ],
+        "Service" => &["/spec/clusterIP"],
+        "StorageClass" => &[
+            "/provisioner",
+            "/parameters",
+            "/reclaimPolicy",
+            "/volumeBindingMode",
+        ],
         _ => &[],
-    };
-    fields
+    }
+}
+
+/// `/spec/selector` as `spec.selector`.
+fn dotted(pointer: &str) -> String {
+    pointer.trim_start_matches('/').replace('/', ".")
+}
+
+/// The immutable fields of an object, by name. A kustomization's JSON
+/// 6902 patches count for the object they target: the operations of each
+/// patch that touch one of its immutable fields (an environment's larger
+/// volume claim), under `patch of <kind>/<name>: <field>`.
+fn immutable(kind: &str, v: &Value) -> std::collections::BTreeMap<String, Value> {
+    let mut out: std::collections::BTreeMap<String, Value> = immutable_fields(kind)
         .iter()
-        .filter_map(|f| {
-            v.pointer(&format!("/spec/{f}"))
-                .map(|x| (format!("spec.{f}"), x.clone()))
-        })
-        .collect()
+        .filter_map(|f| v.pointer(f).map(|x| (dotted(f), x.clone())))
+        .collect();
+    if kind == "Kustomization" {
+        for p in one_or_many(v.get("patches")) {
+            let target = p.get("target").cloned().unwrap_or(Value::Null);
+            let Some(k) = target.get("kind").and_then(Value::as_str) else {
+                continue;
+            };
+            let name = target.get("name").and_then(Value::as_str).unwrap_or("*");
+            let ops: Value = match p.get("patch").and_then(Value::as_str) {
+                Some(text) => serde_yaml::from_str(text).unwrap_or(Value::Null),
+                None => Value::Null,
+            };
+            for op in ops.as_array().into_iter().flatten() {
+                let path = op.get("path").and_then(Value::as_str).unwrap_or_default();
+                for f in immutable_fields(k) {
+                    if path == *f || path.starts_with(&format!("{f}/")) {
+                        let key = format!("patch of {k}/{name}: {}", dotted(f));
+                        match out.entry(key).or_insert_with(|| Value::Array(vec![])) {
+                            Value::Array(a) => a.push(op.clone()),
+                            _ => unreachable!("patch entries are lists"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What to do about a change to `field` of `address` that the API
+/// refuses, for the review.
+pub fn replacement(address: &str, field: &str) -> &'static str {
+    if field.ends_with("volumeClaimTemplates") {
+        "a StatefulSet's volume claims cannot change: if the size grows, first grow each of its claims (`kubectl patch pvc`; volumes never shrink), then `kubectl delete statefulset --cascade=orphan` (its pods and volumes stay) and apply again"
+    } else if address.starts_with("StorageClass/") {
+        "delete the StorageClass and apply again; volumes made before keep their settings"
+    } else {
+        "the API refuses the update: delete the object (for a Deployment or StatefulSet `kubectl delete --cascade=orphan`, which keeps its pods) and apply again"
+    }
 }
 
 fn grants(kind: &str, address: &str, v: &Value, inv: &mut Inventory) {
@@ -364,6 +427,120 @@ mod tests {
         );
         assert!(r.immutable.is_empty());
         assert!(!r.to_string().contains("Replacements"));
+    }
+
+    const STATEFUL_SET: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: { name: search, namespace: shop }\nspec:\n  replicas: 3\n  serviceName: search-headless\n  podManagementPolicy: Parallel\n  selector: { matchLabels: { app.kubernetes.io/name: search } }\n  template: { metadata: { labels: { app.kubernetes.io/name: search } } }\n  volumeClaimTemplates:\n    - metadata: { name: data }\n      spec: { accessModes: [ReadWriteOnce], storageClassName: blueprint-gp3, resources: { requests: { storage: 20Gi } } }\n";
+
+    fn fields(r: &super::super::Review) -> Vec<(&str, &str)> {
+        r.immutable
+            .iter()
+            .map(|(_, a, f)| (a.as_str(), f.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_statefulsets_claims_service_and_pod_management_cannot_change() {
+        let r = run(
+            STATEFUL_SET,
+            &STATEFUL_SET.replace("storage: 20Gi", "storage: 40Gi"),
+        );
+        assert_eq!(
+            fields(&r),
+            [("StatefulSet/shop/search", "spec.volumeClaimTemplates")]
+        );
+        let text = r.to_string();
+        assert!(text.contains("Replacements: 1"), "{text}");
+        assert!(text.contains("kubectl patch pvc"), "{text}");
+        assert!(
+            text.contains("kubectl delete statefulset --cascade=orphan"),
+            "{text}"
+        );
+        let r = run(
+            STATEFUL_SET,
+            &STATEFUL_SET
+                .replace("Parallel", "OrderedReady")
+                .replace("search-headless", "search-pods"),
+        );
+        assert_eq!(
+            fields(&r),
+            [
+                ("StatefulSet/shop/search", "spec.podManagementPolicy"),
+                ("StatefulSet/shop/search", "spec.serviceName")
+            ]
+        );
+        // Replicas and the template change in place.
+        let r = run(
+            STATEFUL_SET,
+            &STATEFUL_SET
+                .replace("replicas: 3", "replicas: 5")
+                .replace("labels: { app", "annotations: { a: b }, labels: { app"),
+        );
+        assert!(r.immutable.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn a_kustomization_patching_a_claim_template_is_a_replacement() {
+        let k = |patches: &str| {
+            format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../../../workloads]\npatches:\n{patches}")
+        };
+        let size = |gib: u32| {
+            format!("  - target: {{ kind: StatefulSet, name: search }}\n    patch: |-\n      - op: replace\n        path: /spec/volumeClaimTemplates/0/spec/resources/requests/storage\n        value: \"{gib}Gi\"\n")
+        };
+        let replicas = "  - target: { kind: HorizontalPodAutoscaler, name: search }\n    patch: |-\n      - op: replace\n        path: /spec/minReplicas\n        value: 1\n";
+        let review = |old: &str, new: &str| {
+            review(&[FileChange {
+                path: "kubernetes/overlays/prod/shop/kustomization.yaml",
+                old: Some(old.as_bytes()),
+                new: Some(new.as_bytes()),
+            }])
+        };
+        let claim = [(
+            "Kustomization in kustomization.yaml",
+            "patch of StatefulSet/search: spec.volumeClaimTemplates",
+        )];
+        // A size that changes, a patch that starts or stops.
+        for (old, new) in [
+            (k(&size(50)), k(&size(100))),
+            (k(replicas), k(&format!("{}{replicas}", size(100)))),
+            (k(&size(100)), k(replicas)),
+        ] {
+            let r = review(&old, &new);
+            assert_eq!(fields(&r), claim, "{old}\n{new}");
+            assert!(r.to_string().contains("--cascade=orphan"));
+        }
+        // Other patches of the StatefulSet or its autoscaler do not.
+        let r = review(
+            &k(&size(50)),
+            &k(&format!(
+                "{}{}",
+                size(50),
+                replicas.replace("value: 1", "value: 2")
+            )),
+        );
+        assert!(r.immutable.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn a_storage_class_and_a_services_cluster_ip_cannot_change() {
+        let sc = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: { name: blueprint-gp3 }\nprovisioner: ebs.csi.aws.com\nparameters: { type: gp3, encrypted: \"true\" }\nreclaimPolicy: Delete\nvolumeBindingMode: WaitForFirstConsumer\nallowVolumeExpansion: true\n";
+        let r = run(sc, &sc.replace("Delete", "Retain"));
+        assert_eq!(
+            fields(&r),
+            [("StorageClass/blueprint-gp3", "reclaimPolicy")]
+        );
+        assert!(r.to_string().contains("delete the StorageClass"));
+        let r = run(
+            sc,
+            &sc.replace("allowVolumeExpansion: true", "allowVolumeExpansion: false"),
+        );
+        assert!(r.immutable.is_empty(), "{r:?}");
+        // A Service that becomes headless.
+        let svc = "apiVersion: v1\nkind: Service\nmetadata: { name: search, namespace: shop }\nspec: { selector: { a: b }, ports: [{ port: 80 }] }\n";
+        let headless = svc.replace("spec: {", "spec: { clusterIP: None,");
+        assert_eq!(
+            fields(&run(svc, &headless)),
+            [("Service/shop/search", "spec.clusterIP")]
+        );
     }
 
     #[test]

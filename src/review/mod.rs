@@ -331,12 +331,19 @@ pub fn review(changes: &[FileChange]) -> Review {
                 });
             }
         }
-        for (addr, fields) in &new.immutable {
-            let Some(was) = old.immutable.get(addr) else {
-                continue;
-            };
-            for (field, value) in fields {
-                if was.get(field).is_some_and(|v| v != value) {
+        // On an object both sides hold, a field set on one side only
+        // changes too (a kustomization that starts to patch a claim).
+        let none = BTreeMap::new();
+        for addr in new
+            .resources
+            .keys()
+            .filter(|a| old.resources.contains_key(*a))
+        {
+            let was = old.immutable.get(addr).unwrap_or(&none);
+            let now = new.immutable.get(addr).unwrap_or(&none);
+            let fields: BTreeSet<&String> = was.keys().chain(now.keys()).collect();
+            for field in fields {
+                if was.get(field) != now.get(field) {
                     out.immutable
                         .push((scope.clone(), addr.clone(), field.clone()));
                 }
@@ -390,7 +397,8 @@ impl fmt::Display for Review {
             for (scope, address, field) in &self.immutable {
                 writeln!(
                     f,
-                    "  ! {scope}: {address}: {field} changes; the API refuses the update: delete the object (for a Deployment `kubectl delete --cascade=orphan`, which keeps its pods) and apply again"
+                    "  ! {scope}: {address}: {field} changes; {}",
+                    kube::replacement(address, field)
                 )?;
             }
         }

@@ -234,6 +234,13 @@ fn service(base: bool) -> Value {
     if let (Some(p), Value::Object(e)) = (props.as_object_mut(), extra) {
         p.extend(e);
     }
+    if !base {
+        // An override merges into the service's own storage: it may give
+        // only the size.
+        let storage = &mut props["storage"];
+        storage.as_object_mut().map(|o| o.remove("required"));
+        storage["description"] = json!("Changes the service's storage (usually its `size`).");
+    }
     workload(
         props,
         base,

@@ -57,6 +57,15 @@ fn typos_and_wrong_values_are_rejected() {
         ("services:\n  api:\n    image: nginx:1\n    env: { 1BAD: x }\n", "key `1BAD`"),
         ("services:\n  api:\n    image: nginx:1\n    secrets: { A: \"arn:aws:s3:::b\" }\n", "anyOf"),
     ];
+    let seventeen: Vec<String> = (0..17).map(|i| format!("/var/w{i}")).collect();
+    let too_many = format!(
+        "services:\n  api:\n    image: nginx:1\n    writable_paths: [{}]\n",
+        seventeen.join(", ")
+    );
+    let cases = cases
+        .iter()
+        .map(|(b, n)| (b.to_string(), *n))
+        .chain([(too_many, "more than 16 items")]);
     for (body, needle) in cases {
         let src = format!("{HEAD}{body}");
         let errs = errors(&src);
@@ -85,6 +94,7 @@ fn forms_normalize_accepts_the_schema_accepts() {
         "jobs:\n  j:\n    schedule: rate(5 minutes)\n    image: busybox\n",
         "services:\n  api:\n    image: nginx:1\nqueues:\n  q:\n  r: { dead_letter: false }\n  s: { dead_letter: }\ntenants:\n  t:\nenvironments:\n  dev:\n  prod: { overrides: { services: { api: } } }\n",
         "services:\n  api:\n    image: nginx:1\n    secrets: { A: \"arn:aws:secretsmanager:eu-west-1:1:secret:x\", B: prod/db }\n",
+        "services:\n  db:\n    image: x\n    stateful: true\n    storage: { path: /data, size: 10Gi }\nenvironments:\n  prod: { overrides: { services: { db: { storage: { size: 90Gi } } } } }\n",
     ];
     for body in cases {
         let src = format!("{HEAD}{body}");

@@ -79,10 +79,14 @@ fn check(root: &Value, schema: &Value, v: &Value, path: &str, errors: &mut Vec<S
                     }
                 }
             }
-            "minItems" => {
+            "minItems" | "maxItems" => {
                 if let Some(a) = v.as_array() {
-                    if (a.len() as u64) < rule.as_u64().unwrap() {
+                    let (n, lim) = (a.len() as u64, rule.as_u64().unwrap());
+                    if key == "minItems" && n < lim {
                         errors.push(format!("{path}: fewer than {rule} items"));
+                    }
+                    if key == "maxItems" && n > lim {
+                        errors.push(format!("{path}: more than {rule} items"));
                     }
                 }
             }

@@ -26,6 +26,22 @@ pub const CONTRACT_CONFIG_MAP: &str = "blueprint-contract";
 /// The External Secrets `SecretStore` of a tenant namespace.
 pub const SECRET_STORE: &str = "aws-secrets-manager";
 
+/// The StorageClass of stateful services' volumes (EBS gp3 through the
+/// EBS CSI driver), one per cluster, in the platform unit.
+pub const STORAGE_CLASS: &str = "blueprint-gp3";
+
+/// The volume claim template of a stateful service's StatefulSet: its
+/// claims are `data-<service>-<ordinal>`.
+pub const VOLUME_CLAIM: &str = "data";
+
+/// The headless Service that gives a stateful service's pods their stable
+/// names (`<service>-0.<service>-headless`): the StatefulSet's
+/// `serviceName`. The service's own Service keeps its name, which callers
+/// use.
+pub fn headless_service(service: &str) -> String {
+    Kind::KubernetesService.with_suffix(service, "-headless")
+}
+
 /// Controllers' service accounts that Pod Identity binds, as
 /// (namespace, name); the Helm values name the same.
 pub const KARPENTER_SERVICE_ACCOUNT: (&str, &str) = ("kube-system", "karpenter");
@@ -257,6 +273,21 @@ pub fn register(model: &Model, reg: &mut Registry) {
                     at.paths.insert(0, format!("tenants.{t}"));
                 }
                 reg.add(Kind::IamRole, &n.secrets_role(t), &at);
+            }
+            // Services are per namespace: a service's Service, and a
+            // stateful service's headless one.
+            let scope = format!("{}/{ns}", env.name);
+            for s in &w.services {
+                let at = Origin::item(env, tenant, "service", s.name.as_str());
+                if s.port.is_some() {
+                    reg.add_in(Kind::KubernetesService, &scope, s.name.as_str(), &at);
+                }
+                if s.storage.is_some() {
+                    let mut at = at.clone();
+                    at.what = format!("the headless Service of {}", at.what);
+                    let name = headless_service(s.name.as_str());
+                    reg.add_in(Kind::KubernetesService, &scope, &name, &at);
+                }
             }
             let workloads = w
                 .services

@@ -55,6 +55,8 @@ pub enum Kind {
     EksCluster,
     /// A Kubernetes namespace in one environment's cluster.
     Namespace,
+    /// A Kubernetes Service inside one tenant's namespace.
+    KubernetesService,
     LambdaFunction,
     EventRule,
     HttpApi,
@@ -82,7 +84,7 @@ impl Kind {
             Kind::EfsFileSystem => 64,
             Kind::Alarm => 255,
             Kind::EksCluster => 100,
-            Kind::Namespace => 63,
+            Kind::Namespace | Kind::KubernetesService => 63,
             Kind::HttpApi => 128,
             Kind::Stack => 128,
             Kind::Construct => 1024,
@@ -110,6 +112,7 @@ impl Kind {
             Kind::Alarm => "CloudWatch alarm",
             Kind::EksCluster => "EKS cluster",
             Kind::Namespace => "Kubernetes namespace",
+            Kind::KubernetesService => "Kubernetes Service",
             Kind::LambdaFunction => "Lambda function",
             Kind::EventRule => "EventBridge rule",
             Kind::HttpApi => "HTTP API",
@@ -143,7 +146,10 @@ impl Kind {
             Kind::LoadBalancer | Kind::TargetGroup if name.ends_with('-') => Some(format!(
                 "the {what} name `{name}` ends with `-`, which Elastic Load Balancing refuses"
             )),
-            Kind::DnsNamespace | Kind::DiscoveryService | Kind::Namespace => name
+            Kind::DnsNamespace
+            | Kind::DiscoveryService
+            | Kind::Namespace
+            | Kind::KubernetesService => name
                 .split('.')
                 .find(|l| l.is_empty() || l.len() > 63 || l.starts_with('-') || l.ends_with('-'))
                 .map(|label| {

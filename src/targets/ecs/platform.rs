@@ -363,7 +363,7 @@ fn service(
 /// and the POSIX user its access point enforces. Its `size` stays out:
 /// EFS is elastic, so the size only prices it (`plan`).
 fn storage(st: &crate::model::Storage, n: &names::StorageNames) -> Expression {
-    let id = u64::from(defaults::ECS_STORAGE_POSIX_ID);
+    let id = u64::from(defaults::POSIX_ID);
     object([
         ("path", string(st.path.clone())),
         ("file_system", string(n.file_system.clone())),

@@ -1,5 +1,6 @@
 //! A small `kustomize build` for tests: enough of kustomize's meaning
-//! (resources, `namespace`, `labels` with templates, inline JSON 6902 and
+//! (resources, `namespace`, `labels` with templates (and a StatefulSet's
+//! volume claim templates), inline JSON 6902 and
 //! strategic-merge patches with a kind/name target, `$patch: delete`) to
 //! check the objects an overlay of blueprint's makes, without kubectl.
 //! `validate-iac` runs the real `kubectl kustomize` over the goldens.
@@ -85,6 +86,17 @@ pub fn build(files: &FileSet, dir: &str) -> Vec<Value> {
                         *pointer_or_insert(o, &place) = Value::Object(Default::default());
                     }
                     o.pointer_mut(&place).unwrap()[key] = value.clone();
+                }
+                // kustomize's template labels reach a StatefulSet's volume
+                // claim templates too (as `kubectl kustomize` shows).
+                if l["includeTemplates"] == true {
+                    let claims = o.pointer_mut("/spec/volumeClaimTemplates");
+                    for c in claims.and_then(Value::as_array_mut).into_iter().flatten() {
+                        if c.pointer("/metadata/labels").is_none() {
+                            c["metadata"]["labels"] = Value::Object(Default::default());
+                        }
+                        c["metadata"]["labels"][key] = value.clone();
+                    }
                 }
             }
         }

@@ -123,7 +123,16 @@ resource!(Service, "v1", "Service");
 pub struct ServiceSpec {
     #[serde(rename = "type")]
     pub type_: String,
+    /// `None` for a headless Service: DNS names each pod, no virtual IP.
+    #[serde(rename = "clusterIP", skip_serializing_if = "Option::is_none")]
+    pub cluster_ip: Option<String>,
+    /// A headless Service names pods before they are ready, so that the
+    /// replicas of a stateful service can find each other as they start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_not_ready_addresses: Option<bool>,
     pub selector: Labels,
+    /// Empty only for a headless Service of a service without a port.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ServicePort>,
 }
 
@@ -203,6 +212,10 @@ pub struct PodSecurityContext {
     pub run_as_user: u32,
     pub run_as_group: u32,
     pub fs_group: u32,
+    /// `OnRootMismatch` on a stateful service's pods: the kubelet gives
+    /// the volume to `fs_group` once, not file by file at every mount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fs_group_change_policy: Option<String>,
     pub seccomp_profile: SeccompProfile,
 }
 
@@ -414,6 +427,85 @@ pub struct DeploymentSpec {
     pub selector: LabelSelector,
     pub template: PodTemplateSpec,
 }
+
+/// A stateful service: pods with stable names (`<name>-<ordinal>`), each
+/// with its own volume from `volume_claim_templates`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatefulSet {
+    pub spec: StatefulSetSpec,
+}
+resource!(StatefulSet, "apps/v1", "StatefulSet");
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatefulSetSpec {
+    /// Left out when an autoscaler owns the count, as for Deployments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    pub revision_history_limit: u32,
+    pub selector: LabelSelector,
+    /// The headless Service that names the pods.
+    pub service_name: String,
+    pub pod_management_policy: String,
+    pub update_strategy: StatefulSetUpdateStrategy,
+    pub persistent_volume_claim_retention_policy: PvcRetentionPolicy,
+    pub template: PodTemplateSpec,
+    pub volume_claim_templates: Vec<PersistentVolumeClaimTemplate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatefulSetUpdateStrategy {
+    #[serde(rename = "type")]
+    pub type_: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PvcRetentionPolicy {
+    pub when_deleted: String,
+    pub when_scaled: String,
+}
+
+/// A volume claim template: the claim each pod of a StatefulSet gets,
+/// `<name>-<statefulset>-<ordinal>`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersistentVolumeClaimTemplate {
+    pub metadata: ClaimMeta,
+    pub spec: PersistentVolumeClaimSpec,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimMeta {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersistentVolumeClaimSpec {
+    pub access_modes: Vec<String>,
+    pub storage_class_name: String,
+    pub resources: VolumeResources,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VolumeResources {
+    pub requests: BTreeMap<String, String>,
+}
+
+// ---------------------------------------------------------------- storage --
+
+/// How volumes are made: cluster-scoped, and immutable but for
+/// `allowVolumeExpansion` and its metadata.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageClass {
+    pub provisioner: String,
+    pub parameters: BTreeMap<String, String>,
+    pub reclaim_policy: String,
+    pub volume_binding_mode: String,
+    pub allow_volume_expansion: bool,
+}
+resource!(StorageClass, "storage.k8s.io/v1", "StorageClass");
 
 // ---------------------------------------------------------------- batch --
 

@@ -68,6 +68,9 @@ pub fn lower(model: &Model) -> Output {
                 .any(|(_, w)| w.services.iter().any(|s| s.expose == Expose::Public)),
             keda: uses_keda,
             external_secrets: has_secrets,
+            storage: env
+                .all_workloads()
+                .any(|(_, w)| w.services.iter().any(|s| s.storage.is_some())),
         };
         platform::add(model, &names, needs, &mut files);
         gitops::add(&names, &gitops::units(&names, &tenants), &mut files);

@@ -6,7 +6,9 @@
 //! (when a service is public), KEDA (when a worker scales on a queue), the
 //! External Secrets Operator (when a workload has secrets) and
 //! metrics-server. And the system namespaces' NetworkPolicies, which the
-//! VPC CNI's strict mode needs before their pods can talk to anything.
+//! VPC CNI's strict mode needs before their pods can talk to anything, and
+//! (when a service is stateful) the StorageClass of their volumes: the
+//! cluster-scoped objects the tenants' units use.
 //!
 //! The controllers find their AWS roles through EKS Pod Identity
 //! associations that Terraform creates for their service accounts
@@ -20,7 +22,7 @@ use super::k8s::*;
 use super::kube::common_labels;
 use crate::aws::names::eks::{
     ClusterNames, EXTERNAL_SECRETS_SERVICE_ACCOUNT, FLUX_NAMESPACE, KARPENTER_SERVICE_ACCOUNT,
-    KEDA_SERVICE_ACCOUNT, LB_CONTROLLER_SERVICE_ACCOUNT,
+    KEDA_SERVICE_ACCOUNT, LB_CONTROLLER_SERVICE_ACCOUNT, STORAGE_CLASS,
 };
 use crate::doc::{Document, FileSet};
 use crate::model::Model;
@@ -136,6 +138,8 @@ pub struct Needs {
     pub lb_controller: bool,
     pub keda: bool,
     pub external_secrets: bool,
+    /// A stateful service's volumes: the StorageClass.
+    pub storage: bool,
 }
 
 impl Needs {
@@ -183,16 +187,61 @@ pub fn add(model: &Model, names: &ClusterNames, needs: Needs, files: &mut FileSe
         format!("{dir}/releases.yaml"),
         Document::Yaml(releases(model, names, needs)),
     );
+    let mut resources = vec![
+        "system.yaml".to_string(),
+        "sources.yaml".to_string(),
+        "releases.yaml".to_string(),
+    ];
+    if needs.storage {
+        files.insert(
+            format!("{dir}/storage.yaml"),
+            Document::Yaml(vec![storage_class(names)]),
+        );
+        resources.push("storage.yaml".into());
+    }
     files.insert(
         format!("{dir}/kustomization.yaml"),
-        Document::Yaml(vec![Kustomization::new(vec![
-            "system.yaml".into(),
-            "sources.yaml".into(),
-            "releases.yaml".into(),
-        ])
-        .to_value()]),
+        Document::Yaml(vec![Kustomization::new(resources).to_value()]),
     );
 }
+
+/// The StorageClass of stateful services' volumes: encrypted gp3 EBS
+/// volumes from the EBS CSI driver (the cluster's `aws-ebs-csi-driver`
+/// add-on), created only once a pod that claims one is scheduled
+/// (`WaitForFirstConsumer`: the volume is made in that pod's zone, and
+/// Karpenter, which reads the claim's StorageClass, launches a node there;
+/// once the volume exists Karpenter keeps the pod in its zone), and grown
+/// in place when a claim asks for more. Encrypted with the account's EBS
+/// key (`aws/ebs`, or the account's default EBS key when one is set).
+/// Production environments keep a volume when its claim is deleted
+/// (`Retain`); the others delete it with the claim. A StorageClass cannot
+/// change but for `allowVolumeExpansion`: `blueprint diff` calls out a
+/// change of the others.
+pub fn storage_class(names: &ClusterNames) -> Value {
+    let reclaim = if crate::aws::defaults::production(&names.env) {
+        "Retain"
+    } else {
+        "Delete"
+    };
+    Object::new(
+        meta(names, STORAGE_CLASS, None, "storage"),
+        StorageClass {
+            provisioner: EBS_CSI_PROVISIONER.into(),
+            parameters: BTreeMap::from([
+                ("type".to_string(), "gp3".to_string()),
+                ("encrypted".to_string(), "true".to_string()),
+                ("csi.storage.k8s.io/fstype".to_string(), "ext4".to_string()),
+            ]),
+            reclaim_policy: reclaim.into(),
+            volume_binding_mode: "WaitForFirstConsumer".into(),
+            allow_volume_expansion: true,
+        },
+    )
+    .to_value()
+}
+
+/// The EBS CSI driver's name, which its StorageClasses give as provisioner.
+const EBS_CSI_PROVISIONER: &str = "ebs.csi.aws.com";
 
 fn meta(names: &ClusterNames, name: &str, namespace: Option<&str>, component: &str) -> ObjectMeta {
     ObjectMeta {

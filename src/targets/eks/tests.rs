@@ -1490,3 +1490,362 @@ fn system_nodes_are_tainted_and_network_policies_strict() {
         assert_eq!(p["spec"]["egress"], serde_json::json!([{}]));
     }
 }
+
+/// The stateful blueprint of `testdata/stateful.yaml`: `search` (port,
+/// HPA, a larger volume in prod and for tenant acme), `indexer` (no
+/// port, one replica, its volume also a writable path), environments
+/// prod and staging, a shared and a dedicated tenant.
+fn finder() -> Model {
+    crate::normalize::load(include_str!("testdata/stateful.yaml"))
+        .unwrap_or_else(|d| panic!("{d:#?}"))
+}
+
+fn finder_unit(files: &crate::doc::FileSet, env: &str, tenant: &str) -> Vec<Value> {
+    unit(files, env, &format!("finder-{tenant}"))
+}
+
+fn find<'a>(docs: &'a [Value], k: &str, name: &str) -> Option<&'a Value> {
+    docs.iter()
+        .find(|d| d["kind"] == k && d["metadata"]["name"] == name)
+}
+
+#[test]
+fn stateful_services_are_statefulsets_with_a_volume_claim_per_replica() {
+    use crate::aws::names::eks::STORAGE_CLASS;
+    let m = finder();
+    let out = lower(&m);
+    for (env, tenant, size) in [
+        ("prod", "acme", "50Gi"),
+        ("prod", "initech", "100Gi"),
+        ("staging", "acme", "50Gi"),
+        ("staging", "initech", "20Gi"),
+    ] {
+        let unit = finder_unit(&out.files, env, tenant);
+        let at = format!("{env}/{tenant}");
+        // A StatefulSet, and no Deployment, for each stateful service.
+        for name in ["search", "indexer"] {
+            assert!(find(&unit, "Deployment", name).is_none(), "{at}: {name}");
+            assert!(find(&unit, "StatefulSet", name).is_some(), "{at}: {name}");
+        }
+        assert!(find(&unit, "Deployment", "api").is_some());
+        let sts = find(&unit, "StatefulSet", "search").unwrap();
+        let spec = &sts["spec"];
+        assert_eq!(sts["metadata"]["namespace"], format!("finder-{tenant}"));
+        // One ReadWriteOnce claim of the environment's (then tenant's)
+        // size on the cluster's StorageClass, mounted at storage.path.
+        let claims = spec["volumeClaimTemplates"].as_array().unwrap();
+        assert_eq!(claims.len(), 1, "{at}");
+        let claim = &claims[0];
+        assert_eq!(claim["metadata"]["name"], "data");
+        assert_eq!(claim["spec"]["storageClassName"], STORAGE_CLASS);
+        assert_eq!(
+            claim["spec"]["accessModes"],
+            serde_json::json!(["ReadWriteOnce"])
+        );
+        assert_eq!(
+            claim["spec"]["resources"]["requests"]["storage"], size,
+            "{at}"
+        );
+        let pod = &spec["template"]["spec"];
+        let mounts = pod["containers"][0]["volumeMounts"].as_array().unwrap();
+        let data = mounts.iter().find(|v| v["name"] == "data").unwrap();
+        assert_eq!(data["mountPath"], "/usr/share/opensearch/data");
+        // The non-root user owns the volume (the driver applies fsGroup),
+        // checked at its root only.
+        assert_eq!(pod["securityContext"]["fsGroup"], 10001);
+        assert_eq!(
+            pod["securityContext"]["fsGroupChangePolicy"],
+            "OnRootMismatch"
+        );
+        let api_pod = &find(&unit, "Deployment", "api").unwrap()["spec"]["template"]["spec"];
+        assert!(api_pod["securityContext"]
+            .get("fsGroupChangePolicy")
+            .is_none());
+        // The claim is the pod's volume: no pod volume of that name.
+        assert!(pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["name"] != "data"));
+        // Pods are named through the headless Service, which exists,
+        // selects the same pods and has no cluster IP.
+        let headless_name = spec["serviceName"].as_str().unwrap();
+        assert_eq!(headless_name, "search-headless");
+        let headless = find(&unit, "Service", headless_name)
+            .unwrap_or_else(|| panic!("{at}: the headless Service {headless_name}"));
+        assert_eq!(headless["spec"]["clusterIP"], "None");
+        assert_eq!(headless["spec"]["publishNotReadyAddresses"], true);
+        assert_eq!(
+            headless["spec"]["selector"],
+            spec["selector"]["matchLabels"]
+        );
+        assert_eq!(headless["spec"]["ports"][0]["port"], 9200);
+        // Callers keep the service's own Service, with a cluster IP.
+        let svc = find(&unit, "Service", "search").unwrap();
+        assert!(svc["spec"].get("clusterIP").is_none());
+        assert_eq!(svc["spec"]["selector"], spec["selector"]["matchLabels"]);
+        // Every template label is on the pods, so the selector matches.
+        for (k, v) in spec["selector"]["matchLabels"].as_object().unwrap() {
+            assert_eq!(&spec["template"]["metadata"]["labels"][k], v);
+        }
+        assert_eq!(spec["podManagementPolicy"], "Parallel");
+        assert_eq!(spec["updateStrategy"]["type"], "RollingUpdate");
+        assert_eq!(
+            spec["persistentVolumeClaimRetentionPolicy"],
+            serde_json::json!({"whenDeleted": "Retain", "whenScaled": "Retain"})
+        );
+        // Nodes still drain: one pod at a time.
+        let pdb = find(&unit, "PodDisruptionBudget", "search").unwrap();
+        assert_eq!(pdb["spec"]["maxUnavailable"], 1);
+        assert_eq!(pdb["spec"]["selector"], spec["selector"]);
+        // The HPA owns the count of the StatefulSet; never below one.
+        assert!(spec.get("replicas").is_none(), "{at}");
+        let hpa = find(&unit, "HorizontalPodAutoscaler", "search").unwrap();
+        assert_eq!(hpa["spec"]["scaleTargetRef"]["kind"], "StatefulSet");
+        assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], "search");
+        assert!(hpa["spec"]["minReplicas"].as_u64().unwrap() >= 1);
+        assert!(kind(&unit, "ScaledObject").is_empty());
+        // The runtime contract as for a Deployment: every reference
+        // resolves in the unit (`container_env` fails otherwise).
+        let search = container_env(&unit, "StatefulSet", "search");
+        assert_eq!(search["BLUEPRINT_TENANT"], tenant);
+        assert_eq!(search["BLUEPRINT_ENVIRONMENT"], env);
+        assert_eq!(search["DISCOVERY_SEED_HOSTS"], "search-headless");
+        let indexer = container_env(&unit, "StatefulSet", "indexer");
+        assert_eq!(
+            indexer["REINDEX_QUEUE_NAME"],
+            format!("finder-{env}-{tenant}-reindex")
+        );
+        let api = container_env(&unit, "Deployment", "api");
+        assert_eq!(api["SEARCH_URL"], "http://search:9200");
+        assert!(api["API_TOKEN"].starts_with("secret:api/API_TOKEN"));
+        // The dedicated tenant's StatefulSets run on its own NodePool.
+        let placed = pod["nodeSelector"].get("blueprint.dev/tenant");
+        if tenant == "initech" {
+            assert_eq!(placed, Some(&Value::from("initech")));
+            assert_eq!(pod["tolerations"][0]["value"], "initech");
+        } else {
+            assert!(placed.is_none());
+        }
+    }
+}
+
+#[test]
+fn a_stateful_service_without_a_port_keeps_one_replica_and_its_paths() {
+    let m = finder();
+    let out = lower(&m);
+    let unit = finder_unit(&out.files, "prod", "acme");
+    let sts = find(&unit, "StatefulSet", "indexer").unwrap();
+    // No autoscaler: a fixed count.
+    assert_eq!(sts["spec"]["replicas"], 1);
+    assert!(find(&unit, "HorizontalPodAutoscaler", "indexer").is_none());
+    // Its headless Service names the pods; there is no other Service.
+    let headless = find(&unit, "Service", "indexer-headless").unwrap();
+    assert_eq!(sts["spec"]["serviceName"], "indexer-headless");
+    assert_eq!(headless["spec"]["clusterIP"], "None");
+    assert!(headless["spec"].get("ports").is_none());
+    assert!(find(&unit, "Service", "indexer").is_none());
+    // The volume's path is also a writable path: one mount there, the
+    // volume's; the other writable path is an emptyDir.
+    let pod = &sts["spec"]["template"]["spec"];
+    let mounts: Vec<(&str, &str)> = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap(),
+                v["mountPath"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            ("tmp", "/tmp"),
+            ("writable-1", "/var/cache/indexer"),
+            ("data", "/var/lib/indexer")
+        ]
+    );
+    assert_eq!(
+        sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        "5Gi"
+    );
+}
+
+#[test]
+fn stateful_replicas_reach_each_other_and_their_callers_only() {
+    let m = finder();
+    let out = lower(&m);
+    let unit = finder_unit(&out.files, "prod", "acme");
+    let np = find(&unit, "NetworkPolicy", "search").unwrap();
+    let names = |rule: &Value, side: &str| -> Vec<String> {
+        rule[side][0]["podSelector"]["matchExpressions"][0]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let ingress = np["spec"]["ingress"].as_array().unwrap();
+    assert_eq!(ingress.len(), 1, "only callers and peers, no load balancer");
+    assert_eq!(names(&ingress[0], "from"), ["api", "search"]);
+    assert_eq!(ingress[0]["ports"][0]["port"], 9200);
+    let egress = np["spec"]["egress"].as_array().unwrap();
+    assert_eq!(names(&egress[0], "to"), ["search"]);
+    assert_eq!(egress[0]["ports"][0]["port"], 9200);
+    // A stateless service gets no peer rule.
+    let api = find(&unit, "NetworkPolicy", "api").unwrap();
+    assert!(api["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["from"][0].get("ipBlock").is_some()));
+}
+
+#[test]
+fn the_platform_unit_holds_an_encrypted_gp3_storage_class_retained_in_production() {
+    use crate::aws::names::eks::STORAGE_CLASS;
+    let m = finder();
+    let out = lower(&m);
+    for (env, reclaim) in [("prod", "Retain"), ("staging", "Delete")] {
+        let dir = format!("kubernetes/platform/{env}");
+        let objects = super::build::build(&out.files, &dir);
+        let sc = one(&objects, "StorageClass");
+        assert_eq!(sc["apiVersion"], "storage.k8s.io/v1");
+        assert_eq!(sc["metadata"]["name"], STORAGE_CLASS);
+        assert!(sc["metadata"].get("namespace").is_none());
+        assert_eq!(sc["provisioner"], "ebs.csi.aws.com");
+        assert_eq!(sc["parameters"]["type"], "gp3");
+        assert_eq!(sc["parameters"]["encrypted"], "true");
+        assert_eq!(sc["volumeBindingMode"], "WaitForFirstConsumer");
+        assert_eq!(sc["allowVolumeExpansion"], true);
+        assert_eq!(sc["reclaimPolicy"], reclaim, "{env}");
+    }
+    // Tenants' units apply after the platform's, which holds the class.
+    let clusters = yaml_docs(&m, "kubernetes/clusters/prod/finder.yaml");
+    let tenant = clusters
+        .iter()
+        .find(|u| u["metadata"]["name"] == "finder-tenant-acme")
+        .unwrap();
+    assert!(tenant["spec"]["dependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["name"] == "finder-platform"));
+    // Karpenter keeps a pod in its volume's zone by itself: no NodePool
+    // narrows the zones it may launch in.
+    let pools = yaml_docs(&m, "kubernetes/overlays/prod/nodepools/karpenter.yaml");
+    for pool in kind(&pools, "NodePool") {
+        for r in pool["spec"]["template"]["spec"]["requirements"]
+            .as_array()
+            .unwrap()
+        {
+            assert!(!r["key"].as_str().unwrap().contains("zone"), "{r}");
+        }
+    }
+    // An application without stateful services has no StorageClass.
+    let shop = lower(&shop());
+    assert!(!shop
+        .files
+        .contains_key("kubernetes/platform/prod/storage.yaml"));
+    assert!(super::build::build(&shop.files, "kubernetes/platform/prod")
+        .iter()
+        .all(|o| o["kind"] != "StorageClass"));
+}
+
+#[test]
+fn the_ebs_csi_driver_has_its_own_pod_identity_role_with_the_v2_policy() {
+    let out = lower(&finder());
+    let addons = match &out.files["terraform/modules/eks/addons.tf"] {
+        Document::HclSource(s) => *s,
+        other => panic!("{other:?}"),
+    };
+    let body: hcl::Body = hcl::from_str(addons).unwrap();
+    let v = serde_json::to_value(hcl::from_body::<hcl::Value>(body).unwrap()).unwrap();
+    let addon = &v["resource"]["aws_eks_addon"]["ebs_csi"];
+    assert_eq!(addon["addon_name"], "aws-ebs-csi-driver");
+    assert_eq!(
+        addon["pod_identity_association"]["service_account"],
+        "ebs-csi-controller-sa"
+    );
+    assert!(addon["pod_identity_association"]["role_arn"]
+        .as_str()
+        .unwrap()
+        .contains("aws_iam_role.ebs_csi.arn"));
+    let attach = &v["resource"]["aws_iam_role_policy_attachment"]["ebs_csi"];
+    assert_eq!(
+        attach["policy_arn"],
+        "arn:${local.partition}:iam::aws:policy/AmazonEBSCSIDriverPolicyV2"
+    );
+    assert_eq!(attach["lifecycle"]["create_before_destroy"], true);
+    // The add-on waits for its role's policy (tests/ordering.rs too).
+    assert!(addon["depends_on"]
+        .to_string()
+        .contains("aws_iam_role_policy_attachment.ebs_csi"));
+}
+
+#[test]
+fn a_service_stateful_in_one_environment_only_is_a_statefulset_there() {
+    // payments is stateful in prod only: the shared objects (dev) hold
+    // its Deployment; prod's units delete it and add the StatefulSet.
+    let mut m = shop();
+    for env in m
+        .environments
+        .iter_mut()
+        .filter(|e| e.name.as_str() == "prod")
+    {
+        for p in &mut env.platforms {
+            for w in &mut p.tenants {
+                let s = &mut w.services[1];
+                assert_eq!(s.name.as_str(), "payments");
+                s.stateful = true;
+                s.storage = Some(crate::model::Storage {
+                    path: "/data".into(),
+                    size_gib: 10,
+                });
+            }
+        }
+    }
+    let out = lower(&m);
+    let dev = unit(&out.files, "dev", "shop-globex");
+    assert!(find(&dev, "Deployment", "payments").is_some());
+    assert!(find(&dev, "StatefulSet", "payments").is_none());
+    assert!(!out
+        .files
+        .contains_key("kubernetes/platform/dev/storage.yaml"));
+    for ns in ["shop-globex", "shop-acme"] {
+        let prod = unit(&out.files, "prod", ns);
+        assert!(find(&prod, "Deployment", "payments").is_none(), "{ns}");
+        assert!(find(&prod, "StatefulSet", "payments").is_some(), "{ns}");
+        assert!(
+            find(&prod, "Service", "payments-headless").is_some(),
+            "{ns}"
+        );
+    }
+    assert!(out
+        .files
+        .contains_key("kubernetes/platform/prod/storage.yaml"));
+}
+
+#[test]
+fn a_service_named_like_a_headless_service_is_refused() {
+    let src = "version: 1\nname: finder\nregion: eu-west-1\nservices:\n  search:\n    image: x\n    port: 9200\n    stateful: true\n    storage: { path: /data, size: 10Gi }\n  search-headless:\n    image: x\n    port: 80\n";
+    let m = crate::normalize::load(src).unwrap();
+    let d = crate::aws::registry::check(&m, crate::model::Target::Eks);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(
+        d[0].message.starts_with("the headless Service of service `search` and service `search-headless` would both be named `search-headless` (Kubernetes Service)"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(d[0].yaml_path, "services.search-headless");
+    // The same names in different namespaces (tenants) do not collide,
+    // and without a stateful service nothing is refused.
+    let fine = src.replace(
+        "    stateful: true\n    storage: { path: /data, size: 10Gi }\n",
+        "",
+    );
+    let m = crate::normalize::load(&fine).unwrap();
+    assert!(crate::aws::registry::check(&m, crate::model::Target::Eks).is_empty());
+}

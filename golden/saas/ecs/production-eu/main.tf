@@ -59,6 +59,12 @@ module "shared" {
       "kms:GenerateDataKey*",
       "kms:ReEncrypt*",
     ]
+    storage_mount = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    storage_client = [
+      "elasticfilesystem:ClientMount",
+      "elasticfilesystem:ClientRootAccess",
+      "elasticfilesystem:ClientWrite",
+    ]
   }
   region                = "eu-west-1"
   vpc_id                = var.vpc_id
@@ -225,6 +231,7 @@ module "shared" {
         "BLUEPRINT_TENANT"          = "contoso"
         "FEATURE_FLAG"              = "no"
         "GREETING"                  = "Hello $${USER}, 100%%{done}"
+        "LEDGER_SEARCH_URL"         = "http://contoso-ledger-search.ledger-platform-enterprise-production-eu.internal:9200"
         "RECONCILIATION_ENGINE_URL" = "http://contoso-reconciliation-engine.ledger-platform-enterprise-production-eu.internal:9000"
       }
       queue_urls = {
@@ -253,7 +260,38 @@ module "shared" {
       max_count       = 30
       requests_target = 500
       publishes       = ["contoso/settlements"]
-      calls           = ["contoso/reconciliation-engine"]
+      calls           = ["contoso/ledger-search", "contoso/reconciliation-engine"]
+    }
+    "contoso/ledger-search" = {
+      name           = "ledger-platform-enterprise-production-eu-contoso-ledger-search"
+      log_group      = "/ecs/ledger-platform-enterprise-production-eu/contoso-ledger-search"
+      security_group = "ledger-platform-enterprise-production-eu-contoso-ledger-search-tasks"
+      execution_role = "ledger-platform-enterprise-production-eu-contoso-le-cf8777-exec"
+      task_role      = "ledger-platform-enterprise-production-eu-contoso-le-cf8777-task"
+      tenant         = "contoso"
+      image          = "public.ecr.aws/opensearchproject/opensearch"
+      image_tag      = var.ledger_search_image_tag
+      registry       = "public.ecr.aws"
+      cpu            = 1024
+      memory         = 4096
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "contoso"
+      }
+      scratch_paths = ["/usr/share/opensearch/logs", "/var/lib/amazon", "/var/log/amazon"]
+      port          = 9200
+      discovery     = "contoso-ledger-search"
+      min_count     = 1
+      max_count     = 1
+      storage = {
+        path           = "/usr/share/opensearch/data"
+        file_system    = "ledger-platform-enterprise-production-eu-contoso-ledger-search"
+        security_group = "ledger-platform-enterprise-production-eu-contoso-ledger-search-efs"
+        uid            = 10001
+        gid            = 10001
+      }
     }
     "contoso/reconciliation-engine" = {
       name           = "ledger-platform-enterprise-production-eu-contoso-reconciliation-engine"
@@ -332,6 +370,7 @@ module "shared" {
         "BLUEPRINT_TENANT"          = "northwind"
         "FEATURE_FLAG"              = "yes"
         "GREETING"                  = "Hello $${USER}, 100%%{done}"
+        "LEDGER_SEARCH_URL"         = "http://northwind-ledger-search.ledger-platform-enterprise-production-eu.internal:9200"
         "RECONCILIATION_ENGINE_URL" = "http://northwind-reconciliation-engine.ledger-platform-enterprise-production-eu.internal:9000"
       }
       queue_urls = {
@@ -360,7 +399,38 @@ module "shared" {
       max_count       = 30
       requests_target = 500
       publishes       = ["northwind/settlements"]
-      calls           = ["northwind/reconciliation-engine"]
+      calls           = ["northwind/ledger-search", "northwind/reconciliation-engine"]
+    }
+    "northwind/ledger-search" = {
+      name           = "ledger-platform-enterprise-production-eu-northwind-ledger-search"
+      log_group      = "/ecs/ledger-platform-enterprise-production-eu/northwind-ledger-search"
+      security_group = "ledger-platform-enterprise-production-eu-northwind-ledger-search-tasks"
+      execution_role = "ledger-platform-enterprise-production-eu-northwind-7dfa72-exec"
+      task_role      = "ledger-platform-enterprise-production-eu-northwind-7dfa72-task"
+      tenant         = "northwind"
+      image          = "public.ecr.aws/opensearchproject/opensearch"
+      image_tag      = var.ledger_search_image_tag
+      registry       = "public.ecr.aws"
+      cpu            = 1024
+      memory         = 4096
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "northwind"
+      }
+      scratch_paths = ["/usr/share/opensearch/logs", "/var/lib/amazon", "/var/log/amazon"]
+      port          = 9200
+      discovery     = "northwind-ledger-search"
+      min_count     = 1
+      max_count     = 1
+      storage = {
+        path           = "/usr/share/opensearch/data"
+        file_system    = "ledger-platform-enterprise-production-eu-northwind-ledger-search"
+        security_group = "ledger-platform-enterprise-production-eu-northwind-ledger-search-efs"
+        uid            = 10001
+        gid            = 10001
+      }
     }
     "northwind/reconciliation-engine" = {
       name           = "ledger-platform-enterprise-production-eu-northwind-reconciliation-engine"
@@ -667,6 +737,12 @@ module "tenant_initech_fin" {
       "kms:GenerateDataKey*",
       "kms:ReEncrypt*",
     ]
+    storage_mount = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    storage_client = [
+      "elasticfilesystem:ClientMount",
+      "elasticfilesystem:ClientRootAccess",
+      "elasticfilesystem:ClientWrite",
+    ]
   }
   region                = "eu-west-1"
   vpc_id                = var.vpc_id
@@ -809,6 +885,7 @@ module "tenant_initech_fin" {
         "BLUEPRINT_TENANT"          = "initech-fin"
         "FEATURE_FLAG"              = "yes"
         "GREETING"                  = "Hello $${USER}, 100%%{done}"
+        "LEDGER_SEARCH_URL"         = "http://ledger-search.ledger-platform-enterprise-production-eu-initech-fin.internal:9200"
         "RECONCILIATION_ENGINE_URL" = "http://reconciliation-engine.ledger-platform-enterprise-production-eu-initech-fin.internal:9000"
       }
       queue_urls = {
@@ -836,7 +913,38 @@ module "tenant_initech_fin" {
       max_count       = 30
       requests_target = 500
       publishes       = ["settlements"]
-      calls           = ["reconciliation-engine"]
+      calls           = ["ledger-search", "reconciliation-engine"]
+    }
+    "ledger-search" = {
+      name           = "ledger-platform-enterprise-production-eu-initech-fin-ledger-search"
+      log_group      = "/ecs/ledger-platform-enterprise-production-eu-initech-fin/ledger-search"
+      security_group = "ledger-platform-enterprise-production-eu-initech-fin-ledger-search-tasks"
+      execution_role = "ledger-platform-enterprise-production-eu-initech-fi-f34270-exec"
+      task_role      = "ledger-platform-enterprise-production-eu-initech-fi-f34270-task"
+      tenant         = "initech-fin"
+      image          = "public.ecr.aws/opensearchproject/opensearch"
+      image_tag      = var.ledger_search_image_tag
+      registry       = "public.ecr.aws"
+      cpu            = 1024
+      memory         = 4096
+      environment = {
+        "AWS_REGION"            = "eu-west-1"
+        "BLUEPRINT_APP"         = "ledger-platform-enterprise"
+        "BLUEPRINT_ENVIRONMENT" = "production-eu"
+        "BLUEPRINT_TENANT"      = "initech-fin"
+      }
+      scratch_paths = ["/usr/share/opensearch/logs", "/var/lib/amazon", "/var/log/amazon"]
+      port          = 9200
+      discovery     = "ledger-search"
+      min_count     = 1
+      max_count     = 1
+      storage = {
+        path           = "/usr/share/opensearch/data"
+        file_system    = "ledger-platform-enterprise-production-eu-initech-fin-ledg-f34270"
+        security_group = "ledger-platform-enterprise-production-eu-initech-fin-ledger-search-efs"
+        uid            = 10001
+        gid            = 10001
+      }
     }
     "reconciliation-engine" = {
       name           = "ledger-platform-enterprise-production-eu-initech-fin-reconciliation-engine"

@@ -6,6 +6,11 @@ moved {
 }
 
 moved {
+  from = module.shared.aws_ecs_service.scaled["contoso/ledger-search"]
+  to   = module.shared.aws_ecs_service.this["contoso/ledger-search"]
+}
+
+moved {
   from = module.shared.aws_ecs_service.this["contoso/reconciliation-engine"]
   to   = module.shared.aws_ecs_service.scaled["contoso/reconciliation-engine"]
 }
@@ -21,6 +26,11 @@ moved {
 }
 
 moved {
+  from = module.shared.aws_ecs_service.scaled["northwind/ledger-search"]
+  to   = module.shared.aws_ecs_service.this["northwind/ledger-search"]
+}
+
+moved {
   from = module.shared.aws_ecs_service.this["northwind/reconciliation-engine"]
   to   = module.shared.aws_ecs_service.scaled["northwind/reconciliation-engine"]
 }
@@ -33,6 +43,11 @@ moved {
 moved {
   from = module.tenant_initech_fin.aws_ecs_service.this["gateway"]
   to   = module.tenant_initech_fin.aws_ecs_service.scaled["gateway"]
+}
+
+moved {
+  from = module.tenant_initech_fin.aws_ecs_service.scaled["ledger-search"]
+  to   = module.tenant_initech_fin.aws_ecs_service.this["ledger-search"]
 }
 
 moved {

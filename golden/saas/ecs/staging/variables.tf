@@ -12,6 +12,12 @@ variable "gateway_image_tag_contoso" {
   default     = "3.1.7"
 }
 
+variable "ledger_search_image_tag" {
+  description = "Image tag (or sha256 digest) of ledger-search, from public.ecr.aws/opensearchproject/opensearch."
+  type        = string
+  default     = "2.17.0"
+}
+
 variable "ledger_snapshot_image_tag" {
   description = "Image tag (or sha256 digest) of ledger-snapshot, from 111122223333.dkr.ecr.eu-west-1.amazonaws.com/snapshot."
   type        = string

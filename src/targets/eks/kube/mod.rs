@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const LABEL_MAX: usize = 63;
 
 /// Non-root user and group every container runs as.
-const RUN_AS: u32 = 10001;
+const RUN_AS: u32 = crate::aws::defaults::POSIX_ID;
 /// Seconds HPA and KEDA wait before scaling down.
 const SCALE_DOWN_WINDOW: u32 = 300;
 /// The EKS Pod Identity agent, on every node's link-local address.
@@ -245,9 +245,12 @@ impl<'w> Workload<'w> {
 }
 
 /// Whether a service scales on its queues with KEDA (queue workers, and
-/// any service that names a `queue_depth`).
+/// any service that names a `queue_depth`). A stateful service never does:
+/// it keeps at least one replica and scales on CPU or memory (an HPA), if
+/// at all.
 pub fn uses_keda(s: &Service) -> bool {
-    !s.consumes.is_empty()
+    !s.stateful
+        && !s.consumes.is_empty()
         && (s.kind() == ServiceKind::Worker || s.scale.queue_depth.is_some())
         && s.scale.max > s.scale.min
 }

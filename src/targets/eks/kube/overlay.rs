@@ -161,6 +161,7 @@ fn id(d: &serde_json::Value) -> (&serde_json::Value, &serde_json::Value) {
 #[derive(Debug, Default, Clone, Copy)]
 struct Kinds {
     deployment: bool,
+    stateful_set: bool,
     cron_job: bool,
 }
 
@@ -168,6 +169,7 @@ impl Kinds {
     fn add(&mut self, doc: &serde_json::Value) {
         match doc["kind"].as_str() {
             Some("Deployment") => self.deployment = true,
+            Some("StatefulSet") => self.stateful_set = true,
             Some("CronJob") => self.cron_job = true,
             _ => {}
         }
@@ -192,9 +194,12 @@ fn placement_patches(tenant: &str, kinds: Kinds) -> Vec<KustomizePatch> {
         }],
     });
     let mut patches = Vec::new();
+    let pods = serde_json::json!({"template": {"spec": placement.clone()}});
     if kinds.deployment {
-        let spec = serde_json::json!({"template": {"spec": placement.clone()}});
-        patches.push(tenant_wide("apps/v1", "Deployment", spec));
+        patches.push(tenant_wide("apps/v1", "Deployment", pods.clone()));
+    }
+    if kinds.stateful_set {
+        patches.push(tenant_wide("apps/v1", "StatefulSet", pods));
     }
     if kinds.cron_job {
         let spec = serde_json::json!({"jobTemplate": {"spec": {"template": {"spec": placement}}}});

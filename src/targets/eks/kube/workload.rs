@@ -5,9 +5,10 @@
 use super::contract;
 use super::*;
 use crate::aws::names::eks::ClusterNames as EnvNames;
+use crate::aws::names::eks::{headless_service, STORAGE_CLASS, VOLUME_CLAIM};
 use crate::aws::names::Copy;
 use crate::aws::{defaults, routes};
-use crate::model::{Environment, Expose, Health, Job, Task};
+use crate::model::{Environment, Expose, Health, Job, Storage, Task};
 use crate::targets::eks::inputs;
 
 /// Where one tenant's workloads are built: the model and environment they
@@ -46,6 +47,8 @@ struct PodInput<'a> {
     restart_never: bool,
     /// Behind the load balancer: the pod drains before it stops.
     public: bool,
+    /// A stateful service's volume, mounted from its claim template.
+    storage: Option<&'a Storage>,
 }
 
 /// Checkov findings that blueprint's choices trip on purpose, with why.
@@ -88,7 +91,16 @@ impl<'a> Ctx<'a> {
             value: Some(literal(v)),
             value_from: None,
         }));
-        let (volumes, volume_mounts) = scratch(p.task.writable_paths);
+        let data = p.storage.map(|s| s.path.as_str());
+        let (volumes, mut volume_mounts) = scratch(p.task.writable_paths, data);
+        if let Some(path) = data {
+            // The claim template's volume: the StatefulSet adds it to
+            // each pod as the claim of that pod's ordinal.
+            volume_mounts.push(VolumeMount {
+                name: VOLUME_CLAIM.into(),
+                mount_path: path.to_string(),
+            });
+        }
         let memory = p.task.memory.to_string();
         let (startup, readiness, liveness) = probes(p.port, p.health);
         // A dedicated tenant's pods are pinned to its NodePool by its
@@ -166,6 +178,11 @@ impl<'a> Ctx<'a> {
                     run_as_user: RUN_AS,
                     run_as_group: RUN_AS,
                     fs_group: RUN_AS,
+                    // The EBS CSI driver declares `fsGroupPolicy: File`:
+                    // the volume is made the group's, so the non-root
+                    // user may write to it; checked at its root only
+                    // (large volumes would take long at every start).
+                    fs_group_change_policy: p.storage.map(|_| "OnRootMismatch".to_string()),
                     seccomp_profile: SeccompProfile {
                         type_: "RuntimeDefault".into(),
                     },
@@ -236,21 +253,31 @@ impl<'a> Ctx<'a> {
             health: s.health.as_ref(),
             restart_never: false,
             public,
+            storage: s.storage.as_ref(),
         });
-        docs.push(
-            Object::new(
-                meta,
-                Deployment {
-                    spec: DeploymentSpec {
-                        replicas: (!keda && !hpa).then_some(s.scale.min),
-                        revision_history_limit: 5,
-                        selector: LabelSelector::labels(selector(name)),
-                        template: pod,
+        // Without an autoscaler the count is the minimum; with one it is
+        // left out, so that applying the object does not fight it.
+        let replicas = (!keda && !hpa).then_some(s.scale.min);
+        match &s.storage {
+            Some(storage) => {
+                docs.push(stateful_set(meta, name, replicas, pod, storage));
+                docs.push(self.headless_service(s));
+            }
+            None => docs.push(
+                Object::new(
+                    meta,
+                    Deployment {
+                        spec: DeploymentSpec {
+                            replicas,
+                            revision_history_limit: 5,
+                            selector: LabelSelector::labels(selector(name)),
+                            template: pod,
+                        },
                     },
-                },
-            )
-            .to_value(),
-        );
+                )
+                .to_value(),
+            ),
+        }
         if let Some(p) = s.port {
             let mut meta = workload_meta(sc.app, name, component(s));
             if public {
@@ -262,13 +289,10 @@ impl<'a> Ctx<'a> {
                     crate::targets::eks::k8s::Service {
                         spec: ServiceSpec {
                             type_: "ClusterIP".into(),
+                            cluster_ip: None,
+                            publish_not_ready_addresses: None,
                             selector: selector(name),
-                            ports: vec![ServicePort {
-                                name: "http".into(),
-                                port: p,
-                                target_port: "http".into(),
-                                protocol: "TCP".into(),
-                            }],
+                            ports: vec![http_port(p)],
                         },
                     },
                 )
@@ -306,6 +330,29 @@ impl<'a> Ctx<'a> {
             &s.secrets,
         ));
         docs
+    }
+
+    /// A stateful service's headless Service, the StatefulSet's
+    /// `serviceName`: DNS gives each pod a stable name,
+    /// `<service>-<ordinal>.<service>-headless`, ready or not (replicas
+    /// find each other as they start). Callers keep using the service's
+    /// own Service, which balances over ready pods.
+    fn headless_service(&self, s: &Service) -> serde_json::Value {
+        let mut meta = workload_meta(self.scope.app, s.name.as_str(), component(s));
+        meta.name = headless_service(s.name.as_str());
+        Object::new(
+            meta,
+            crate::targets::eks::k8s::Service {
+                spec: ServiceSpec {
+                    type_: "ClusterIP".into(),
+                    cluster_ip: Some("None".into()),
+                    publish_not_ready_addresses: Some(true),
+                    selector: selector(s.name.as_str()),
+                    ports: s.port.map(http_port).into_iter().collect(),
+                },
+            },
+        )
+        .to_value()
     }
 
     pub(super) fn note(&mut self, message: String) {
@@ -357,7 +404,7 @@ impl<'a> Ctx<'a> {
                 spec: HpaSpec {
                     scale_target_ref: CrossVersionObjectReference {
                         api_version: "apps/v1".into(),
-                        kind: "Deployment".into(),
+                        kind: workload_kind(s).into(),
                         name: s.name.to_string(),
                     },
                     min_replicas: sc.min.max(1),
@@ -520,7 +567,8 @@ impl<'a> Ctx<'a> {
     /// service's port from the workloads that call it (and, for a public
     /// service, from the load balancer's nodes in the public subnets: the
     /// ALB reaches pods by IP), and egress to the ports of the services it
-    /// calls.
+    /// calls. The replicas of a stateful service (`peers`) also reach each
+    /// other on its port, by their stable names.
     fn network_policy_for(
         &self,
         name: &str,
@@ -528,6 +576,7 @@ impl<'a> Ctx<'a> {
         port: Option<u16>,
         public: bool,
         calls: &[Name],
+        peers: bool,
     ) -> Option<serde_json::Value> {
         let peer = |names: Vec<String>| NetworkPolicyPeer {
             pod_selector: Some(LabelSelector {
@@ -542,12 +591,15 @@ impl<'a> Ctx<'a> {
         };
         let mut ingress = Vec::new();
         if let Some(p) = port {
-            let callers: Vec<String> = self
+            let mut callers: Vec<String> = self
                 .index
                 .callers(name)
                 .iter()
                 .map(|c| c.to_string())
                 .collect();
+            if peers && !callers.iter().any(|c| c == name) {
+                callers.push(name.to_string());
+            }
             if public {
                 let subnets = (0..inputs::lb_subnet_count(self.model))
                     .map(|i| ip(&inputs::var(&inputs::lb_subnet_cidr(i))))
@@ -571,6 +623,12 @@ impl<'a> Ctx<'a> {
         for c in calls {
             if let Some(p) = self.index.port(c.as_str()) {
                 by_port.entry(p).or_default().push(c.to_string());
+            }
+        }
+        if let (true, Some(p)) = (peers, port) {
+            let to = by_port.entry(p).or_default();
+            if !to.iter().any(|c| c == name) {
+                to.push(name.to_string());
             }
         }
         let egress: Vec<NetworkPolicyRule> = by_port
@@ -614,6 +672,7 @@ impl<'a> Ctx<'a> {
             s.port,
             s.expose == Expose::Public,
             &s.calls,
+            s.storage.is_some(),
         )
     }
 
@@ -639,6 +698,7 @@ impl<'a> Ctx<'a> {
             health: None,
             restart_never: true,
             public: false,
+            storage: None,
         });
         let mut docs = vec![Object::new(
             meta,
@@ -665,7 +725,7 @@ impl<'a> Ctx<'a> {
             },
         )
         .to_value()];
-        if let Some(np) = self.network_policy_for(name, "job", None, false, &j.calls) {
+        if let Some(np) = self.network_policy_for(name, "job", None, false, &j.calls, false) {
             docs.push(np);
         }
         docs.extend(contract::external_secret(
@@ -679,8 +739,10 @@ impl<'a> Ctx<'a> {
 }
 
 /// The container's scratch space: `/tmp`, and an emptyDir at each of the
-/// workload's `writable_paths` (those under `/tmp` are already writable).
-fn scratch(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
+/// workload's `writable_paths` (those under `/tmp` are already writable),
+/// but for the path a stateful service's volume is mounted at (`data`),
+/// which that volume makes writable.
+fn scratch(paths: &[String], data: Option<&str>) -> (Vec<Volume>, Vec<VolumeMount>) {
     let extra = paths
         .iter()
         .filter(|p| *p != TMP && !p.starts_with("/tmp/"));
@@ -689,6 +751,7 @@ fn scratch(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
     for (i, path) in std::iter::once(TMP)
         .chain(extra.map(String::as_str))
         .enumerate()
+        .filter(|(_, path)| Some(*path) != data)
     {
         let name = if i == 0 {
             "tmp".to_string()
@@ -736,6 +799,83 @@ fn target_group_annotations(health: Option<&Health>) -> BTreeMap<String, String>
         ]);
     }
     a
+}
+
+/// A service's port on its Services, named as its container's.
+fn http_port(p: u16) -> ServicePort {
+    ServicePort {
+        name: "http".into(),
+        port: p,
+        target_port: "http".into(),
+        protocol: "TCP".into(),
+    }
+}
+
+/// What runs a service's pods: a StatefulSet for a stateful one.
+fn workload_kind(s: &Service) -> &'static str {
+    match s.storage {
+        Some(_) => "StatefulSet",
+        None => "Deployment",
+    }
+}
+
+/// How a stateful service's pods update and scale.
+const POD_MANAGEMENT: &str = "Parallel";
+const UPDATE_STRATEGY: &str = "RollingUpdate";
+/// What happens to the claims when the StatefulSet goes or scales down:
+/// they stay (so do their volumes, whatever the StorageClass's reclaim
+/// policy), so that a replica that comes back finds its data, and an
+/// orphaning delete (`--cascade=orphan`, to change the claim template)
+/// loses nothing.
+const CLAIM_RETENTION: &str = "Retain";
+
+/// A stateful service's StatefulSet: its pods named `<service>-<ordinal>`
+/// through the headless Service, each with its own ReadWriteOnce EBS
+/// volume of `storage.size` from the cluster's StorageClass (bound where
+/// the pod is first scheduled), mounted at `storage.path`.
+fn stateful_set(
+    meta: ObjectMeta,
+    name: &str,
+    replicas: Option<u32>,
+    template: PodTemplateSpec,
+    storage: &Storage,
+) -> serde_json::Value {
+    Object::new(
+        meta,
+        StatefulSet {
+            spec: StatefulSetSpec {
+                replicas,
+                revision_history_limit: 5,
+                selector: LabelSelector::labels(selector(name)),
+                service_name: headless_service(name),
+                pod_management_policy: POD_MANAGEMENT.into(),
+                update_strategy: StatefulSetUpdateStrategy {
+                    type_: UPDATE_STRATEGY.into(),
+                },
+                persistent_volume_claim_retention_policy: PvcRetentionPolicy {
+                    when_deleted: CLAIM_RETENTION.into(),
+                    when_scaled: CLAIM_RETENTION.into(),
+                },
+                template,
+                volume_claim_templates: vec![PersistentVolumeClaimTemplate {
+                    metadata: ClaimMeta {
+                        name: VOLUME_CLAIM.into(),
+                    },
+                    spec: PersistentVolumeClaimSpec {
+                        access_modes: vec!["ReadWriteOnce".into()],
+                        storage_class_name: STORAGE_CLASS.into(),
+                        resources: VolumeResources {
+                            requests: BTreeMap::from([(
+                                "storage".to_string(),
+                                format!("{}Gi", storage.size_gib),
+                            )]),
+                        },
+                    },
+                }],
+            },
+        },
+    )
+    .to_value()
 }
 
 fn port_rule(p: u16) -> NetworkPolicyPort {

@@ -122,6 +122,12 @@ module "cluster" {
       service_account = "gateway"
       publishes       = ["contoso/settlements"]
     }
+    "contoso/ledger-search" = {
+      role_name       = "ledger-platform-enterprise-production-eu-contoso-ledger-search"
+      tenant          = "contoso"
+      namespace       = "ledger-platform-enterprise-contoso"
+      service_account = "ledger-search"
+    }
     "contoso/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-production-eu-contoso-reconcil-ad9588"
       tenant          = "contoso"
@@ -161,6 +167,12 @@ module "cluster" {
       service_account = "gateway"
       publishes       = ["northwind/settlements"]
     }
+    "northwind/ledger-search" = {
+      role_name       = "ledger-platform-enterprise-production-eu-northwind-ledger-search"
+      tenant          = "northwind"
+      namespace       = "ledger-platform-enterprise-northwind"
+      service_account = "ledger-search"
+    }
     "northwind/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-production-eu-northwind-reconc-1c80e8"
       tenant          = "northwind"
@@ -199,6 +211,12 @@ module "cluster" {
       namespace       = "ledger-platform-enterprise-initech-fin"
       service_account = "gateway"
       publishes       = ["initech-fin/settlements"]
+    }
+    "initech-fin/ledger-search" = {
+      role_name       = "ledger-platform-enterprise-production-eu-initech-fin-ledg-f34270"
+      tenant          = "initech-fin"
+      namespace       = "ledger-platform-enterprise-initech-fin"
+      service_account = "ledger-search"
     }
     "initech-fin/reconciliation-engine" = {
       role_name       = "ledger-platform-enterprise-production-eu-initech-fin-reco-78a85d"

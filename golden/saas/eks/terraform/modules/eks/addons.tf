@@ -53,9 +53,21 @@ resource "aws_iam_role" "ebs_csi" {
   tags               = var.tags
 }
 
+# The driver's managed policy, V2: it may only touch volumes and snapshots
+# tagged `ebs.csi.aws.com/cluster = true`, which the driver puts on every
+# volume it provisions (aws-ebs-csi-driver docs/install.md, v1.64.0). Its
+# ARN has no `service-role/` path, unlike V1's (AWS managed policy
+# reference). Volumes are encrypted with the account's default EBS key:
+# the AWS managed `aws/ebs` needs no KMS grant, a customer managed default
+# key would (docs/eks.md, "Stateful services").
+# create_before_destroy: replacing V1 attaches V2 before V1 is detached.
 resource "aws_iam_role_policy_attachment" "ebs_csi" {
   role       = aws_iam_role.ebs_csi.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonEBSCSIDriverPolicyV2"
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_eks_addon" "ebs_csi" {
