@@ -45,8 +45,8 @@ fn described(address: &str) -> String {
 #[test]
 fn the_ecs_module_description_lists_exactly_the_modules_resources() {
     let mut seen = BTreeSet::new();
-    // The bundled examples, and a stateful service's EFS resources from
-    // tests/blueprints/stateful.yaml until a bundled example has one.
+    // The bundled examples (saas has a stateful service, so EFS), and
+    // tests/blueprints/stateful.yaml (a single-task stateful service too).
     for bp in [
         "blueprints/commerce.yaml",
         "blueprints/saas.yaml",

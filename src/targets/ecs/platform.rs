@@ -25,8 +25,6 @@ pub struct ModuleArgs {
     pub jobs: Expression,
     pub alarms: Expression,
     pub has_public: bool,
-    /// Whether a service of the copy is stateful (an EFS file system).
-    pub has_stateful: bool,
     /// Keys of the services with an autoscaling target (`max > min`) and
     /// of the fixed-size ones: the module's `aws_ecs_service.scaled` and
     /// `aws_ecs_service.this`.
@@ -54,7 +52,6 @@ pub fn module_args(
     let mut jobs = Vec::new();
     let mut priorities = AlbPriorities::default();
     let mut has_public = false;
-    let mut has_stateful = false;
     let (mut scaled, mut fixed) = (Vec::new(), Vec::new());
     let mut alarms = Alarms::default();
     for w in &platform.tenants {
@@ -77,7 +74,6 @@ pub fn module_args(
         }
         for s in &w.services {
             has_public |= s.expose == Expose::Public;
-            has_stateful |= s.storage.is_some();
             let key = copy.key(tenant, s.name.as_str());
             if s.scale.max > s.scale.min {
                 scaled.push(key.clone());
@@ -110,7 +106,6 @@ pub fn module_args(
             any_jobs.then_some(n.scheduler_dead_letter_alarm),
         ),
         has_public,
-        has_stateful,
         scaled,
         fixed,
     }

@@ -241,38 +241,31 @@ fn variables(model: &Model, images: &ImageVariables, public: &Public) -> Body {
 }
 
 /// The IAM action lists the platform module grants (`aws::iam`):
-/// workloads are handed their queues' URLs, so none looks one up. The
-/// storage lists only where a service is stateful (the module defaults
-/// them to empty), so other copies' arguments stay as they were.
-fn iam_actions(stateful: bool) -> Expression {
-    let storage: &[(&str, &[&str])] = if stateful {
+/// workloads are handed their queues' URLs, so none looks one up. Every
+/// list is passed, used or not: a module argument that is missing reads
+/// as an object to static checkers (checkov fails on `storage.tf` then).
+fn iam_actions() -> Expression {
+    terraform::iam_actions_with(
+        false,
         &[
+            ("kms_decrypt", iam::KMS_DECRYPT),
+            ("exec_channels", iam::EXEC_CHANNELS),
+            ("exec_log_groups", iam::EXEC_LOG_GROUPS),
+            ("exec_log_streams", iam::EXEC_LOG_STREAMS),
+            ("run_task", iam::RUN_TASK),
+            ("tag_task", iam::TAG_TASK),
+            ("watch_task", iam::WATCH_TASK),
+            ("pass_role", iam::PASS_ROLE),
+            ("task_sync_rule", iam::TASK_SYNC_RULE),
+            ("log_delivery", iam::LOG_DELIVERY),
+            ("tracing", iam::TRACING),
+            ("start_execution", iam::START_EXECUTION),
+            ("dead_letter_publish", iam::DEAD_LETTER_SEND),
+            ("logs_key_use", iam::LOGS_KEY_USE),
             ("storage_mount", iam::STORAGE_MOUNT),
             ("storage_client", iam::STORAGE_CLIENT),
-        ]
-    } else {
-        &[]
-    };
-    let lists: Vec<(&str, &[&str])> = [
-        ("kms_decrypt", iam::KMS_DECRYPT),
-        ("exec_channels", iam::EXEC_CHANNELS),
-        ("exec_log_groups", iam::EXEC_LOG_GROUPS),
-        ("exec_log_streams", iam::EXEC_LOG_STREAMS),
-        ("run_task", iam::RUN_TASK),
-        ("tag_task", iam::TAG_TASK),
-        ("watch_task", iam::WATCH_TASK),
-        ("pass_role", iam::PASS_ROLE),
-        ("task_sync_rule", iam::TASK_SYNC_RULE),
-        ("log_delivery", iam::LOG_DELIVERY),
-        ("tracing", iam::TRACING),
-        ("start_execution", iam::START_EXECUTION),
-        ("dead_letter_publish", iam::DEAD_LETTER_SEND),
-        ("logs_key_use", iam::LOGS_KEY_USE),
-    ]
-    .into_iter()
-    .chain(storage.iter().copied())
-    .collect();
-    terraform::iam_actions_with(false, &lists)
+        ],
+    )
 }
 
 fn call(name: &str, args: Vec<Expression>) -> Expression {
@@ -311,7 +304,7 @@ fn module_block(
         .add_label(label)
         .add_attribute(("source", string(SOURCE_FROM_ROOT)))
         .add_attribute(("names", object(copy_names)))
-        .add_attribute(("iam_actions", iam_actions(args.has_stateful)))
+        .add_attribute(("iam_actions", iam_actions()))
         .add_attribute(("region", string(model.app.region.clone())));
     let (vpc, private, public) = match &model.app.network {
         Some(n) => (

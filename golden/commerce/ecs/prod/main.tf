@@ -59,6 +59,12 @@ module "shared" {
       "kms:GenerateDataKey*",
       "kms:ReEncrypt*",
     ]
+    storage_mount = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    storage_client = [
+      "elasticfilesystem:ClientMount",
+      "elasticfilesystem:ClientRootAccess",
+      "elasticfilesystem:ClientWrite",
+    ]
   }
   region                = "eu-central-1"
   vpc_id                = "vpc-0a1b2c3d4e5f60718"
@@ -372,6 +378,12 @@ module "tenant_acme" {
       "kms:Encrypt*",
       "kms:GenerateDataKey*",
       "kms:ReEncrypt*",
+    ]
+    storage_mount = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    storage_client = [
+      "elasticfilesystem:ClientMount",
+      "elasticfilesystem:ClientRootAccess",
+      "elasticfilesystem:ClientWrite",
     ]
   }
   region                = "eu-central-1"

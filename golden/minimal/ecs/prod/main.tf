@@ -58,6 +58,12 @@ module "platform" {
       "kms:GenerateDataKey*",
       "kms:ReEncrypt*",
     ]
+    storage_mount = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    storage_client = [
+      "elasticfilesystem:ClientMount",
+      "elasticfilesystem:ClientRootAccess",
+      "elasticfilesystem:ClientWrite",
+    ]
   }
   region                = "us-east-1"
   vpc_id                = var.vpc_id

@@ -13,9 +13,9 @@ variable "gateway_image_tag_contoso" {
 }
 
 variable "ledger_search_image_tag" {
-  description = "Image tag (or sha256 digest) of ledger-search, from public.ecr.aws/opensearchproject/opensearch."
+  description = "Image tag (or sha256 digest) of ledger-search, from getmeili/meilisearch."
   type        = string
-  default     = "2.17.0"
+  default     = "v1.11.3"
 }
 
 variable "ledger_snapshot_image_tag" {

@@ -231,7 +231,7 @@ module "shared" {
         "BLUEPRINT_TENANT"          = "contoso"
         "FEATURE_FLAG"              = "no"
         "GREETING"                  = "Hello $${USER}, 100%%{done}"
-        "LEDGER_SEARCH_URL"         = "http://contoso-ledger-search.ledger-platform-enterprise-staging.internal:9200"
+        "LEDGER_SEARCH_URL"         = "http://contoso-ledger-search.ledger-platform-enterprise-staging.internal:7700"
         "RECONCILIATION_ENGINE_URL" = "http://contoso-reconciliation-engine.ledger-platform-enterprise-staging.internal:9000"
       }
       queue_urls = {
@@ -269,24 +269,32 @@ module "shared" {
       execution_role = "ledger-platform-enterprise-staging-contoso-ledger-search-exec"
       task_role      = "ledger-platform-enterprise-staging-contoso-ledger-search-task"
       tenant         = "contoso"
-      image          = "public.ecr.aws/opensearchproject/opensearch"
+      image          = "getmeili/meilisearch"
       image_tag      = var.ledger_search_image_tag
-      registry       = "public.ecr.aws"
+      registry       = "docker.io"
       cpu            = 1024
-      memory         = 4096
+      memory         = 2048
       environment = {
         "AWS_REGION"            = "eu-west-1"
         "BLUEPRINT_APP"         = "ledger-platform-enterprise"
         "BLUEPRINT_ENVIRONMENT" = "staging"
         "BLUEPRINT_TENANT"      = "contoso"
+        "MEILI_ENV"             = "production"
+        "MEILI_NO_ANALYTICS"    = "true"
       }
-      scratch_paths = ["/usr/share/opensearch/logs", "/var/lib/amazon", "/var/log/amazon"]
-      port          = 9200
+      secrets = {
+        "MEILI_MASTER_KEY" = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger/search-master-key-GhIjKl"
+      }
+      secret_grants = [
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger/search-master-key-GhIjKl",
+      ]
+      scratch_paths = ["/var/lib/amazon", "/var/log/amazon"]
+      port          = 7700
       discovery     = "contoso-ledger-search"
       min_count     = 1
       max_count     = 1
       storage = {
-        path           = "/usr/share/opensearch/data"
+        path           = "/meili_data"
         file_system    = "ledger-platform-enterprise-staging-contoso-ledger-search"
         security_group = "ledger-platform-enterprise-staging-contoso-ledger-search-efs"
         uid            = 10001
@@ -370,7 +378,7 @@ module "shared" {
         "BLUEPRINT_TENANT"          = "northwind"
         "FEATURE_FLAG"              = "yes"
         "GREETING"                  = "Hello $${USER}, 100%%{done}"
-        "LEDGER_SEARCH_URL"         = "http://northwind-ledger-search.ledger-platform-enterprise-staging.internal:9200"
+        "LEDGER_SEARCH_URL"         = "http://northwind-ledger-search.ledger-platform-enterprise-staging.internal:7700"
         "RECONCILIATION_ENGINE_URL" = "http://northwind-reconciliation-engine.ledger-platform-enterprise-staging.internal:9000"
       }
       queue_urls = {
@@ -408,24 +416,32 @@ module "shared" {
       execution_role = "ledger-platform-enterprise-staging-northwind-ledger-search-exec"
       task_role      = "ledger-platform-enterprise-staging-northwind-ledger-search-task"
       tenant         = "northwind"
-      image          = "public.ecr.aws/opensearchproject/opensearch"
+      image          = "getmeili/meilisearch"
       image_tag      = var.ledger_search_image_tag
-      registry       = "public.ecr.aws"
+      registry       = "docker.io"
       cpu            = 1024
-      memory         = 4096
+      memory         = 2048
       environment = {
         "AWS_REGION"            = "eu-west-1"
         "BLUEPRINT_APP"         = "ledger-platform-enterprise"
         "BLUEPRINT_ENVIRONMENT" = "staging"
         "BLUEPRINT_TENANT"      = "northwind"
+        "MEILI_ENV"             = "production"
+        "MEILI_NO_ANALYTICS"    = "true"
       }
-      scratch_paths = ["/usr/share/opensearch/logs", "/var/lib/amazon", "/var/log/amazon"]
-      port          = 9200
+      secrets = {
+        "MEILI_MASTER_KEY" = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger/search-master-key-GhIjKl"
+      }
+      secret_grants = [
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger/search-master-key-GhIjKl",
+      ]
+      scratch_paths = ["/var/lib/amazon", "/var/log/amazon"]
+      port          = 7700
       discovery     = "northwind-ledger-search"
       min_count     = 1
       max_count     = 1
       storage = {
-        path           = "/usr/share/opensearch/data"
+        path           = "/meili_data"
         file_system    = "ledger-platform-enterprise-staging-northwind-ledger-search"
         security_group = "ledger-platform-enterprise-staging-northwind-ledger-search-efs"
         uid            = 10001
@@ -885,7 +901,7 @@ module "tenant_initech_fin" {
         "BLUEPRINT_TENANT"          = "initech-fin"
         "FEATURE_FLAG"              = "yes"
         "GREETING"                  = "Hello $${USER}, 100%%{done}"
-        "LEDGER_SEARCH_URL"         = "http://ledger-search.ledger-platform-enterprise-staging-initech-fin.internal:9200"
+        "LEDGER_SEARCH_URL"         = "http://ledger-search.ledger-platform-enterprise-staging-initech-fin.internal:7700"
         "RECONCILIATION_ENGINE_URL" = "http://reconciliation-engine.ledger-platform-enterprise-staging-initech-fin.internal:9000"
       }
       queue_urls = {
@@ -922,24 +938,32 @@ module "tenant_initech_fin" {
       execution_role = "ledger-platform-enterprise-staging-initech-fin-ledg-fd1f82-exec"
       task_role      = "ledger-platform-enterprise-staging-initech-fin-ledg-fd1f82-task"
       tenant         = "initech-fin"
-      image          = "public.ecr.aws/opensearchproject/opensearch"
+      image          = "getmeili/meilisearch"
       image_tag      = var.ledger_search_image_tag
-      registry       = "public.ecr.aws"
+      registry       = "docker.io"
       cpu            = 1024
-      memory         = 4096
+      memory         = 2048
       environment = {
         "AWS_REGION"            = "eu-west-1"
         "BLUEPRINT_APP"         = "ledger-platform-enterprise"
         "BLUEPRINT_ENVIRONMENT" = "staging"
         "BLUEPRINT_TENANT"      = "initech-fin"
+        "MEILI_ENV"             = "production"
+        "MEILI_NO_ANALYTICS"    = "true"
       }
-      scratch_paths = ["/usr/share/opensearch/logs", "/var/lib/amazon", "/var/log/amazon"]
-      port          = 9200
+      secrets = {
+        "MEILI_MASTER_KEY" = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger/search-master-key-GhIjKl"
+      }
+      secret_grants = [
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger/search-master-key-GhIjKl",
+      ]
+      scratch_paths = ["/var/lib/amazon", "/var/log/amazon"]
+      port          = 7700
       discovery     = "ledger-search"
       min_count     = 1
       max_count     = 1
       storage = {
-        path           = "/usr/share/opensearch/data"
+        path           = "/meili_data"
         file_system    = "ledger-platform-enterprise-staging-initech-fin-ledger-search"
         security_group = "ledger-platform-enterprise-staging-initech-fin-ledger-search-efs"
         uid            = 10001

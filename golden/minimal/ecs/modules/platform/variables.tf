@@ -14,7 +14,7 @@ variable "names" {
 }
 
 variable "iam_actions" {
-  description = "The IAM actions each role of the module is granted, decided once by blueprint (src/aws/iam.rs); the storage lists only where a service is stateful."
+  description = "The IAM actions each role of the module is granted, decided once by blueprint (src/aws/iam.rs)."
   type = object({
     queue_publish       = list(string)
     queue_consume       = list(string)
@@ -33,8 +33,8 @@ variable "iam_actions" {
     start_execution     = list(string)
     dead_letter_publish = list(string)
     logs_key_use        = list(string)
-    storage_mount       = optional(list(string), [])
-    storage_client      = optional(list(string), [])
+    storage_mount       = list(string)
+    storage_client      = list(string)
   })
 }
 

@@ -256,19 +256,28 @@ module "cluster" {
       role_name = "ledger-platform-enterprise-production-eu-contoso-secrets"
       tenant    = "contoso"
       namespace = "ledger-platform-enterprise-contoso"
-      secrets   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+      secrets = [
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf",
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger/search-master-key-GhIjKl",
+      ]
     }
     "ledger-platform-enterprise-northwind" = {
       role_name = "ledger-platform-enterprise-production-eu-northwind-secrets"
       tenant    = "northwind"
       namespace = "ledger-platform-enterprise-northwind"
-      secrets   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+      secrets = [
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf",
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger/search-master-key-GhIjKl",
+      ]
     }
     "ledger-platform-enterprise-initech-fin" = {
       role_name = "ledger-platform-enterprise-production-eu-initech-fin-secrets"
       tenant    = "initech-fin"
       namespace = "ledger-platform-enterprise-initech-fin"
-      secrets   = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf"]
+      secrets = [
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:gateway/api-key-AbCdEf",
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger/search-master-key-GhIjKl",
+      ]
     }
   }
   role_chain_actions = ["sts:AssumeRole", "sts:TagSession"]
