@@ -1,7 +1,7 @@
 //! The blueprint's text to the output's files, in memory: what `render`
 //! writes, without the disk. cli.rs runs the same steps but stages each
 //! file as it is rendered (see `write::Stage`); the fuzz targets
-//! (`fuzz/`) and tests call [`render_to_bytes`].
+//! (`tests/fuzz/`) and tests call [`render_to_bytes`].
 
 use std::sync::Arc;
 

@@ -821,17 +821,7 @@ fn writable_paths_are_empty_dir_volumes() {
     }
     let docs = workload(&m, "prod", "shop-globex", "payments");
     let pod = &one(&docs, "Deployment")["spec"]["template"]["spec"];
-    let mounts: Vec<(&str, &str)> = pod["containers"][0]["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            (
-                v["name"].as_str().unwrap(),
-                v["mountPath"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let mounts = volume_mounts(pod);
     assert_eq!(
         mounts,
         [
@@ -1648,17 +1638,7 @@ fn a_stateful_service_without_a_port_keeps_one_replica_and_its_paths() {
     // The volume's path is also a writable path: one mount there, the
     // volume's; the other writable path is an emptyDir.
     let pod = &sts["spec"]["template"]["spec"];
-    let mounts: Vec<(&str, &str)> = pod["containers"][0]["volumeMounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            (
-                v["name"].as_str().unwrap(),
-                v["mountPath"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let mounts = volume_mounts(pod);
     assert_eq!(
         mounts,
         [
@@ -1848,4 +1828,19 @@ fn a_service_named_like_a_headless_service_is_refused() {
     );
     let m = crate::normalize::load(&fine).unwrap();
     assert!(crate::aws::registry::check(&m, crate::model::Target::Eks).is_empty());
+}
+
+/// The (name, mountPath) of the first container's volume mounts.
+fn volume_mounts(pod: &Value) -> Vec<(&str, &str)> {
+    pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap(),
+                v["mountPath"].as_str().unwrap(),
+            )
+        })
+        .collect()
 }

@@ -11,9 +11,9 @@ use std::sync::OnceLock;
 
 /// The bundled blueprints: every key and shape the format has.
 const SEEDS: [&str; 3] = [
-    include_str!("../../blueprints/minimal.yaml"),
-    include_str!("../../blueprints/commerce.yaml"),
-    include_str!("../../blueprints/saas.yaml"),
+    include_str!("../../../blueprints/minimal.yaml"),
+    include_str!("../../../blueprints/commerce.yaml"),
+    include_str!("../../../blueprints/saas.yaml"),
 ];
 
 /// Edits applied at most, and nodes a blueprint may grow to (copies of
