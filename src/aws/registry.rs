@@ -9,6 +9,7 @@
 use super::names::Kind;
 use crate::diag::Diagnostic;
 use crate::model::{Environment, Model, Name, PlatformKind, Target};
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 /// What a name was given to, in words and by the YAML paths that make it.
@@ -87,7 +88,12 @@ struct Collision {
 /// The names seen so far, by kind, and the collisions among them.
 #[derive(Default)]
 pub struct Registry {
-    seen: BTreeMap<(Kind, String), Origin>,
+    /// The sources recorded, each kept once while it names several things
+    /// in a row (a service's task, role, log group...): a large blueprint
+    /// records hundreds of thousands of names from a tenth as many sources.
+    origins: Vec<Origin>,
+    /// Each name's first source, as an index into `origins`.
+    seen: BTreeMap<(Kind, String), usize>,
     /// By (first source, second source).
     collisions: BTreeMap<(String, String), Collision>,
     /// Names AWS would refuse: (why, where) -> the first source.
@@ -110,32 +116,40 @@ impl Registry {
                 .entry((why, anchor))
                 .or_insert_with(|| origin.clone());
         }
-        let mut compared = format!("{scope}\0");
+        let mut compared = String::with_capacity(scope.len() + 1 + name.len());
+        compared.push_str(scope);
+        compared.push('\0');
         if kind.case_insensitive() {
             compared.push_str(&name.to_ascii_lowercase());
         } else {
             compared.push_str(name);
         }
-        match self.seen.get(&(kind, compared.clone())) {
-            None => {
-                self.seen.insert((kind, compared), origin.clone());
+        if self.origins.last() != Some(origin) {
+            self.origins.push(origin.clone());
+        }
+        let current = self.origins.len() - 1;
+        let first = match self.seen.entry((kind, compared)) {
+            Entry::Vacant(v) => {
+                v.insert(current);
+                return;
             }
-            // One source naming two resources alike is the target's own
-            // layout (a service and its task definition share a name).
-            Some(first) if first == origin => {}
-            Some(first) => {
-                let key = (first.what.clone(), origin.what.clone());
-                let entry = self.collisions.entry(key).or_insert_with(|| Collision {
-                    kind,
-                    name: name.to_string(),
-                    envs: Vec::new(),
-                    first: first.clone(),
-                    second: origin.clone(),
-                });
-                if !entry.envs.contains(&origin.env) {
-                    entry.envs.push(origin.env.clone());
-                }
-            }
+            Entry::Occupied(o) => &self.origins[*o.get()],
+        };
+        // One source naming two resources alike is the target's own
+        // layout (a service and its task definition share a name).
+        if first == origin {
+            return;
+        }
+        let key = (first.what.clone(), origin.what.clone());
+        let entry = self.collisions.entry(key).or_insert_with(|| Collision {
+            kind,
+            name: name.to_string(),
+            envs: Vec::new(),
+            first: first.clone(),
+            second: origin.clone(),
+        });
+        if !entry.envs.contains(&origin.env) {
+            entry.envs.push(origin.env.clone());
         }
     }
 
